@@ -1,0 +1,1 @@
+"""Adapters: the AWS (and local) side of the ports in `search_service.ports`."""

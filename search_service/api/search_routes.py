@@ -1,0 +1,116 @@
+"""GET /search: the search Lambda's HTTP route, reading a search's cached results through its filters."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.metrics import MetricUnit
+
+from search_service.api.models import (
+    MAX_USER_LENGTH,
+    AppliedFilters,
+    ErrorBody,
+    SearchResults,
+    SupplierStatus,
+    documented,
+    summarise,
+)
+from search_service.api.models import Alternatives as AlternativesOut
+from search_service.domain.cities import CityCatalog
+from search_service.domain.filters import MAX_UPGRADE, OfferFilter
+from search_service.domain.results import GetResults
+from search_service.domain.tokens import TOKEN_PATTERN, search_id
+from search_service.observability import logger, metrics
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+
+# The design's public names, mapped to the names used inside: User->id, CarSize->size,
+# SupplierRating->rating, UpgradeClass->upgrade.
+Token = Annotated[str, Query(pattern=TOKEN_PATTERN.pattern, description="The token from POST /search")]
+UserId = Annotated[
+    str, Query(alias="User", min_length=1, max_length=MAX_USER_LENGTH, description="The user who started the search")
+]
+Size = Annotated[
+    str | None,
+    Query(
+        alias="CarSize",
+        max_length=40,
+        description="A car class: economy, compact, midsize, standard, fullsize, "
+        "suv, minivan, premium, luxury (or any)",
+    ),
+]
+SupplierName = Annotated[str | None, Query(alias="Supplier", max_length=40, description="A rental company")]
+Rating = Annotated[
+    float | None, Query(alias="SupplierRating", ge=0, le=5, description="Minimum supplier rating in stars")
+]
+Upgrade = Annotated[
+    int,
+    Query(alias="UpgradeClass", ge=0, le=MAX_UPGRADE, description="Also offer up to this many classes above CarSize"),
+]
+Limit = Annotated[int, Query(alias="Limit", ge=1, le=MAX_LIMIT, description="At most this many offers")]
+
+
+def search_routes(results: GetResults, catalog: CityCatalog, max_age_s: int, retry_after_s: int) -> Router:
+    router = Router()
+
+    @router.get(
+        "/search",
+        summary="Get a search's results",
+        description="Cheapest first. 202 while no supplier that matters to the filters has answered; "
+        "200 with status partial while some still search, complete when all have, failed when none could.",
+        responses={
+            200: documented(SearchResults, "Results: complete, partial (some suppliers still searching) or failed"),
+            202: documented(SearchResults, "Pending: poll again after Retry-After seconds"),
+            400: documented(ErrorBody, "A parameter is missing or invalid; unknown values list what is accepted"),
+            404: documented(ErrorBody, "No search for this token and User"),
+            410: documented(ErrorBody, "The results are older than the maximum age"),
+            503: documented(ErrorBody, "The results store is unavailable"),
+        },
+        tags=["search"],
+    )
+    def get_results(
+        token: Token,
+        id: UserId,
+        size: Size = None,
+        supplier: SupplierName = None,
+        rating: Rating = None,
+        upgrade: Upgrade = 0,
+        limit: Limit = DEFAULT_LIMIT,
+    ) -> Response[SearchResults]:
+        logger.set_correlation_id(search_id(token, id))
+        offer_filter = OfferFilter.parse(size, supplier, rating, upgrade)
+        view = results(token, id, offer_filter)
+        body = SearchResults(
+            status=view.status,
+            message=view.message,
+            search=summarise(view.job, catalog, max_age_s),
+            filters=AppliedFilters(
+                car_size=offer_filter.size,
+                supplier=offer_filter.supplier,
+                supplier_rating=offer_filter.min_rating,
+                upgrade_class=offer_filter.upgrade,
+            ),
+            offer_count=len(view.offers),
+            offers=view.offers[:limit],
+            suppliers=[
+                SupplierStatus(supplier=s.supplier, name=s.name, state=s.state, error=s.error) for s in view.suppliers
+            ],
+            alternatives=AlternativesOut(
+                same_size=view.alternatives.same_size,
+                same_supplier=view.alternatives.same_supplier,
+                cheapest=view.alternatives.cheapest,
+            )
+            if view.alternatives
+            else None,
+        )
+        metrics.add_metric(name="OffersReturned", unit=MetricUnit.Count, value=len(body.offers))
+        logger.info("results read", extra={"status": view.status, "offers": len(view.offers)})
+        headers = {"Retry-After": str(retry_after_s)} if view.status in ("pending", "partial") else {}
+        status_code = 202 if view.status == "pending" else 200
+        return Response(status_code, content_types.APPLICATION_JSON, body, headers=headers)
+
+    return router

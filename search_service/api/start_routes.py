@@ -1,0 +1,73 @@
+"""POST /search: the start Lambda's one route."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Body, Header
+from aws_lambda_powertools.metrics import MetricUnit
+
+from search_service.api.models import ErrorBody, StartAccepted, StartBody, documented, summarise
+from search_service.domain.cities import CityCatalog
+from search_service.domain.start import StartRequest, StartSearch
+from search_service.observability import logger, metrics
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Send the same key again (same user) to get the same token instead of a second search",
+    ),
+]
+
+
+def start_routes(start: StartSearch, catalog: CityCatalog, max_age_s: int, retry_after_s: int) -> Router:
+    router = Router()
+
+    @router.post(
+        "/search",
+        summary="Start a car search",
+        description="Validates the trip, starts the search in the background and answers at once with a token.",
+        responses={
+            202: documented(StartAccepted, "Search started (or replayed for the same Idempotency-Key)"),
+            400: documented(ErrorBody, "A field is missing or invalid; each error says what to change"),
+            413: documented(ErrorBody, "Body too large"),
+            422: documented(ErrorBody, "Idempotency-Key reused for a different search"),
+            503: documented(ErrorBody, "The search could not be started; retry after Retry-After seconds"),
+        },
+        tags=["search"],
+    )
+    def start_search(
+        body: Annotated[StartBody, Body()], idempotency_key: IdempotencyKey = None
+    ) -> Response[StartAccepted]:
+        request = StartRequest(
+            city=body.city, pickup_date=body.pickup_date, return_date=body.return_date, user=body.user
+        )
+        started = start(request, idempotency_key)
+        logger.set_correlation_id(started.job.search_id)
+        logger.info(
+            "search accepted",
+            extra={"city": started.job.query.city_id, "days": started.job.query.days, "replayed": started.replayed},
+        )
+        metrics.add_metric(
+            name="SearchReplayed" if started.replayed else "SearchStarted", unit=MetricUnit.Count, value=1
+        )
+        base = router.current_event.request_context.path or router.current_event.path
+        poll = f"{base}?{urlencode({'token': started.token, 'User': body.user})}"
+        accepted = StartAccepted(
+            token=started.token,
+            search=summarise(started.job, catalog, max_age_s),
+            poll=poll,
+            retry_after_seconds=retry_after_s,
+        )
+        headers = {"Location": poll, "Retry-After": str(retry_after_s)}
+        if started.replayed:
+            headers["Idempotent-Replayed"] = "true"
+        return Response(202, content_types.APPLICATION_JSON, accepted, headers=headers)
+
+    return router

@@ -1,0 +1,68 @@
+"""Every setting the search Lambdas read, read once from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TypeVar
+
+from search_service.domain.start import Policy
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Settings:
+    results_bucket: str = "car-search-results"
+    results_prefix: str = "results/"
+    search_function_name: str = "car-search-search"
+    s3_endpoint_url: str | None = None  # the local stack's embedded S3; unset in AWS
+    region: str = "us-east-1"
+    result_max_age_s: int = 1800
+    search_deadline_s: int = 120
+    supplier_timeout_s: float = 15.0
+    supplier_latency_scale: float = 1.0
+    supplier_failure_rate: float = 0.0
+    retry_after_s: int = 2
+    max_rental_days: int = 30
+    max_days_ahead: int = 330
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
+        def read(name: str, parse: Callable[[str], T], default: T, minimum: float | None = None) -> T:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            try:
+                value = parse(raw)
+            except ValueError:
+                raise ValueError(f"{name}={raw!r} is not a valid {parse.__name__}") from None
+            if minimum is not None and value < minimum:  # type: ignore[operator]
+                raise ValueError(f"{name}={raw!r} must be at least {minimum}")
+            return value
+
+        defaults = cls()
+        return cls(
+            results_bucket=read("RESULTS_BUCKET", str, defaults.results_bucket),
+            results_prefix=read("RESULTS_PREFIX", str, defaults.results_prefix),
+            search_function_name=read("SEARCH_FUNCTION_NAME", str, defaults.search_function_name),
+            s3_endpoint_url=read("S3_ENDPOINT_URL", str, None),
+            region=read("AWS_REGION", str, defaults.region),
+            result_max_age_s=read("RESULT_MAX_AGE_SECONDS", int, defaults.result_max_age_s, 1),
+            search_deadline_s=read("SEARCH_DEADLINE_SECONDS", int, defaults.search_deadline_s, 1),
+            supplier_timeout_s=read("SUPPLIER_TIMEOUT_SECONDS", float, defaults.supplier_timeout_s, 0.1),
+            supplier_latency_scale=read("SUPPLIER_LATENCY_SCALE", float, defaults.supplier_latency_scale, 0),
+            supplier_failure_rate=read("SUPPLIER_FAILURE_RATE", float, defaults.supplier_failure_rate, 0),
+            retry_after_s=read("RETRY_AFTER_SECONDS", int, defaults.retry_after_s, 1),
+            max_rental_days=read("MAX_RENTAL_DAYS", int, defaults.max_rental_days, 1),
+            max_days_ahead=read("MAX_DAYS_AHEAD", int, defaults.max_days_ahead, 0),
+        )
+
+    def policy(self) -> Policy:
+        return Policy(
+            max_rental_days=self.max_rental_days,
+            max_days_ahead=self.max_days_ahead,
+            result_max_age_s=self.result_max_age_s,
+            search_deadline_s=self.search_deadline_s,
+        )

@@ -1,0 +1,124 @@
+"""Reading a search: what the suppliers that matter to this request have answered so far, filtered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from search_service.domain.errors import SearchExpired, SearchNotFound
+from search_service.domain.filters import OfferFilter
+from search_service.domain.fleet import SUPPLIERS_BY_CODE
+from search_service.domain.models import Offer, SearchJob, SupplierOutcome
+from search_service.domain.start import Policy
+from search_service.domain.tokens import search_id
+from search_service.ports import Clock, ResultCache
+
+Status = Literal["pending", "partial", "complete", "failed"]
+
+
+@dataclass(frozen=True)
+class SupplierState:
+    supplier: str
+    name: str
+    state: Literal["searching", "complete", "failed"]
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class Alternatives:
+    """When nothing matches, what does exist: the asked size from another company, the asked company's
+    cheapest car of another size, and the cheapest car of all."""
+
+    same_size: Offer | None = None
+    same_supplier: Offer | None = None
+    cheapest: Offer | None = None
+
+
+@dataclass(frozen=True)
+class ResultsView:
+    status: Status
+    job: SearchJob
+    offers: list[Offer]  # every match, cheapest first
+    suppliers: list[SupplierState]  # the suppliers this request depends on
+    message: str
+    alternatives: Alternatives | None = None
+
+
+class GetResults:
+    def __init__(self, cache: ResultCache, clock: Clock, policy: Policy) -> None:
+        self._cache = cache
+        self._clock = clock
+        self._policy = policy
+
+    def __call__(self, token: str, user: str, offer_filter: OfferFilter) -> ResultsView:
+        job = self._cache.load_job(search_id(token, user))
+        if job is None:
+            raise SearchNotFound()
+        age_s = (self._clock.now() - job.created_at).total_seconds()
+        if age_s > self._policy.result_max_age_s:
+            raise SearchExpired(self._policy.result_max_age_s)
+        wanted = list(job.suppliers)
+        if offer_filter.supplier is not None:
+            wanted = [code for code in wanted if code == offer_filter.supplier]
+            if not wanted:
+                name = SUPPLIERS_BY_CODE[offer_filter.supplier].name
+                return ResultsView("complete", job, [], [], f"{name} has no rental counter in {job.query.city}.")
+        outcomes = self._cache.load_outcomes(job.search_id, wanted)
+        # Past the deadline, or after the search was marked failed, silence is an answer.
+        given_up = job.status == "failed" or age_s > self._policy.search_deadline_s
+        states = [self._state(code, outcomes.get(code), job, given_up) for code in wanted]
+        offers = offer_filter.apply(o for outcome in outcomes.values() for o in outcome.offers)
+        status = _status(states, bool(outcomes) and any(o.status == "complete" for o in outcomes.values()))
+        alternatives = None
+        if not offers and status in ("complete", "partial") and (offer_filter.size or offer_filter.supplier):
+            alternatives = self._alternatives(job, offer_filter)
+        return ResultsView(status, job, offers, states, _message(status, states, offers, job), alternatives)
+
+    def _state(self, code: str, outcome: SupplierOutcome | None, job: SearchJob, given_up: bool) -> SupplierState:
+        name = SUPPLIERS_BY_CODE[code].name if code in SUPPLIERS_BY_CODE else code
+        if outcome is not None:
+            return SupplierState(code, name, outcome.status, outcome.error)
+        if given_up:
+            return SupplierState(code, name, "failed", job.failure or "did not answer in time")
+        return SupplierState(code, name, "searching")
+
+    def _alternatives(self, job: SearchJob, offer_filter: OfferFilter) -> Alternatives:
+        everything = self._cache.load_outcomes(job.search_id, job.suppliers)
+        offers = [offer for outcome in everything.values() for offer in outcome.offers]
+
+        def cheapest(wanted: OfferFilter) -> Offer | None:
+            return next(iter(wanted.apply(offers)), None)
+
+        by_size = OfferFilter(size=offer_filter.size, min_rating=offer_filter.min_rating, upgrade=offer_filter.upgrade)
+        return Alternatives(
+            same_size=cheapest(by_size) if offer_filter.size and offer_filter.supplier else None,
+            same_supplier=cheapest(OfferFilter(supplier=offer_filter.supplier)) if offer_filter.supplier else None,
+            cheapest=cheapest(OfferFilter(min_rating=offer_filter.min_rating)),
+        )
+
+
+def _status(states: list[SupplierState], any_complete: bool) -> Status:
+    searching = any(state.state == "searching" for state in states)
+    if not states:
+        return "complete"
+    if searching:
+        return "partial" if any_complete else "pending"
+    return "complete" if any_complete else "failed"
+
+
+def _message(status: Status, states: list[SupplierState], offers: list[Offer], job: SearchJob) -> str:
+    searching = [state.name for state in states if state.state == "searching"]
+    failed = [state.name for state in states if state.state == "failed"]
+    if status == "pending":
+        return f"Still searching {_join(searching)}."
+    if status == "failed":
+        return f"The search failed: {_join(failed)} could not be reached. Start a new search to try again."
+    found = f"{len(offers)} matching offer{'s' if len(offers) != 1 else ''} in {job.query.city}"
+    if status == "partial":
+        return f"{found} so far; still searching {_join(searching)}."
+    missing = f" {_join(failed)} could not be reached." if failed else ""
+    return f"{found}.{missing}"
+
+
+def _join(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]

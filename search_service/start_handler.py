@@ -1,0 +1,36 @@
+"""The start Lambda: POST /search validates, records the search as pending, launches it, answers 202."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from search_service.api.errors import too_large
+from search_service.config import Settings
+from search_service.observability import logger, metrics
+from search_service.ports import SearchLauncher
+from search_service.wiring import Services, aws_services, boto3_client, start_app
+
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def build_handler(services: Services, launcher: SearchLauncher) -> Handler:
+    app = start_app(services, launcher)
+
+    @metrics.log_metrics
+    @logger.inject_lambda_context(clear_state=True)
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        return too_large(event) or app.resolve(event, context)
+
+    return handler
+
+
+def _from_environment() -> Handler:
+    from search_service.adapters.lambda_launcher import LambdaLauncher
+
+    settings = Settings.from_env()
+    launcher = LambdaLauncher(boto3_client("lambda", settings), settings.search_function_name)
+    return build_handler(aws_services(settings), launcher)
+
+
+lambda_handler = _from_environment()

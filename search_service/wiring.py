@@ -1,0 +1,81 @@
+"""The composition root: builds each Lambda's app from settings and adapters, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler.api_gateway import Router
+
+from search_service.api.errors import register_error_handlers
+from search_service.api.search_routes import search_routes
+from search_service.api.start_routes import start_routes
+from search_service.config import Settings
+from search_service.domain.cities import CityCatalog
+from search_service.domain.results import GetResults
+from search_service.domain.run import RunSearch
+from search_service.domain.start import StartSearch
+from search_service.ports import Clock, ResultCache, SearchLauncher, SupplierProvider
+
+
+@dataclass(frozen=True)
+class Services:
+    settings: Settings
+    catalog: CityCatalog
+    cache: ResultCache
+    providers: Mapping[str, SupplierProvider]
+    clock: Clock
+
+
+def boto3_client(service: str, settings: Settings, endpoint_url: str | None = None) -> Any:
+    """Clients with short timeouts: a stuck S3 call must fail fast enough to tell the caller."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+    return boto3.client(service, region_name=settings.region, endpoint_url=endpoint_url, config=config)
+
+
+def aws_services(settings: Settings) -> Services:
+    from search_service.adapters.clock import SystemClock
+    from search_service.adapters.s3_cache import S3ResultCache
+    from search_service.providers.simulated import simulated_providers
+
+    catalog = CityCatalog()
+    s3 = boto3_client("s3", settings, settings.s3_endpoint_url)
+    return Services(
+        settings=settings,
+        catalog=catalog,
+        cache=S3ResultCache(s3, settings.results_bucket, settings.results_prefix),
+        providers=simulated_providers(catalog, settings.supplier_latency_scale, settings.supplier_failure_rate),
+        clock=SystemClock(),
+    )
+
+
+def api(router: Router) -> APIGatewayRestResolver:
+    # A response that breaks its own model is our bug: 500, never a misleading 4xx.
+    app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
+    app.include_router(router)
+    register_error_handlers(app)
+    return app
+
+
+def start_app(services: Services, launcher: SearchLauncher) -> APIGatewayRestResolver:
+    settings = services.settings
+    start = StartSearch(
+        services.catalog, services.providers, services.cache, launcher, services.clock, settings.policy()
+    )
+    return api(start_routes(start, services.catalog, settings.result_max_age_s, settings.retry_after_s))
+
+
+def search_app(services: Services) -> APIGatewayRestResolver:
+    settings = services.settings
+    results = GetResults(services.cache, services.clock, settings.policy())
+    return api(search_routes(results, services.catalog, settings.result_max_age_s, settings.retry_after_s))
+
+
+def run_search(services: Services) -> RunSearch:
+    settings = services.settings
+    return RunSearch(services.cache, services.providers, services.clock, settings.policy(), settings.supplier_timeout_s)

@@ -1,0 +1,90 @@
+"""Both Lambdas wired in-process against moto S3, driven only through API Gateway events."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from search_service import search_handler, start_handler
+from search_service.adapters.local_context import LocalLambdaContext
+from search_service.adapters.s3_cache import S3ResultCache
+from search_service.adapters.thread_launcher import ThreadLauncher
+from search_service.config import Settings
+from search_service.domain.cities import CityCatalog
+from search_service.ports import SearchLauncher, SupplierProvider
+from search_service.providers.simulated import simulated_providers
+from search_service.wiring import Services
+from tests.builders.apigw import rest_event
+from tests.fakes.clock import FixedClock
+
+USER = "amzn1.ask.account.TESTUSER"
+
+
+@dataclass
+class HttpResult:
+    status: int
+    headers: dict[str, str]
+    body: dict[str, Any]
+
+
+@dataclass
+class Stack:
+    services: Services
+    start: Callable[[dict[str, Any], Any], dict[str, Any]]
+    search: Callable[[dict[str, Any], Any], dict[str, Any]]
+    launcher: SearchLauncher
+    clock: FixedClock
+    user: str = USER
+    trips: dict[str, str] = field(default_factory=dict)
+
+    def post(self, body: Any = None, headers: dict[str, str] | None = None) -> HttpResult:
+        return _result(self.start(rest_event("POST", body=body, headers=headers), LocalLambdaContext("start")))
+
+    def start_search(
+        self,
+        city: str = "New York",
+        pickup: str = "2026-11-28",
+        dropoff: str = "2026-11-30",
+        user: str | None = None,
+        **headers: str,
+    ) -> HttpResult:
+        body = {"city": city, "pickupDate": pickup, "returnDate": dropoff, "user": user or self.user}
+        return self.post(body, headers)
+
+    def get(self, token: str, user: str | None = None, **filters: Any) -> HttpResult:
+        query = {"token": token, "User": user or self.user, **{k: str(v) for k, v in filters.items()}}
+        return _result(self.search(rest_event("GET", query=query), LocalLambdaContext("search")))
+
+    def settle(self) -> None:
+        assert isinstance(self.launcher, ThreadLauncher)
+        assert self.launcher.wait_idle(30), "the async searches did not finish"
+
+
+def _result(response: dict[str, Any]) -> HttpResult:
+    headers = {k.lower(): v for k, v in (response.get("headers") or {}).items()}
+    for name, values in (response.get("multiValueHeaders") or {}).items():
+        headers.setdefault(name.lower(), values[0])
+    return HttpResult(response["statusCode"], headers, json.loads(response["body"]) if response.get("body") else {})
+
+
+def build_stack(
+    s3: Any,
+    clock: FixedClock,
+    providers: Mapping[str, SupplierProvider] | None = None,
+    launcher: SearchLauncher | None = None,
+    **settings: Any,
+) -> Stack:
+    config = replace(Settings(supplier_latency_scale=0, supplier_timeout_s=5), **settings)
+    catalog = CityCatalog()
+    services = Services(
+        settings=config,
+        catalog=catalog,
+        cache=S3ResultCache(s3, config.results_bucket, config.results_prefix),
+        providers=providers if providers is not None else simulated_providers(catalog, 0),
+        clock=clock,
+    )
+    search = search_handler.build_handler(services)
+    launcher = launcher or ThreadLauncher(lambda event, _: search(event, LocalLambdaContext("search")), (0, 0))
+    return Stack(services, start_handler.build_handler(services, launcher), search, launcher, clock)

@@ -1,0 +1,58 @@
+"""Shared fixtures. No test reaches the network: connections to anything but loopback fail loudly."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+# Before any handler module is imported: fake credentials for moto, and no X-Ray daemon to talk to.
+os.environ.update({
+    "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+    "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_NAMESPACE": "CarSearchTests",
+    "POWERTOOLS_SERVICE_NAME": "car-search",
+})  # fmt: skip
+
+from search_service.adapters.local_context import LocalLambdaContext
+from tests.fakes.clock import FixedClock
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> None:
+    host = address[0] if isinstance(address, tuple) else address
+    if self.family in (socket.AF_INET, socket.AF_INET6) and host not in ("127.0.0.1", "::1", "localhost"):
+        raise RuntimeError(f"a test tried to reach {address!r}: tests never leave this machine")
+    _real_connect(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    # Monday 23 November 2026, 10:00 in New York.
+    return FixedClock(datetime(2026, 11, 23, 15, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def lambda_context() -> LocalLambdaContext:
+    return LocalLambdaContext(function_name="test", timeout_s=30)
+
+
+@pytest.fixture
+def s3() -> Iterator[object]:
+    from moto import mock_aws
+
+    with mock_aws():
+        import boto3
+
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="car-search-results")
+        yield client
