@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,7 +31,9 @@ class Settings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
-        def read(name: str, parse: Callable[[str], T], default: T, minimum: float | None = None) -> T:
+        def read(
+            name: str, parse: Callable[[str], T], default: T, minimum: float | None = None, maximum: float | None = None
+        ) -> T:
             raw = env.get(name, "").strip()
             if not raw:
                 return default
@@ -38,8 +41,12 @@ class Settings:
                 value = parse(raw)
             except ValueError:
                 raise ValueError(f"{name}={raw!r} is not a valid {parse.__name__}") from None
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"{name}={raw!r} must be a finite number")
             if minimum is not None and value < minimum:  # type: ignore[operator]
                 raise ValueError(f"{name}={raw!r} must be at least {minimum}")
+            if maximum is not None and value > maximum:  # type: ignore[operator]
+                raise ValueError(f"{name}={raw!r} must be at most {maximum}")
             return value
 
         defaults = cls()
@@ -53,7 +60,7 @@ class Settings:
             search_deadline_s=read("SEARCH_DEADLINE_SECONDS", int, defaults.search_deadline_s, 1),
             supplier_timeout_s=read("SUPPLIER_TIMEOUT_SECONDS", float, defaults.supplier_timeout_s, 0.1),
             supplier_latency_scale=read("SUPPLIER_LATENCY_SCALE", float, defaults.supplier_latency_scale, 0),
-            supplier_failure_rate=read("SUPPLIER_FAILURE_RATE", float, defaults.supplier_failure_rate, 0),
+            supplier_failure_rate=read("SUPPLIER_FAILURE_RATE", float, defaults.supplier_failure_rate, 0, 1),
             retry_after_s=read("RETRY_AFTER_SECONDS", int, defaults.retry_after_s, 1),
             max_rental_days=read("MAX_RENTAL_DAYS", int, defaults.max_rental_days, 1),
             max_days_ahead=read("MAX_DAYS_AHEAD", int, defaults.max_days_ahead, 0),

@@ -258,6 +258,12 @@ class CityCatalog:
     def get(self, city_id: str) -> City:
         return self._by_id[city_id]
 
+    def home_of(self, location: RentalLocation, searched: City) -> City:
+        """The city whose prices a counter charges: DFW is priced as Dallas, whichever city was asked for."""
+        if location.kind == "airport":
+            return self._by_airport[location.code.lower()][0]
+        return searched
+
     def resolve(self, text: str) -> City:
         words = _normalise(text)
         if not words:

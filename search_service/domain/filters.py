@@ -27,6 +27,8 @@ class OfferFilter:
         """Checks the public filter values; names the parameter and lists what it accepts."""
         problems: list[FieldProblem] = []
         size_code = _choice(size)
+        if size_code is not None:
+            size_code = size_code.replace("-", "").replace(" ", "")  # "full-size", "mid size"
         if size_code is not None and size_code not in CLASS_RANK:
             accepted = [car_class.code for car_class in CAR_CLASSES]
             problems.append(

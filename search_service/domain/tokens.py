@@ -29,4 +29,4 @@ def idempotency_id(key: str, user: str) -> str:
 
 
 def is_well_formed(token: str) -> bool:
-    return bool(TOKEN_PATTERN.match(token))
+    return TOKEN_PATTERN.fullmatch(token) is not None

@@ -34,7 +34,8 @@ class SimulatedSupplier:
         return city.tier <= self.supplier.min_tier
 
     def latency_s(self, query: SearchQuery) -> float:
-        """Between 0.75x and 1.25x the supplier's typical time, varying by search, capped at 12 s."""
+        """Between 0.75x and 1.25x the supplier's typical time, varying by search, capped at 12 s, then scaled:
+        the scale is the benchmarks' and tests' time factor, so suppliers keep their relative speeds."""
         spread = 0.75 + 0.5 * unit("latency", self.supplier.code, query.city_id, query.pickup_date, query.days)
         return min(self.supplier.latency_s * spread, MAX_LATENCY_S) * self._latency_scale
 
@@ -49,7 +50,14 @@ class SimulatedSupplier:
         city = self._catalog.get(query.city_id)
         locations = [loc for loc in city.locations if loc.kind == "airport" or self.supplier.downtown]
         offers = (
-            quote(city, location, self.supplier, car_class, query.pickup_date, query.return_date)
+            quote(
+                self._catalog.home_of(location, city),
+                location,
+                self.supplier,
+                car_class,
+                query.pickup_date,
+                query.return_date,
+            )
             for location in locations
             for car_class in CAR_CLASSES
         )
