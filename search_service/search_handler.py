@@ -28,6 +28,7 @@ def build_handler(services: Services) -> Handler:
         except ValidationError:
             # Retrying cannot fix a malformed event, so it is logged and dropped, not raised.
             logger.error("not a search event", extra={"keys": sorted(event)[:10]})
+            metrics.add_metric(name="EventRejected", unit=MetricUnit.Count, value=1)
             return {"status": "ignored", "reason": "not a search event"}
         logger.set_correlation_id(job.search_id)
         budget_s = context.get_remaining_time_in_millis() / 1000 if context else None
@@ -36,6 +37,7 @@ def build_handler(services: Services) -> Handler:
             segment.put_annotation("search_id", job.search_id)
         if report.skipped:
             logger.info("search skipped", extra={"reason": report.skipped})
+            metrics.add_metric(name="SearchSkipped", unit=MetricUnit.Count, value=1)
             return {"status": "skipped", "reason": report.skipped}
         metrics.add_metric(
             name="SearchCompleted" if report.completed else "SearchFailed", unit=MetricUnit.Count, value=1

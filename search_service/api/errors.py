@@ -38,6 +38,7 @@ def too_large(event: dict[str, Any]) -> dict[str, Any] | None:
     if len(body) <= MAX_BODY_BYTES:
         return None
     message = f"The request body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}."
+    metrics.add_metric(name="RequestRejected", unit=MetricUnit.Count, value=1)
     return {
         "statusCode": 413,
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
@@ -50,6 +51,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(RequestValidationError)
     def invalid_shape(error: RequestValidationError) -> Response[ErrorBody]:
         problems = [_problem(item) for item in error.errors()]
+        metrics.add_metric(name="RequestRejected", unit=MetricUnit.Count, value=1)
         return error_response(HTTPStatus.BAD_REQUEST, _summary(problems), problems)
 
     @app.exception_handler(InvalidRequest)
@@ -60,6 +62,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(SearchNotFound)
     def not_found(_: SearchNotFound) -> Response[ErrorBody]:
+        metrics.add_metric(name="SearchNotFound", unit=MetricUnit.Count, value=1)
         return error_response(
             HTTPStatus.NOT_FOUND,
             "No search matches this token and User. Start a new search with POST /search.",
@@ -68,6 +71,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(SearchExpired)
     def expired(error: SearchExpired) -> Response[ErrorBody]:
         minutes = round(error.max_age_s / 60)
+        metrics.add_metric(name="SearchExpired", unit=MetricUnit.Count, value=1)
         return error_response(
             HTTPStatus.GONE,
             f"These results are more than {minutes} minutes old and prices may have changed. "
@@ -76,6 +80,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(IdempotencyConflict)
     def conflict(_: IdempotencyConflict) -> Response[ErrorBody]:
+        metrics.add_metric(name="RequestRejected", unit=MetricUnit.Count, value=1)
         return error_response(
             HTTPStatus.UNPROCESSABLE_ENTITY,
             "This Idempotency-Key was already used for a different search. Use a new key for a new search.",
@@ -95,6 +100,7 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     @app.exception_handler(CacheUnavailable)
     def store_down(error: CacheUnavailable) -> Response[ErrorBody]:
         logger.error("results store unavailable", extra={"reason": str(error)})
+        metrics.add_metric(name="StoreUnavailable", unit=MetricUnit.Count, value=1)
         return error_response(
             HTTPStatus.SERVICE_UNAVAILABLE,
             "The search service cannot reach its results store right now. Please try again in a few seconds.",
@@ -113,6 +119,8 @@ def _problem(item: dict[str, Any]) -> Problem:
     loc = [str(part) for part in item.get("loc", ())]
     where = loc[0] if loc else ""
     field = loc[1] if len(loc) > 1 and where in ("query", "header", "body") else (where or "request")
+    if where == "header":
+        field = "-".join(word.capitalize() for word in field.split("-"))  # Powertools lowercases header names
     if where == "body" and len(loc) > 1 and loc[1].isdigit():
         field = "body"  # a JSON decode error carries the character position here
     kind = str(item.get("type", ""))

@@ -50,11 +50,11 @@ class Stack:
         user: str | None = None,
         **headers: str,
     ) -> HttpResult:
-        body = {"city": city, "pickupDate": pickup, "returnDate": dropoff, "user": user or self.user}
+        body = {"city": city, "pickupDate": pickup, "returnDate": dropoff, "user": self.user if user is None else user}
         return self.post(body, headers)
 
     def get(self, token: str, user: str | None = None, **filters: Any) -> HttpResult:
-        query = {"token": token, "User": user or self.user, **{k: str(v) for k, v in filters.items()}}
+        query = {"token": token, "User": self.user if user is None else user, **{k: str(v) for k, v in filters.items()}}
         return _result(self.search(rest_event("GET", query=query), LocalLambdaContext("search")))
 
     def settle(self) -> None:
@@ -74,6 +74,7 @@ def build_stack(
     clock: FixedClock,
     providers: Mapping[str, SupplierProvider] | None = None,
     launcher: SearchLauncher | None = None,
+    wrap_launcher: Callable[[SearchLauncher], SearchLauncher] | None = None,
     **settings: Any,
 ) -> Stack:
     config = replace(Settings(supplier_latency_scale=0, supplier_timeout_s=5), **settings)
@@ -86,5 +87,7 @@ def build_stack(
         clock=clock,
     )
     search = search_handler.build_handler(services)
-    launcher = launcher or ThreadLauncher(lambda event, _: search(event, LocalLambdaContext("search")), (0, 0))
-    return Stack(services, start_handler.build_handler(services, launcher), search, launcher, clock)
+    threads = ThreadLauncher(lambda event, _: search(event, LocalLambdaContext("search")), (0, 0))
+    launcher = launcher or threads
+    start = start_handler.build_handler(services, wrap_launcher(launcher) if wrap_launcher else launcher)
+    return Stack(services, start, search, launcher, clock)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 
 from search_service.domain.cities import City
-from search_service.domain.errors import SupplierError, SupplierTimeout
+from search_service.domain.errors import LaunchFailed, SupplierError, SupplierTimeout
 from search_service.domain.models import Offer, SearchQuery
-from search_service.ports import SupplierProvider
+from search_service.ports import SearchLauncher, SupplierProvider
 
 
 class GatedSupplier:
@@ -40,3 +40,38 @@ class BrokenSupplier:
 
     def search(self, query: SearchQuery, timeout_s: float) -> list[Offer]:
         raise self._error
+
+
+class OnlyClassesSupplier:
+    """A supplier whose fleet has only some car classes at this moment."""
+
+    def __init__(self, inner: SupplierProvider, classes: set[str]) -> None:
+        self.supplier = inner.supplier
+        self._inner = inner
+        self._classes = classes
+
+    def serves(self, city: City) -> bool:
+        return self._inner.serves(city)
+
+    def search(self, query: SearchQuery, timeout_s: float) -> list[Offer]:
+        return [offer for offer in self._inner.search(query, timeout_s) if offer.car_class in self._classes]
+
+
+class DroppingLauncher:
+    """Accepts every launch and runs nothing: an async event that Lambda lost."""
+
+    def launch(self, search_id: str) -> None:
+        return None
+
+
+class FailingLauncher:
+    """The async invoke fails, as when the search function is throttled, until the test repairs it."""
+
+    def __init__(self, inner: SearchLauncher) -> None:
+        self.broken = True
+        self._inner = inner
+
+    def launch(self, search_id: str) -> None:
+        if self.broken:
+            raise LaunchFailed("invoke failed: TooManyRequestsException")
+        self._inner.launch(search_id)
