@@ -50,7 +50,8 @@ def lambda_context() -> LocalLambdaContext:
 def s3() -> Iterator[object]:
     from moto import mock_aws
 
-    with mock_aws():
+    # Lambda invokes are accepted and recorded, never run in Docker: tests run the search Lambda themselves.
+    with mock_aws(config={"lambda": {"use_docker": False}}):
         import boto3
 
         client = boto3.client("s3", region_name="us-east-1")

@@ -21,7 +21,9 @@ class LambdaLauncher:
             response = self._lambda.invoke(
                 FunctionName=self._function_name, InvocationType="Event", Payload=payload.encode()
             )
-        except (ClientError, BotoCoreError) as error:
+        except ClientError as error:
+            raise LaunchFailed(f"invoke failed: {error.response.get('Error', {}).get('Code')}") from error
+        except BotoCoreError as error:
             raise LaunchFailed(f"invoke failed: {type(error).__name__}") from error
         if response.get("StatusCode") != 202:
             raise LaunchFailed(f"invoke answered {response.get('StatusCode')}")

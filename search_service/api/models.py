@@ -117,6 +117,19 @@ def summarise(job: SearchJob, catalog: CityCatalog, max_age_s: int) -> SearchSum
     )
 
 
-def documented(model: type[Model], description: str) -> dict[str, Any]:
-    """An OpenAPI response entry for a JSON body of this model."""
-    return {"description": description, "content": {"application/json": {"model": model}}}
+def documented(model: type[Model], description: str, *headers: str) -> dict[str, Any]:
+    """An OpenAPI response entry for a JSON body of this model, with the headers it sets."""
+    entry: dict[str, Any] = {"description": description, "content": {"application/json": {"model": model}}}
+    if headers:
+        entry["headers"] = {name: RESPONSE_HEADERS[name] for name in headers}
+    return entry
+
+
+RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+    "Location": {"description": "Where to GET the results", "schema": {"type": "string"}},
+    "Retry-After": {"description": "Seconds to wait before asking again", "schema": {"type": "integer"}},
+    "Idempotent-Replayed": {
+        "description": "'true' when an earlier request with this Idempotency-Key started the search",
+        "schema": {"type": "string"},
+    },
+}

@@ -63,12 +63,16 @@ def search_routes(results: GetResults, catalog: CityCatalog, max_age_s: int, ret
         description="Cheapest first. 202 while no supplier that matters to the filters has answered; "
         "200 with status partial while some still search, complete when all have, failed when none could.",
         responses={
-            200: documented(SearchResults, "Results: complete, partial (some suppliers still searching) or failed"),
-            202: documented(SearchResults, "Pending: poll again after Retry-After seconds"),
+            200: documented(
+                SearchResults,
+                "Results: complete, partial (some suppliers still searching; Retry-After set) or failed",
+                "Retry-After",
+            ),
+            202: documented(SearchResults, "Pending: poll again after Retry-After seconds", "Retry-After"),
             400: documented(ErrorBody, "A parameter is missing or invalid; unknown values list what is accepted"),
             404: documented(ErrorBody, "No search for this token and User"),
             410: documented(ErrorBody, "The results are older than the maximum age"),
-            503: documented(ErrorBody, "The results store is unavailable"),
+            503: documented(ErrorBody, "The results store is unavailable", "Retry-After"),
         },
         tags=["search"],
     )

@@ -34,11 +34,19 @@ def start_routes(start: StartSearch, catalog: CityCatalog, max_age_s: int, retry
         summary="Start a car search",
         description="Validates the trip, starts the search in the background and answers at once with a token.",
         responses={
-            202: documented(StartAccepted, "Search started (or replayed for the same Idempotency-Key)"),
+            202: documented(
+                StartAccepted,
+                "Search started (or replayed for the same Idempotency-Key)",
+                "Location",
+                "Retry-After",
+                "Idempotent-Replayed",
+            ),
             400: documented(ErrorBody, "A field is missing or invalid; each error says what to change"),
             413: documented(ErrorBody, "Body too large"),
             422: documented(ErrorBody, "Idempotency-Key reused for a different search"),
-            503: documented(ErrorBody, "The search could not be started; retry after Retry-After seconds"),
+            503: documented(
+                ErrorBody, "The search could not be started; retry after Retry-After seconds", "Retry-After"
+            ),
         },
         tags=["search"],
     )
