@@ -34,10 +34,10 @@ def error_response(
 
 def too_large(event: dict[str, Any]) -> dict[str, Any] | None:
     """API Gateway takes bodies up to 10 MB; ours are a few hundred bytes, so refuse big ones unread."""
-    body = event.get("body") or ""
-    if len(body) <= MAX_BODY_BYTES:
+    size = len((event.get("body") or "").encode())
+    if size <= MAX_BODY_BYTES:
         return None
-    message = f"The request body is {len(body)} bytes; the limit is {MAX_BODY_BYTES}."
+    message = f"The request body is {size} bytes; the limit is {MAX_BODY_BYTES}."
     metrics.add_metric(name="RequestRejected", unit=MetricUnit.Count, value=1)
     return {
         "statusCode": 413,
@@ -89,23 +89,22 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(LaunchFailed)
     def not_started(error: LaunchFailed) -> Response[ErrorBody]:
-        logger.error("search launch failed", extra={"reason": str(error)})
-        metrics.add_metric(name="SearchFailed", unit=MetricUnit.Count, value=1)
-        return error_response(
-            HTTPStatus.SERVICE_UNAVAILABLE,
-            "The search could not be started. Please try again in a few seconds.",
-            headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE_S)},
-        )
+        return _unavailable(error, "SearchFailed", "The search could not be started.")
 
     @app.exception_handler(CacheUnavailable)
     def store_down(error: CacheUnavailable) -> Response[ErrorBody]:
-        logger.error("results store unavailable", extra={"reason": str(error)})
-        metrics.add_metric(name="StoreUnavailable", unit=MetricUnit.Count, value=1)
-        return error_response(
-            HTTPStatus.SERVICE_UNAVAILABLE,
-            "The search service cannot reach its results store right now. Please try again in a few seconds.",
-            headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE_S)},
-        )
+        return _unavailable(error, "StoreUnavailable", "The search service cannot reach its results store right now.")
+
+
+def _unavailable(error: Exception, metric: str, message: str) -> Response[ErrorBody]:
+    """Something behind the API failed: the client may retry, the operator gets a log line and a metric."""
+    logger.error(message, extra={"reason": str(error)})
+    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    return error_response(
+        HTTPStatus.SERVICE_UNAVAILABLE,
+        f"{message} Please try again in a few seconds.",
+        headers={"Retry-After": str(RETRY_AFTER_UNAVAILABLE_S)},
+    )
 
 
 def _summary(problems: list[Problem]) -> str:

@@ -11,12 +11,12 @@ from search_service import search_handler, start_handler
 from search_service.adapters.local_context import LocalLambdaContext
 from search_service.adapters.s3_cache import S3ResultCache
 from search_service.adapters.thread_launcher import ThreadLauncher
+from search_service.api.gateway import rest_event
 from search_service.config import Settings
 from search_service.domain.cities import CityCatalog
 from search_service.ports import SearchLauncher, SupplierProvider
 from search_service.providers.simulated import simulated_providers
 from search_service.wiring import Services
-from tests.builders.apigw import rest_event
 from tests.fakes.clock import FixedClock
 
 USER = "amzn1.ask.account.TESTUSER"

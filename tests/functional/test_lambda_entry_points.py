@@ -12,7 +12,7 @@ import pytest
 
 from search_service import search_handler, start_handler
 from search_service.adapters.local_context import LocalLambdaContext
-from tests.builders.apigw import rest_event
+from search_service.api.gateway import rest_event
 
 
 def _deploy_search_function(name: str) -> None:

@@ -1,4 +1,5 @@
-"""The one builder of API Gateway REST proxy events, shaped as AWS sends them to a Lambda."""
+"""The API Gateway REST proxy event, shaped as AWS sends it to a Lambda: one builder for the tests, the
+benchmarks and the local stack, so all three drive the handlers with what AWS would really send."""
 
 from __future__ import annotations
 
