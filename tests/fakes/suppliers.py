@@ -75,3 +75,23 @@ class FailingLauncher:
         if self.broken:
             raise LaunchFailed("invoke failed: TooManyRequestsException")
         self._inner.launch(search_id)
+
+
+class MeetingSupplier:
+    """Answers only once every supplier of the search is asking at the same moment: a search that asks
+    them one by one breaks the barrier, so this proves the fan-out without measuring time."""
+
+    def __init__(self, inner: SupplierProvider, barrier: threading.Barrier) -> None:
+        self.supplier = inner.supplier
+        self._inner = inner
+        self._barrier = barrier
+
+    def serves(self, city: City) -> bool:
+        return self._inner.serves(city)
+
+    def search(self, query: SearchQuery, timeout_s: float) -> list[Offer]:
+        try:
+            self._barrier.wait(timeout_s)
+        except threading.BrokenBarrierError:
+            raise SupplierError(f"{self.supplier.name} was asked alone") from None
+        return self._inner.search(query, timeout_s)

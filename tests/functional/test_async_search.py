@@ -17,7 +17,7 @@ from search_service.observability import logger
 from search_service.providers.simulated import simulated_providers
 from tests.builders.stack import USER, Stack, build_stack
 from tests.fakes.clock import FixedClock
-from tests.fakes.suppliers import DroppingLauncher, GatedSupplier
+from tests.fakes.suppliers import DroppingLauncher, GatedSupplier, MeetingSupplier
 
 
 def _event(token: str, user: str = USER) -> dict[str, Any]:
@@ -28,6 +28,17 @@ def _stored_keys(stack: Stack) -> list[str]:
     s3 = stack.services.cache._s3
     pages = s3.get_paginator("list_objects_v2").paginate(Bucket=stack.services.settings.results_bucket)
     return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
+
+
+def test_suppliers_are_asked_all_at_once(s3: Any, clock: FixedClock) -> None:
+    simulated = simulated_providers(CityCatalog(), 0)
+    barrier = threading.Barrier(len(simulated))
+    providers = {code: MeetingSupplier(p, barrier) for code, p in simulated.items()}
+    stack = build_stack(s3, clock, providers=providers, supplier_timeout_s=5)
+    token = stack.start_search("New York").body["token"]
+    stack.settle()
+    result = stack.get(token).body
+    assert {s["state"] for s in result["suppliers"]} == {"complete"}, result["suppliers"]
 
 
 def test_same_event_delivered_twice_changes_nothing(s3: Any, clock: FixedClock) -> None:
