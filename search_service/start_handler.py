@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -34,3 +35,6 @@ def _from_environment() -> Handler:
 
 
 lambda_handler = _from_environment()
+# Everything built so far lives as long as the Lambda: keep it out of the garbage collector's full passes,
+# which otherwise walk these objects again and again and show up as pauses on warm requests.
+gc.freeze()
