@@ -1,0 +1,281 @@
+"""The interaction models: the fixed names the handlers rely on, and the rules Alexa enforces at build time."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from search_service.domain.fleet import CAR_CLASSES, SUPPLIERS
+from tests.skill_package.model import (
+    ALL_LOCALES,
+    intents,
+    language,
+    model,
+    phrases_to_ids,
+    resolve,
+    slot_names,
+    slots,
+    types,
+    words,
+)
+from tools.skill_models import ANY_ID, normalize
+
+locales = pytest.mark.parametrize("locale", ALL_LOCALES)
+
+FIND_CAR_SLOTS = {
+    "city": "AMAZON.US_CITY",
+    "pickupDate": "AMAZON.DATE",
+    "returnDate": "AMAZON.DATE",
+    "duration": "AMAZON.DURATION",
+    "carSize": "CarSizeType",
+    "company": "RentalCompanyType",
+}
+ELICITED_SLOTS = ("city", "pickupDate", "carSize", "company")
+BUILT_IN_INTENTS = {
+    "AMAZON.HelpIntent",
+    "AMAZON.StopIntent",
+    "AMAZON.CancelIntent",
+    "AMAZON.FallbackIntent",
+    "AMAZON.NavigateHomeIntent",
+    "AMAZON.YesIntent",
+    "AMAZON.NoIntent",
+    "AMAZON.StartOverIntent",
+    "AMAZON.RepeatIntent",
+    "AMAZON.NextIntent",
+    "AMAZON.MoreIntent",
+}
+# Letters, spaces, possessive or contracting apostrophes and the periods of spoken letters ("s. u. v.").
+SPOKEN = re.compile(r"^(?:[A-Za-z]+'?[A-Za-z]*\.?|\{[A-Za-z]+\})(?: (?:[A-Za-z]+'?[A-Za-z]*\.?|\{[A-Za-z]+\}))*$")
+
+
+def _all_samples(locale: str) -> list[tuple[str, str | None, str]]:
+    """(intent, slot or None, sample) for every intent sample and every slot sample of the locale."""
+    found: list[tuple[str, str | None, str]] = []
+    for name, intent in intents(locale).items():
+        found += [(name, None, sample) for sample in intent.get("samples", [])]
+        for slot in intent.get("slots", []):
+            found += [(name, slot["name"], sample) for sample in slot.get("samples", [])]
+    return found
+
+
+# --- names the handlers depend on -----------------------------------------------------------------
+
+
+@locales
+def test_invocation_name_is_two_lowercase_words(locale: str) -> None:
+    name = language(locale)["invocationName"]
+    assert name == "car search"
+    assert re.fullmatch(r"[a-z]+ [a-z]+", name)
+
+
+@locales
+def test_find_car_intent_slots_have_the_fixed_names_and_types(locale: str) -> None:
+    assert {name: slot["type"] for name, slot in slots(locale, "FindCarIntent").items()} == FIND_CAR_SLOTS
+
+
+@locales
+def test_intents_include_check_results_and_every_built_in(locale: str) -> None:
+    assert set(intents(locale)) == {"FindCarIntent", "CheckResultsIntent", *BUILT_IN_INTENTS}
+    assert "are my results ready" in intents(locale)["CheckResultsIntent"]["samples"]
+
+
+@locales
+def test_custom_value_ids_are_the_search_service_codes_plus_any(locale: str) -> None:
+    def ids(type_name: str) -> list[str]:
+        return [value["id"] for value in types(locale)[type_name]["values"]]
+
+    assert ids("CarSizeType") == [car_class.code for car_class in CAR_CLASSES] + [ANY_ID]
+    assert ids("RentalCompanyType") == [supplier.code for supplier in SUPPLIERS] + [ANY_ID]
+
+
+@locales
+@pytest.mark.parametrize(
+    ("type_name", "spoken", "value_id"),
+    [
+        ("CarSizeType", "small", "compact"),
+        ("CarSizeType", "small car", "compact"),
+        ("CarSizeType", "big", "fullsize"),
+        ("CarSizeType", "SUV", "suv"),
+        ("CarSizeType", "no preference", ANY_ID),
+        ("CarSizeType", "it doesn't matter", ANY_ID),
+        ("RentalCompanyType", "Enterprise", "enterprise"),
+        ("RentalCompanyType", "Enterprise Rent A Car", "enterprise"),
+        ("RentalCompanyType", "no preference", ANY_ID),
+        ("RentalCompanyType", "it doesn't matter", ANY_ID),
+    ],
+)
+def test_slot_value_spoken_words_resolve_to_id(locale: str, type_name: str, spoken: str, value_id: str) -> None:
+    assert resolve(locale, type_name, spoken) == {value_id}
+
+
+# --- references resolve ---------------------------------------------------------------------------
+
+
+@locales
+def test_slot_types_are_built_in_or_defined(locale: str) -> None:
+    defined = set(types(locale))
+    for intent in intents(locale).values():
+        for slot in intent.get("slots", []):
+            assert slot["type"].startswith("AMAZON.") or slot["type"] in defined, slot
+    used = {slot["type"] for intent in intents(locale).values() for slot in intent.get("slots", [])}
+    assert defined <= used, "a custom type no slot uses"
+
+
+@locales
+def test_custom_values_have_ids_unique_in_their_type(locale: str) -> None:
+    for slot_type in types(locale).values():
+        ids = [value.get("id") for value in slot_type["values"]]
+        assert all(ids), slot_type["name"]
+        assert len(ids) == len(set(ids)), slot_type["name"]
+
+
+@locales
+def test_custom_value_phrases_each_resolve_to_one_id(locale: str) -> None:
+    # A phrase listed twice in a type (as a value or synonym, any case) would make resolution ambiguous.
+    for type_name, slot_type in types(locale).items():
+        phrases = [
+            normalize(phrase)
+            for value in slot_type["values"]
+            for phrase in [value["name"]["value"], *value["name"].get("synonyms", [])]
+        ]
+        assert len(phrases) == len(set(phrases)), type_name
+        assert all(len(ids) == 1 for ids in phrases_to_ids(locale, type_name).values())
+
+
+@locales
+def test_dialog_intents_and_slots_match_the_language_model(locale: str) -> None:
+    for dialog_intent in model(locale)["dialog"]["intents"]:
+        declared = slots(locale, dialog_intent["name"])
+        for slot in dialog_intent["slots"]:
+            assert slot["name"] in declared, slot
+            assert slot["type"] == declared[slot["name"]]["type"], slot
+
+
+@locales
+def test_prompt_ids_used_by_the_dialog_are_exactly_the_prompts_defined(locale: str) -> None:
+    used = {
+        prompt_id
+        for dialog_intent in model(locale)["dialog"]["intents"]
+        for slot in dialog_intent["slots"]
+        for prompt_id in slot.get("prompts", {}).values()
+    }
+    defined = {prompt["id"] for prompt in model(locale)["prompts"]}
+    assert used == defined
+    for prompt in model(locale)["prompts"]:
+        assert prompt["variations"], prompt["id"]
+        assert all(variation["type"] == "PlainText" and variation["value"] for variation in prompt["variations"])
+
+
+# --- the dialog ------------------------------------------------------------------------------------
+
+
+@locales
+def test_find_car_dialog_is_handled_by_the_skill_without_confirmations(locale: str) -> None:
+    dialog = model(locale)["dialog"]
+    assert dialog["delegationStrategy"] == "SKILL_RESPONSE"
+    (find_car,) = dialog["intents"]
+    assert find_car["name"] == "FindCarIntent"
+    assert find_car["delegationStrategy"] == "SKILL_RESPONSE"
+    assert find_car["confirmationRequired"] is False
+    assert {slot["name"] for slot in find_car["slots"]} == set(FIND_CAR_SLOTS)
+    for slot in find_car["slots"]:
+        # The Lambda decides what to ask and when (Dialog.ElicitSlot); Alexa never asks on its own.
+        assert slot["elicitationRequired"] is False, slot["name"]
+        assert slot["confirmationRequired"] is False, slot["name"]
+
+
+@locales
+def test_slots_the_lambda_elicits_have_an_elicitation_prompt_and_slot_samples(locale: str) -> None:
+    dialog_slots = {slot["name"]: slot for slot in model(locale)["dialog"]["intents"][0]["slots"]}
+    prompts = {prompt["id"]: prompt for prompt in model(locale)["prompts"]}
+    for name in ELICITED_SLOTS:
+        assert dialog_slots[name]["prompts"]["elicitation"] in prompts, name
+        assert f"{{{name}}}" in slots(locale, "FindCarIntent")[name]["samples"], name
+
+
+def test_elicitation_prompts_say_the_designed_questions() -> None:
+    first = {prompt["id"].rsplit(".", 1)[1]: prompt["variations"][0]["value"] for prompt in model("en-US")["prompts"]}
+    assert first == {
+        "city": "Where would you like to rent a car?",
+        "pickupDate": "When do you need the car?",
+        "carSize": "What size car would you like?",
+        "company": "Is there a specific company you'd like to rent from?",
+    }
+
+
+# --- samples ----------------------------------------------------------------------------------------
+
+
+@locales
+def test_samples_name_only_slots_of_their_intent(locale: str) -> None:
+    for intent_name, intent in intents(locale).items():
+        declared = set(slots(locale, intent_name))
+        for slot in intent.get("slots", []):
+            for sample in slot.get("samples", []):
+                assert set(slot_names(sample)) <= declared, (slot["name"], sample)
+                assert slot["name"] in slot_names(sample), f"slot sample without its own slot: {sample!r}"
+        for sample in intent.get("samples", []):
+            assert set(slot_names(sample)) <= declared, (intent_name, sample)
+            assert len(slot_names(sample)) == len(set(slot_names(sample))), (intent_name, sample)
+
+
+@locales
+def test_intent_samples_are_never_just_slots(locale: str) -> None:
+    # Bare "{city}" belongs in the slot's samples, used while that slot is being elicited.
+    for intent_name, intent in intents(locale).items():
+        for sample in intent.get("samples", []):
+            assert words(sample), (intent_name, sample)
+
+
+@locales
+def test_samples_are_unique_across_intents_and_within_each_slot(locale: str) -> None:
+    # GIVEN every sample of the locale, compared case-insensitively with whitespace collapsed
+    intent_of: dict[str, str] = {}
+    slot_samples: set[tuple[str, str, str]] = set()
+    for intent_name, slot_name, sample in _all_samples(locale):
+        key = normalize(sample)
+        if slot_name is None:
+            # THEN no intent sample appears twice, in one intent or in two
+            assert key not in intent_of, f"{sample!r} in {intent_of.get(key)} and {intent_name}"
+            intent_of[key] = intent_name
+        else:
+            # AND no slot sample appears twice for its slot
+            assert (intent_name, slot_name, key) not in slot_samples, (slot_name, sample)
+            slot_samples.add((intent_name, slot_name, key))
+    # AND no slot sample is also an intent sample
+    assert not {key for _, _, key in slot_samples} & set(intent_of)
+
+
+@locales
+def test_samples_and_values_use_only_spoken_characters(locale: str) -> None:
+    for intent_name, slot_name, sample in _all_samples(locale):
+        assert SPOKEN.fullmatch(sample), (intent_name, slot_name, sample)
+    for type_name, slot_type in types(locale).items():
+        for value in slot_type["values"]:
+            for phrase in [value["name"]["value"], *value["name"].get("synonyms", [])]:
+                assert SPOKEN.fullmatch(phrase) and "{" not in phrase, (type_name, phrase)
+
+
+@locales
+def test_find_car_has_40_samples_including_one_shots(locale: str) -> None:
+    samples = intents(locale)["FindCarIntent"]["samples"]
+    one_shots = [sample for sample in samples if len(slot_names(sample)) >= 2]
+    assert len(samples) >= 40
+    assert len(one_shots) >= 5
+    assert {len(slot_names(sample)) for sample in samples} >= {0, 1, 2, 3, 4}
+    for sample in (
+        "find a {carSize} from {company} in {city} {pickupDate}",
+        "I need a car in {city} from {pickupDate} to {returnDate}",
+        "rent a {carSize} in {city} for {duration} starting {pickupDate}",
+        "find a car in {city} {pickupDate}",
+        "actually make it {city}",
+        "change the city to {city}",
+        "I need a car in {city}",
+    ):
+        assert sample in samples
+
+
+def test_every_slot_appears_in_some_find_car_sample() -> None:
+    used = {name for sample in intents("en-US")["FindCarIntent"]["samples"] for name in slot_names(sample)}
+    assert used == set(FIND_CAR_SLOTS)

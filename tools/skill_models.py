@@ -1,0 +1,233 @@
+"""Generate the en-GB, en-CA and en-AU interaction models from the hand-written en-US one.
+
+    python -m tools.skill_models            # check: exit 1 and name the models that are stale
+    python -m tools.skill_models --write    # regenerate them
+
+en-US is the only model anyone edits. Each other locale is en-US plus the few differences in `LOCALES`
+below: local words added beside the US ones in the samples ("hire a car" next to "rent a car"), local
+spellings in what Alexa speaks, a few extra samples and synonyms, and a local primary word for a slot
+value. Value ids never change, so the skill's handlers see the same ids in every locale. The cities in
+the samples stay American: the search serves US cities whatever the device's locale.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MODELS_DIR = Path(__file__).resolve().parent.parent / "skill-package" / "interactionModels" / "custom"
+SOURCE_LOCALE = "en-US"
+ANY_ID = "any"
+
+Model = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class LocaleRules:
+    """How one locale differs from en-US. Phrases match whole words only ("car rental" not in "car rentals")."""
+
+    # (US phrase, local phrase): a sample (intent or slot) containing a US phrase gets a twin with the local
+    # phrases; the US sample stays, since people say both.
+    sample_twins: tuple[tuple[str, str], ...] = ()
+    # (US phrase, local phrase): replaced in the prompts, which Alexa speaks in one wording only.
+    prompt_rewrites: tuple[tuple[str, str], ...] = ()
+    # intent name -> samples only this locale has.
+    extra_samples: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # (type, value id) -> the local word for the value; the US word becomes one of its synonyms.
+    primary_values: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    # (type, value id) -> synonyms only this locale has.
+    extra_synonyms: Mapping[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
+    # type -> suffixes: every value but "any" also gets "<value> <suffix>" as a synonym ("Hertz car hire").
+    synonym_suffixes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
+# British and Australian English hire a car; the US word stays understood.
+_HIRE_TWINS = (
+    ("rent a car", "hire a car"),
+    ("rent a {carSize}", "hire a {carSize}"),
+    ("rent from", "hire from"),
+    ("rental car", "hire car"),
+    ("rental cars", "hire cars"),
+    ("car rental", "car hire"),
+    ("car rentals", "car hire"),
+    ("rental companies", "car hire companies"),
+)
+_HIRE_PROMPTS = (
+    ("rent a car", "hire a car"),
+    ("rent from", "hire from"),
+    ("rental company", "car hire company"),
+    ("favorite", "favourite"),
+)
+_HIRE_SAMPLES = {
+    "FindCarIntent": (
+        "I need car hire in {city}",
+        "I need car hire in {city} from {pickupDate} to {returnDate}",
+        "book me a hire car in {city} {pickupDate}",
+        "I'm after a car in {city} {pickupDate}",
+        "I'm after a {carSize} in {city}",
+    ),
+}
+_PEOPLE_CARRIER = {("CarSizeType", "minivan"): "people carrier"}
+_CAR_HIRE_COMPANIES = {"RentalCompanyType": ("car hire",)}
+
+LOCALES: dict[str, LocaleRules] = {
+    "en-GB": LocaleRules(
+        sample_twins=_HIRE_TWINS,
+        prompt_rewrites=_HIRE_PROMPTS,
+        extra_samples=_HIRE_SAMPLES,
+        primary_values=_PEOPLE_CARRIER,
+        extra_synonyms={
+            ("CarSizeType", "compact"): ("hatchback", "small hatchback"),
+            ("CarSizeType", "fullsize"): ("saloon", "saloon car"),
+            ("CarSizeType", "suv"): ("four by four",),
+            ("CarSizeType", "minivan"): ("MPV",),
+        },
+        synonym_suffixes=_CAR_HIRE_COMPANIES,
+    ),
+    # Canada rents cars as the US does; only the spelling of what Alexa says differs.
+    "en-CA": LocaleRules(prompt_rewrites=(("favorite", "favourite"),)),
+    "en-AU": LocaleRules(
+        sample_twins=_HIRE_TWINS,
+        prompt_rewrites=_HIRE_PROMPTS,
+        extra_samples=_HIRE_SAMPLES,
+        primary_values=_PEOPLE_CARRIER,
+        extra_synonyms={
+            ("CarSizeType", "compact"): ("hatchback", "small hatchback"),
+            ("CarSizeType", "suv"): ("four wheel drive", "four by four"),
+            ("CarSizeType", "minivan"): ("people mover",),
+        },
+        synonym_suffixes=_CAR_HIRE_COMPANIES,
+    ),
+}
+
+
+def normalize(utterance: str) -> str:
+    """The form two samples are compared in: case and runs of whitespace do not make a new sample."""
+    return " ".join(utterance.split()).lower()
+
+
+def _rewrite(text: str, rewrites: Iterable[tuple[str, str]]) -> str:
+    for old, new in rewrites:
+        whole_words = rf"(?<![\w'{{]){re.escape(old)}(?![\w'}}])"
+        text = re.sub(whole_words, lambda _match, new=new: new, text)
+    return text
+
+
+def _add_new(samples: list[str], candidates: Iterable[str]) -> list[str]:
+    """`samples` plus the candidates it does not have yet, in order. Duplicates already in `samples` are kept,
+    so a duplicate in en-US still fails the tests instead of being hidden here."""
+    seen = {normalize(sample) for sample in samples}
+    result = list(samples)
+    for candidate in candidates:
+        if normalize(candidate) not in seen:
+            seen.add(normalize(candidate))
+            result.append(candidate)
+    return result
+
+
+def _with_twins(samples: list[str], twins: tuple[tuple[str, str], ...]) -> list[str]:
+    """Each sample followed by its local twin, when the twin is new."""
+    seen = {normalize(sample) for sample in samples}
+    result = []
+    for sample in samples:
+        result.append(sample)
+        twin = _rewrite(sample, twins)
+        if normalize(twin) not in seen:
+            seen.add(normalize(twin))
+            result.append(twin)
+    return result
+
+
+def localize(source: Model, rules: LocaleRules) -> Model:
+    """The interaction model for one locale, from the en-US model and that locale's rules."""
+    model = copy.deepcopy(source)
+    language = model["interactionModel"]["languageModel"]
+    for intent in language["intents"]:
+        samples = _with_twins(intent.get("samples", []), rules.sample_twins)
+        intent["samples"] = _add_new(samples, rules.extra_samples.get(intent["name"], ()))
+        for slot in intent.get("slots", []):
+            if "samples" in slot:
+                slot["samples"] = _with_twins(slot["samples"], rules.sample_twins)
+    for slot_type in language.get("types", []):
+        for value in slot_type["values"]:
+            name = value["name"]
+            key = (slot_type["name"], value["id"])
+            synonyms = list(name.get("synonyms", []))
+            local = rules.primary_values.get(key)
+            if local is not None:
+                synonyms = [name["value"], *(s for s in synonyms if normalize(s) != normalize(local))]
+                name["value"] = local
+            if value["id"] != ANY_ID:
+                suffixes = rules.synonym_suffixes.get(slot_type["name"], ())
+                synonyms = _add_new(synonyms, (f"{name['value']} {suffix}" for suffix in suffixes))
+            synonyms = _add_new(synonyms, rules.extra_synonyms.get(key, ()))
+            if synonyms:
+                name["synonyms"] = synonyms
+    for prompt in model["interactionModel"].get("prompts", []):
+        for variation in prompt["variations"]:
+            variation["value"] = _rewrite(variation["value"], rules.prompt_rewrites)
+    return model
+
+
+def render(model: Model) -> str:
+    return json.dumps(model, indent=2, ensure_ascii=False) + "\n"
+
+
+def model_path(locale: str, models_dir: Path = MODELS_DIR) -> Path:
+    return models_dir / f"{locale}.json"
+
+
+def load(locale: str, models_dir: Path = MODELS_DIR) -> Model:
+    model: Model = json.loads(model_path(locale, models_dir).read_text(encoding="utf-8"))
+    return model
+
+
+def generate(models_dir: Path = MODELS_DIR) -> dict[str, str]:
+    """Locale -> the text its model file must have."""
+    source = load(SOURCE_LOCALE, models_dir)
+    return {locale: render(localize(source, rules)) for locale, rules in LOCALES.items()}
+
+
+def stale(models_dir: Path = MODELS_DIR) -> list[str]:
+    """The generated locales whose file is missing or differs from what en-US and the rules give."""
+    return [
+        locale
+        for locale, text in generate(models_dir).items()
+        if not model_path(locale, models_dir).exists()
+        or model_path(locale, models_dir).read_text(encoding="utf-8") != text
+    ]
+
+
+def write(models_dir: Path = MODELS_DIR) -> list[str]:
+    """Regenerate every locale's model; returns the locales whose file changed."""
+    changed = stale(models_dir)
+    for locale, text in generate(models_dir).items():
+        model_path(locale, models_dir).write_text(text, encoding="utf-8")
+    return changed
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.skill_models", description=__doc__.splitlines()[0])
+    parser.add_argument("--write", action="store_true", help="regenerate the models instead of checking them")
+    args = parser.parse_args(argv)
+    if args.write:
+        changed = write()
+        print(f"wrote {', '.join(changed)}" if changed else "every model was already up to date")
+        return 0
+    outdated = stale()
+    if outdated:
+        print(f"stale: {', '.join(outdated)}; run python -m tools.skill_models --write", file=sys.stderr)
+        return 1
+    print(f"{', '.join(LOCALES)} match {SOURCE_LOCALE}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
