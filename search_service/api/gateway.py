@@ -43,3 +43,28 @@ def rest_event(
         "body": body,
         "isBase64Encoded": False,
     }
+
+
+def event_from_http(
+    method: str, target: str, headers: dict[str, str], body: bytes, stage: str = "beta"
+) -> dict[str, Any]:
+    """An HTTP request as API Gateway hands it to the Lambda: `target` is the path with its query string."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    url = urlsplit(target)
+    path = url.path.removeprefix(f"/{stage}") or "/"
+    query = dict(parse_qsl(url.query, keep_blank_values=True))
+    text = body.decode("utf-8", errors="replace") if body else None
+    return rest_event(method, path=path, query=query or None, body=text, headers=dict(headers), stage=stage)
+
+
+def http_from_response(response: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+    """The Lambda's proxy response as API Gateway sends it back: status, headers, body."""
+    headers = {name: values[-1] for name, values in (response.get("multiValueHeaders") or {}).items()}
+    headers.update(response.get("headers") or {})
+    body = response.get("body") or ""
+    if response.get("isBase64Encoded"):
+        import base64
+
+        return response["statusCode"], headers, base64.b64decode(body)
+    return response["statusCode"], headers, body.encode()

@@ -1,0 +1,208 @@
+"""The skill's one way to the search API: HTTP with strict timeouts over a kept-alive connection.
+
+Built on http.client, which the ASK SDK has already imported: requests or urllib3 would add 35-50 ms to
+every cold start, and the first turn of a conversation is a cold start more often than not.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import socket
+import ssl
+import threading
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+
+class SearchUnavailable(Exception):
+    """The API is down, slow, or answered something the skill cannot use: apologise and offer a retry."""
+
+
+class SearchGone(Exception):
+    """The token is unknown or the results expired: start the same search again, transparently."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str
+    code: str
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """The API refused the trip (unknown or ambiguous city, past date, ...): ask the user again."""
+
+    problems: tuple[Problem, ...]
+
+    def about(self, name: str) -> Problem | None:
+        return next((problem for problem in self.problems if problem.field == name), None)
+
+
+@dataclass(frozen=True)
+class Started:
+    token: str
+    city: str  # "Portland, OR": the API's name for the city it understood
+    pickup_date: date
+    return_date: date
+
+
+@dataclass(frozen=True)
+class Offer:
+    supplier: str
+    supplier_name: str
+    car_class: str
+    car_class_name: str
+    example_model: str
+    total_price: float
+    days: int
+    location_name: str
+
+    @classmethod
+    def parse(cls, raw: dict[str, Any]) -> Offer:
+        return cls(
+            supplier=raw["supplier"],
+            supplier_name=raw["supplierName"],
+            car_class=raw["carClass"],
+            car_class_name=raw["carClassName"],
+            example_model=raw["exampleModel"],
+            total_price=float(raw["totalPrice"]),
+            days=int(raw["days"]),
+            location_name=raw["location"]["name"],
+        )
+
+
+@dataclass(frozen=True)
+class Results:
+    status: str  # pending, partial, complete or failed
+    offers: tuple[Offer, ...]
+    offer_count: int
+    searching: tuple[str, ...]  # names of the companies still searching
+    same_size: Offer | None = None  # when nothing matches: what does exist
+    same_supplier: Offer | None = None
+    cheapest: Offer | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.status in ("complete", "failed") or bool(self.offers)
+
+
+class SearchClient:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        connect_timeout_s: float = 1.0,
+        read_timeout_s: float = 2.5,
+    ) -> None:
+        url = urlsplit(base_url.rstrip("/"))
+        if url.scheme not in ("http", "https") or not url.hostname:
+            raise ValueError(f"SEARCH_API_URL must be an http(s) URL, not {base_url!r}")
+        self._scheme = url.scheme
+        self._host = url.hostname
+        self._port = url.port
+        self._path = url.path or ""
+        self._headers = {"Accept": "application/json", "Connection": "keep-alive"}
+        if api_key:
+            self._headers["x-api-key"] = api_key
+        self._connect_timeout_s = connect_timeout_s
+        self._read_timeout_s = read_timeout_s
+        self._local = threading.local()  # one kept-alive connection per thread
+
+    def start(self, city: str, pickup: date, dropoff: date, user: str, idempotency_key: str) -> Started | Rejected:
+        body = {"city": city, "pickupDate": pickup.isoformat(), "returnDate": dropoff.isoformat(), "user": user}
+        status, payload = self._call("POST", "", body, {"Idempotency-Key": idempotency_key})
+        if status == 202:
+            search = payload["search"]
+            return Started(
+                token=payload["token"],
+                city=search["city"],
+                pickup_date=date.fromisoformat(search["pickupDate"]),
+                return_date=date.fromisoformat(search["returnDate"]),
+            )
+        if status == 400:
+            return Rejected(tuple(Problem(p["field"], p["code"], p["message"], p.get("details") or {})
+                                  for p in payload.get("errors", [])))  # fmt: skip
+        raise SearchUnavailable(f"start answered {status}")
+
+    def results(
+        self, token: str, user: str, size: str | None = None, supplier: str | None = None, limit: int = 5
+    ) -> Results:
+        query = {"token": token, "User": user, "Limit": str(limit)}
+        if size and size != "any":
+            query["CarSize"] = size
+        if supplier and supplier != "any":
+            query["Supplier"] = supplier
+        status, payload = self._call("GET", "?" + urlencode(query))
+        if status in (404, 410):
+            raise SearchGone(f"results answered {status}")
+        if status not in (200, 202):
+            raise SearchUnavailable(f"results answered {status}")
+        alternatives = payload.get("alternatives") or {}
+
+        def offer(raw: dict[str, Any] | None) -> Offer | None:
+            return Offer.parse(raw) if raw else None
+
+        return Results(
+            status=payload["status"],
+            offers=tuple(Offer.parse(raw) for raw in payload["offers"]),
+            offer_count=int(payload["offerCount"]),
+            searching=tuple(s["name"] for s in payload["suppliers"] if s["state"] == "searching"),
+            same_size=offer(alternatives.get("sameSize")),
+            same_supplier=offer(alternatives.get("sameSupplier")),
+            cheapest=offer(alternatives.get("cheapest")),
+        )
+
+    def _call(
+        self, method: str, target: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, Any]]:
+        data = json.dumps(body).encode() if body is not None else None
+        all_headers = {**self._headers, **(headers or {})}
+        if data is not None:
+            all_headers["Content-Type"] = "application/json"
+        # A kept-alive connection may have been closed by the server since the last turn: one fresh retry.
+        # Both calls are safe to repeat: GET reads, and POST carries an Idempotency-Key.
+        for attempt in (1, 2):
+            try:
+                connection = self._connection()
+                connection.request(method, self._path + "/search" + target, body=data, headers=all_headers)
+                response = connection.getresponse()
+                raw = response.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as error:
+                self._drop()
+                if attempt == 2:
+                    raise SearchUnavailable(f"connection lost: {type(error).__name__}") from error
+            except (OSError, http.client.HTTPException) as error:  # refused, timed out, TLS, malformed
+                self._drop()
+                raise SearchUnavailable(f"{method} failed: {type(error).__name__}") from error
+        try:
+            return response.status, json.loads(raw) if raw else {}
+        except ValueError as error:
+            raise SearchUnavailable("the search API answered something that is not JSON") from error
+
+    def _connection(self) -> http.client.HTTPConnection:
+        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            if self._scheme == "https":
+                connection = http.client.HTTPSConnection(
+                    self._host, self._port, timeout=self._connect_timeout_s, context=ssl.create_default_context()
+                )
+            else:
+                connection = http.client.HTTPConnection(self._host, self._port, timeout=self._connect_timeout_s)
+            connection.connect()
+            # Connecting may take up to the connect timeout; each read after that gets the read timeout.
+            connection.sock.settimeout(max(self._read_timeout_s, 0.1))
+            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._local.connection = connection
+        return connection
+
+    def _drop(self) -> None:
+        connection = getattr(self._local, "connection", None)
+        if connection is not None:
+            connection.close()
+        self._local.connection = None

@@ -1,0 +1,249 @@
+"""Turn the AMAZON.DATE and AMAZON.DURATION values Alexa sends into a trip, and say a trip back.
+
+Alexa resolves what the user said ("next weekend", "December fourth") against the device's date before the
+skill sees it, and sends one of these AMAZON.DATE shapes (slot type reference:
+https://developer.amazon.com/en-US/docs/alexa/custom-skills/slot-type-reference.html#date):
+
+    2026-11-28     a day              2026-W48-WE   a weekend       2026-12, 2026-12-XX   a month
+    2026-W48       an ISO week        PRESENT_REF   "right now"     2027, 2027-XX, 2027-XX-XX   a year
+    2026-WI/SP/SU/FA   a season       201X          a decade        2026-Q1   a quarter
+
+The -XX and quarter forms are not in the reference but are reported from live traffic, so they are accepted.
+A day said without a year is already the next future occurrence, so a past day comes from "yesterday" or an
+explicit year. AMAZON.DURATION is ISO-8601 (PnYnMnWnDTnHnMnS): P3D, P1W, PT5H, P1M, P2YT3H10M.
+
+Pickup (`pickupDate`):
+    day, PRESENT_REF   that day (PRESENT_REF is today).
+    weekend            its Saturday; today if the Saturday is past but the Sunday is not.
+    week               its Monday; today if the Monday is past but the Sunday is not.
+    month              its 1st; today if that is past but the month is not. `vague=True`: confirm first.
+    season, year, decade, quarter   too vague to search: `too_vague`, ask for a day.
+Return: a `returnDate` value wins (a day, PRESENT_REF, or the Sunday of a weekend; anything longer is
+`too_vague`), else a `duration` (weeks are 7 days, months 30, years 365; any part of a day counts as a whole
+day, as cars are rented by the day), else the pickup kind's default, with
+`return_assumed=True` so the skill can say the return date and let the user change it:
+    day, PRESENT_REF   3 days later.
+    weekend            the Monday after the Saturday: two nights, with the car all through Sunday.
+    week, month        7 days after pickup.
+A `returnDate` that cannot be used is reported even when a `duration` was also given: the user said it, and
+quietly ignoring it would search the wrong dates.
+
+Problems, checked in this order: `missing` (no pickup), `unparseable`, `too_vague`, `past` (the whole span
+is before `today`), `return_before_pickup` (return on or before pickup), `too_long` (more than 30 days, the
+search API's limit). `today` must be the date in the user's time zone, as the API checks it there.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Literal
+
+MAX_RENTAL_DAYS = 30  # the search API refuses longer rentals (MAX_RENTAL_DAYS in search_service)
+DEFAULT_DAYS_FOR_A_DAY = 3
+DEFAULT_DAYS_FOR_A_WEEK_OR_MONTH = 7
+
+PRESENT_REF = "PRESENT_REF"
+Slot = Literal["pickupDate", "returnDate", "duration"]
+ProblemKind = Literal["missing", "unparseable", "too_vague", "past", "return_before_pickup", "too_long"]
+ReturnSource = Literal["date", "duration", "default"]
+_Kind = Literal["day", "weekend", "week", "month"]
+
+
+@dataclass(frozen=True)
+class TripDates:
+    pickup_date: date
+    return_date: date
+    return_source: ReturnSource
+    vague: bool = False  # the pickup came from a whole month: confirm the dates before searching
+
+    @property
+    def return_assumed(self) -> bool:
+        return self.return_source == "default"
+
+    @property
+    def days(self) -> int:
+        return (self.return_date - self.pickup_date).days
+
+
+@dataclass(frozen=True)
+class TripProblem:
+    kind: ProblemKind
+    slot: Slot  # the slot to ask for again
+    value: str | None = None
+
+
+@dataclass(frozen=True)
+class _Span:
+    """What an AMAZON.DATE value covers: a day is a span of one."""
+
+    kind: _Kind
+    first: date
+    last: date
+
+
+_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_WEEK = re.compile(r"(\d{4})-W(\d{1,2})")
+_WEEKEND = re.compile(r"(\d{4})-W(\d{1,2})-WE")
+_MONTH = re.compile(r"(\d{4})-(\d{2})(?:-XX)?")
+_TOO_VAGUE = re.compile(r"\d{4}(?:-XX){0,2}|\d{4}-(?:WI|SP|SU|FA)|\d{3}X|\d{4}-Q[1-4]")
+_NUMBER = r"(\d+(?:\.\d+)?)"
+_DURATION = re.compile(
+    rf"P(?!$)(?:{_NUMBER}Y)?(?:{_NUMBER}M)?(?:{_NUMBER}W)?(?:{_NUMBER}D)?"
+    rf"(?:T(?=\d)(?:{_NUMBER}H)?(?:{_NUMBER}M)?(?:{_NUMBER}S)?)?"
+)
+_DURATION_SECONDS = (365 * 86400, 30 * 86400, 7 * 86400, 86400, 3600, 60, 1)
+
+
+def _span(value: str, today: date) -> _Span | Literal["too_vague", "unparseable"]:
+    try:
+        if value == PRESENT_REF:
+            return _Span("day", today, today)
+        if match := _DAY.fullmatch(value):
+            day = date(*map(int, match.groups()))
+            return _Span("day", day, day)
+        if match := _WEEKEND.fullmatch(value):
+            year, week = map(int, match.groups())
+            return _Span("weekend", date.fromisocalendar(year, week, 6), date.fromisocalendar(year, week, 7))
+        if match := _WEEK.fullmatch(value):
+            year, week = map(int, match.groups())
+            return _Span("week", date.fromisocalendar(year, week, 1), date.fromisocalendar(year, week, 7))
+        if match := _MONTH.fullmatch(value):
+            year, month = map(int, match.groups())
+            first = date(year, month, 1)
+            return _Span("month", first, (first + timedelta(days=31)).replace(day=1) - timedelta(days=1))
+    except ValueError:  # 2026-02-30, 2026-13, 2027-W53: the right shape, but no such date
+        return "unparseable"
+    return "too_vague" if _TOO_VAGUE.fullmatch(value) else "unparseable"
+
+
+def _duration_days(value: str) -> int | None:
+    match = _DURATION.fullmatch(value)
+    if not match:
+        return None
+    seconds = sum(Decimal(part) * unit for part, unit in zip(match.groups(), _DURATION_SECONDS, strict=True) if part)
+    return math.ceil(seconds / 86400) or None
+
+
+def _return_date(value: str, today: date) -> date | TripProblem:
+    span = _span(value.strip(), today)
+    if isinstance(span, str):
+        return TripProblem(span, "returnDate", value)
+    if span.kind in ("day", "weekend"):
+        return span.last  # back by Sunday when the user says "return next weekend"
+    return TripProblem("too_vague", "returnDate", value)
+
+
+def resolve_trip(
+    pickup_value: str | None, return_value: str | None, duration_value: str | None, today: date
+) -> TripDates | TripProblem:
+    """The trip the user asked for, or the first problem with it; see the module docstring for the rules."""
+    if pickup_value is None:
+        return TripProblem("missing", "pickupDate")
+    span = _span(pickup_value.strip(), today)
+    if isinstance(span, str):
+        return TripProblem(span, "pickupDate", pickup_value)
+    if span.last < today:
+        return TripProblem("past", "pickupDate", pickup_value)
+    # a weekend, week or month already under way still has days left to rent: start today, don't refuse it
+    pickup = max(span.first, today)
+
+    slot: Slot = "returnDate"
+    said = return_value
+    if return_value is not None:
+        returned = _return_date(return_value, today)
+        if isinstance(returned, TripProblem):
+            return returned
+        source: ReturnSource = "date"
+    elif duration_value is not None:
+        days = _duration_days(duration_value.strip())
+        if days is None:
+            return TripProblem("unparseable", "duration", duration_value)
+        returned, source, slot, said = pickup + timedelta(days=days), "duration", "duration", duration_value
+    else:
+        if span.kind == "weekend":
+            returned = span.first + timedelta(days=2)
+        elif span.kind == "day":
+            returned = pickup + timedelta(days=DEFAULT_DAYS_FOR_A_DAY)
+        else:
+            returned = pickup + timedelta(days=DEFAULT_DAYS_FOR_A_WEEK_OR_MONTH)
+        source = "default"
+
+    if returned <= pickup:
+        return TripProblem("return_before_pickup", slot, said)
+    if (returned - pickup).days > MAX_RENTAL_DAYS:
+        return TripProblem("too_long", slot, said)
+    return TripDates(pickup, returned, source, vague=span.kind == "month")
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")  # fmt: skip
+_NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+            "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")  # fmt: skip
+# Half a year out, "November 20" may be a past date Alexa rolled over to next year: saying the year lets the
+# user hear it. A trip that merely runs into January is obviously the coming one.
+_SAY_THE_YEAR_FROM_DAYS = 183
+
+
+def _words(number: int) -> str:
+    if number < len(_NUMBERS):
+        return _NUMBERS[number]
+    tens, ones = divmod(number, 10)
+    return ("twenty", "thirty", "forty", "fifty")[tens - 2] + (f" {_NUMBERS[ones]}" if ones else "")
+
+
+def _length(days: int) -> str:
+    if days == 1:
+        return "one day"
+    if days == 7:
+        return "a week"
+    if days % 7 == 0:
+        return f"{_words(days // 7)} weeks"
+    return f"{_words(days)} days"
+
+
+def _month_day(day: date, with_year: bool) -> str:
+    said = f"{_MONTHS[day.month - 1]} {day.day}"
+    return f"{said}, {day.year}" if with_year else said
+
+
+def _day(day: date, today: date, with_year: bool, *, weekday_alone: bool = False) -> str:
+    ahead = (day - today).days
+    if ahead == 0:
+        return "today"
+    if ahead == 1:
+        return "tomorrow"
+    if weekday_alone and 0 < ahead < 7:  # within the coming week a weekday names one day only
+        return _WEEKDAYS[day.weekday()]
+    return f"{_WEEKDAYS[day.weekday()]}, {_month_day(day, with_year)}"
+
+
+def describe_trip(trip: TripDates, today: date, pickup_value: str | None) -> str:
+    """Plain spoken English for the trip, to follow "for your trip in New York"; safe inside SSML.
+
+    A weekend or week kept whole is named as such ("this weekend", "next weekend", "the week of November 30");
+    a length the user said is echoed ("for three days starting Friday, December 4"); anything else, including
+    an assumed return, is said as both dates so the user hears what will be searched ("from tomorrow to
+    Friday", "from Saturday, November 28 to Monday, November 30").
+    """
+    span = _span(pickup_value.strip(), today) if pickup_value else None
+    with_year = (trip.pickup_date - today).days >= _SAY_THE_YEAR_FROM_DAYS
+    if isinstance(span, _Span) and trip.return_assumed:
+        if span.kind == "weekend":
+            weeks_ahead = (span.first - (today - timedelta(days=today.weekday()))).days // 7
+            if weeks_ahead == 0:
+                return "this weekend"
+            if weeks_ahead == 1:
+                return "next weekend"
+            return f"the weekend of {_month_day(span.first, with_year)}"
+        # from today or tomorrow, "the week of" would make the user work out a date we can simply say
+        if span.kind == "week" and trip.pickup_date == span.first and (span.first - today).days > 1:
+            return f"the week of {_month_day(span.first, with_year)}"
+    start = _day(trip.pickup_date, today, with_year)
+    if trip.return_source == "duration":
+        return f"for {_length(trip.days)} starting {start}"
+    return f"from {start} to {_day(trip.return_date, today, with_year, weekday_alone=True)}"
