@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -60,19 +61,20 @@ class GetResults:
         wanted = list(job.suppliers)
         if offer_filter.supplier is not None:
             wanted = [code for code in wanted if code == offer_filter.supplier]
-            if not wanted:
-                name = SUPPLIERS_BY_CODE[offer_filter.supplier].name
-                return ResultsView("complete", job, [], [], f"{name} has no rental counter in {job.query.city}.")
         outcomes = self._cache.load_outcomes(job.search_id, wanted)
         # Past the deadline, or after the search was marked failed, silence is an answer.
         given_up = job.status == "failed" or age_s > self._policy.search_deadline_s
         states = [self._state(code, outcomes.get(code), job, given_up) for code in wanted]
         offers = offer_filter.apply(o for outcome in outcomes.values() for o in outcome.offers)
-        status = _status(states, bool(outcomes) and any(o.status == "complete" for o in outcomes.values()))
+        status = _status(states, any(outcome.status == "complete" for outcome in outcomes.values()))
         alternatives = None
         if not offers and status in ("complete", "partial") and (offer_filter.size or offer_filter.supplier):
-            alternatives = self._alternatives(job, offer_filter)
-        return ResultsView(status, job, offers, states, _message(status, states, offers, job), alternatives)
+            alternatives = self._alternatives(job, offer_filter, outcomes)
+        if offer_filter.supplier is not None and not wanted:
+            message = f"{SUPPLIERS_BY_CODE[offer_filter.supplier].name} has no rental counter in {job.query.city}."
+        else:
+            message = _message(status, states, offers, job)
+        return ResultsView(status, job, offers, states, message, alternatives)
 
     def _state(self, code: str, outcome: SupplierOutcome | None, job: SearchJob, given_up: bool) -> SupplierState:
         name = SUPPLIERS_BY_CODE[code].name if code in SUPPLIERS_BY_CODE else code
@@ -82,9 +84,11 @@ class GetResults:
             return SupplierState(code, name, "failed", job.failure or "did not answer in time")
         return SupplierState(code, name, "searching")
 
-    def _alternatives(self, job: SearchJob, offer_filter: OfferFilter) -> Alternatives:
-        everything = self._cache.load_outcomes(job.search_id, job.suppliers)
-        offers = [offer for outcome in everything.values() for offer in outcome.offers]
+    def _alternatives(
+        self, job: SearchJob, offer_filter: OfferFilter, loaded: Mapping[str, SupplierOutcome]
+    ) -> Alternatives:
+        others = self._cache.load_outcomes(job.search_id, [code for code in job.suppliers if code not in loaded])
+        offers = [offer for outcome in (*loaded.values(), *others.values()) for offer in outcome.offers]
 
         def cheapest(wanted: OfferFilter) -> Offer | None:
             return next(iter(wanted.apply(offers)), None)

@@ -217,6 +217,7 @@ def test_get_supplier_without_a_counter_in_that_city_says_so(stack: Stack) -> No
     assert result.status == 200
     assert result.body["offers"] == []
     assert result.body["message"] == "Sixt has no rental counter in Wichita, KS."
+    assert result.body["alternatives"]["cheapest"]["supplier"] != "sixt"
 
 
 # --- tokens, users, expiry -----------------------------------------------------------------------------
