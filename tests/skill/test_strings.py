@@ -1,0 +1,359 @@
+"""Spoken text by key: every key in every locale, one set of placeholders per key, plain voice-first text."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import string
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from skill import strings as strings_module
+from skill.speech import car_phrase, dollars, plain, price_text, spoken_count, spoken_either, ssml, with_article
+from skill.strings import DEFAULT_LOCALE, STRINGS_DIR, Strings, available_locales, resolve_locale
+
+LOCALES = ("en-US", "en-GB", "en-CA", "en-AU")  # the skill's locales, as in skill-package/
+OVERRIDE_LOCALES = LOCALES[1:]
+
+# Every key the handlers may use, with the placeholders each of its variants takes.
+PLACEHOLDERS: dict[str, set[str]] = {
+    "WELCOME": set(),
+    "WELCOME_REPROMPT": set(),
+    "ASK_CITY": set(),
+    "ASK_CITY_REPROMPT": set(),
+    "ASK_WHICH_CITY": {"choices"},
+    "UNKNOWN_CITY_SUGGEST": {"city", "suggestion"},
+    "UNKNOWN_CITY_NO_SUGGESTION": {"city"},
+    "ASK_DATE": {"city"},
+    "ASK_DATE_REPROMPT": set(),
+    "UNCLEAR_DATE": set(),
+    "PAST_DATE": set(),
+    "TOO_VAGUE_DATE": set(),
+    "TOO_FAR_AHEAD": {"days"},
+    "TRIP_TOO_LONG": {"days"},
+    "RETURN_BEFORE_PICKUP": set(),
+    "CONFIRM_TRIP": {"city", "trip"},
+    "ASK_SIZE": {"city", "trip"},
+    "ASK_SIZE_REPROMPT": set(),
+    "ASK_COMPANY": set(),
+    "ASK_COMPANY_REPROMPT": set(),
+    "STILL_SEARCHING_PROGRESSIVE": set(),
+    "RESULTS_NOT_READY": {"companies"},
+    "OFFER": {"car", "company", "price", "model", "location", "days"},
+    "OFFER_NEXT_HINT": set(),
+    "NEXT_OFFER": {"car", "company", "price", "model", "location", "days"},
+    "NO_MORE_OFFERS": set(),
+    "NO_MATCH_SAME_SIZE": {"company", "car", "other_company", "price"},
+    "NO_MATCH_SAME_COMPANY": {"company", "car", "other_car", "price"},
+    "NO_MATCH_CHEAPEST": {"car", "company", "price"},
+    "NO_CARS": set(),
+    "YES_NO_REPROMPT": set(),
+    "SEARCH_FAILED": set(),
+    "API_DOWN": set(),
+    "SEARCH_RESTARTED": set(),
+    "HELP_CITY": set(),
+    "HELP_DATE": set(),
+    "HELP_SIZE": set(),
+    "HELP_COMPANY": set(),
+    "HELP_RESULTS": set(),
+    "FALLBACK": {"example"},
+    "ERROR": set(),
+    "GOODBYE": set(),
+    "START_OVER": set(),
+    "NOTHING_TO_REPEAT": set(),
+    "CHECK_RESULTS_NO_SEARCH": set(),
+    "CARD_TITLE": set(),
+    "CARD_OFFER_LINE": {"company", "car", "price", "location"},
+}
+# Values as the handlers will pass them, for every placeholder any key has.
+VALUES = {
+    "choices": spoken_either(["Portland, Oregon", "Portland, Maine"]),
+    "city": "New York",
+    "suggestion": "Sacramento",
+    "days": spoken_count(3, "day"),
+    "trip": "next weekend",
+    "companies": "Sixt and Dollar",
+    "car": with_article(car_phrase("compact")),
+    "other_car": with_article(car_phrase("SUV")),
+    "company": "Enterprise",
+    "other_company": "Hertz",
+    "price": dollars(128.15),
+    "model": "Nissan Versa",
+    "location": "John F. Kennedy International Airport",
+    "example": "a compact car",
+}
+# Written for a card, not spoken: no closing punctuation needed.
+CARD_KEYS = {"CARD_TITLE", "CARD_OFFER_LINE"}
+
+
+def placeholders(variant: str) -> set[str]:
+    return {name for _text, name, _spec, _conversion in string.Formatter().parse(variant) if name is not None}
+
+
+def every_variant() -> Iterator[tuple[str, str, int, str]]:
+    for locale in LOCALES:
+        table = Strings(locale)
+        for key in sorted(table.keys()):
+            for index, variant in enumerate(table.variants(key)):
+                yield locale, key, index, variant
+
+
+def read_raw(locale: str) -> dict[str, list[str]]:
+    return json.loads(Path(STRINGS_DIR, f"{locale}.json").read_text(encoding="utf-8"))
+
+
+# ---- the files --------------------------------------------------------------------------------------------------
+
+
+def test_strings_files_are_the_skill_locales() -> None:
+    assert available_locales() == set(LOCALES)
+
+
+def test_strings_en_us_has_exactly_the_keys_handlers_use() -> None:
+    assert Strings(DEFAULT_LOCALE).keys() == PLACEHOLDERS.keys()
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_strings_every_locale_after_overlay_has_every_key(locale: str) -> None:
+    assert Strings(locale).keys() == Strings(DEFAULT_LOCALE).keys()
+
+
+@pytest.mark.parametrize("locale", OVERRIDE_LOCALES)
+def test_strings_override_file_only_has_keys_en_us_has(locale: str) -> None:
+    overrides = read_raw(locale)
+    assert overrides, f"{locale}.json overrides nothing: delete it"
+    assert overrides.keys() <= read_raw(DEFAULT_LOCALE).keys()
+
+
+@pytest.mark.parametrize("locale", OVERRIDE_LOCALES)
+def test_strings_override_file_only_has_what_differs_from_en_us(locale: str) -> None:
+    us = read_raw(DEFAULT_LOCALE)
+    assert [key for key, variants in read_raw(locale).items() if variants == us[key]] == []
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_strings_file_is_key_to_nonempty_list_of_nonempty_text(locale: str) -> None:
+    for key, variants in read_raw(locale).items():
+        assert re.fullmatch(r"[A-Z][A-Z_]*", key), key
+        assert isinstance(variants, list) and 1 <= len(variants) <= 3, key
+        assert all(isinstance(variant, str) and variant for variant in variants), key
+        assert len(set(variants)) == len(variants), f"{locale} {key} repeats a variant"
+
+
+# ---- placeholders -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("locale", "key", "index", "variant"), list(every_variant()))
+def test_strings_variant_has_the_key_placeholders_in_every_locale(
+    locale: str, key: str, index: int, variant: str
+) -> None:
+    assert placeholders(variant) == PLACEHOLDERS[key], f"{locale} {key}[{index}]: {variant}"
+
+
+@pytest.mark.parametrize(("locale", "key", "index", "variant"), list(every_variant()))
+def test_strings_variant_placeholders_are_plain_names(locale: str, key: str, index: int, variant: str) -> None:
+    for _text, name, spec, conversion in string.Formatter().parse(variant):
+        if name is not None:  # no {}, {0}, {a.b}, {a[0]}, {a!r} or {a:>9}: only a name the handler passes
+            assert name.isidentifier() and name != "rng" and not spec and not conversion, f"{locale} {key}: {name}"
+
+
+def test_strings_say_one_set_of_values_works_for_every_variant() -> None:
+    for locale in LOCALES:
+        table = Strings(locale)
+        for key in sorted(table.keys()):
+            values = {name: VALUES[name] for name in PLACEHOLDERS[key]}
+            for seed in range(12):  # enough draws to reach every variant of three
+                said = table.say(key, rng=random.Random(seed), **values)
+                assert "{" not in said and "}" not in said, f"{locale} {key}: {said}"
+
+
+# ---- the text ---------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("locale", "key", "index", "variant"), list(every_variant()))
+def test_strings_variant_is_plain_voice_first_text(locale: str, key: str, index: int, variant: str) -> None:
+    where = f"{locale} {key}[{index}]: {variant}"
+    assert not set("<>&$") & set(variant), where  # markup and escaping are speech.ssml's; prices are spoken
+    assert not re.search(r"\b(click|tap|http|https|www|url|link|screen|button)\b", variant, re.IGNORECASE), where
+    assert variant == variant.strip() and "  " not in variant, where
+    if key not in CARD_KEYS:
+        assert variant[0].isupper() or variant[0] == "{", where
+        assert variant.endswith((".", "?", "!", "...")), where
+
+
+@pytest.mark.parametrize(("locale", "key", "index", "variant"), list(every_variant()))
+def test_strings_variant_in_ssml_is_well_formed_and_said_as_written(
+    locale: str, key: str, index: int, variant: str
+) -> None:
+    text = variant.format_map(VALUES)
+    assert plain(ssml(text)) == text
+
+
+@pytest.mark.parametrize("locale", ["en-GB", "en-AU"])
+def test_strings_british_and_australian_hire_cars(locale: str) -> None:
+    for key in sorted(Strings(locale).keys()):
+        for variant in Strings(locale).variants(key):
+            assert not re.search(r"\brent\w*", variant, re.IGNORECASE), f"{locale} {key}: {variant}"
+            assert not re.search(r"\b(favorite|minivan)\b", variant), f"{locale} {key}: {variant}"
+    assert any("hire a car" in variant for variant in Strings(locale).variants("ASK_CITY"))
+
+
+def test_strings_canadian_says_favourite_but_rents() -> None:
+    canadian = Strings("en-CA")
+    for key in sorted(canadian.keys()):
+        for variant in canadian.variants(key):
+            assert "favorite" not in variant, f"en-CA {key}: {variant}"
+    assert any("favourite rental company" in variant for variant in canadian.variants("ASK_COMPANY"))
+
+
+def test_strings_us_spells_favorite() -> None:
+    assert any("favorite" in variant for variant in Strings("en-US").variants("ASK_COMPANY"))
+
+
+# ---- Strings ----------------------------------------------------------------------------------------------------
+
+
+def test_strings_say_fills_in_the_placeholders() -> None:
+    assert Strings("en-US").say("ASK_SIZE", city="New York", trip="next weekend") == (
+        "What size car would you like for your trip in New York next weekend?"
+    )
+
+
+def test_strings_say_offer_reads_as_a_sentence() -> None:
+    said = Strings("en-US").say("OFFER", rng=random.Random(0), **VALUES)
+    assert said in (
+        "OK, I found a compact car from Enterprise, such as the Nissan Versa, for one hundred twenty-eight dollars "
+        "in total for three days. You'd pick it up at John F. Kennedy International Airport.",
+        "Good news: Enterprise has a compact car, such as the Nissan Versa, for one hundred twenty-eight dollars "
+        "in total for three days. You'd pick it up at John F. Kennedy International Airport.",
+    )
+
+
+def test_strings_say_card_offer_line_takes_the_written_price() -> None:
+    line = Strings("en-US").say("CARD_OFFER_LINE", company="Hertz", car="SUV", price=price_text(312.4),
+                                location="Midtown Manhattan")  # fmt: skip
+    assert line == "Hertz: SUV, $312.40 in total, pick up at Midtown Manhattan"
+
+
+def test_strings_say_seeded_random_is_deterministic() -> None:
+    table = Strings("en-US")
+    first = [table.say("GOODBYE", rng=random.Random(7)) for _ in range(5)]
+    assert len(set(first)) == 1
+    rng_a, rng_b = random.Random(42), random.Random(42)
+    assert [table.say("WELCOME", rng=rng_a) for _ in range(20)] == [table.say("WELCOME", rng=rng_b) for _ in range(20)]
+
+
+def test_strings_say_without_rng_picks_every_variant_in_time() -> None:
+    table = Strings("en-US")
+    assert {table.say("GOODBYE") for _ in range(300)} == set(table.variants("GOODBYE"))
+
+
+def test_strings_say_single_variant_does_not_draw_from_rng() -> None:
+    rng = random.Random(3)
+    state = rng.getstate()
+    Strings("en-US").say("API_DOWN", rng=rng)
+    assert rng.getstate() == state
+
+
+def test_strings_say_unknown_key_raises_key_error_naming_it() -> None:
+    with pytest.raises(KeyError, match="NO_SUCH_KEY"):
+        Strings("en-GB").say("NO_SUCH_KEY")
+
+
+def test_strings_say_missing_placeholder_raises_key_error_naming_key_and_placeholder() -> None:
+    with pytest.raises(KeyError, match=r"ASK_DATE.*'city'"):
+        Strings("en-US").say("ASK_DATE")
+
+
+def test_strings_say_extra_values_are_ignored() -> None:
+    assert Strings("en-US").say("API_DOWN", city="Boston") == (
+        "Sorry, I can't reach the rental companies right now. Please try again in a minute."
+    )
+
+
+def test_strings_say_values_are_not_formatted_again() -> None:
+    said = Strings("en-US").say("ASK_DATE", rng=random.Random(0), city="{city} {0} {__class__}")
+    assert "{city} {0} {__class__}" in said
+
+
+def test_strings_say_key_named_key_is_a_value() -> None:
+    # `key` is positional-only, so a placeholder could be called key without clashing.
+    assert Strings("en-US").say("CARD_TITLE", key="ignored") == "Car Search"
+
+
+@pytest.mark.parametrize(
+    ("asked", "locale"),
+    [
+        ("en-US", "en-US"),
+        ("en-GB", "en-GB"),
+        ("en_gb", "en-GB"),
+        (" EN-au ", "en-AU"),
+        ("en-CA", "en-CA"),
+        ("en-IN", "en-US"),
+        ("fr-FR", "en-US"),
+        ("", "en-US"),
+        (None, "en-US"),
+        ("../en-GB", "en-US"),
+        ("en-GB/../../etc/passwd", "en-US"),
+    ],
+)
+def test_resolve_locale_unknown_falls_back_to_en_us(asked: str | None, locale: str) -> None:
+    assert resolve_locale(asked) == locale
+    assert Strings(asked).locale == locale
+
+
+def test_strings_unknown_locale_speaks_en_us() -> None:
+    assert Strings("de-DE").say("CARD_TITLE") == Strings("en-US").say("CARD_TITLE")
+    assert repr(Strings("de-DE")) == "Strings('en-US')"
+
+
+def test_strings_locale_loads_once_and_is_read_only() -> None:
+    assert Strings("en-GB").variants("ASK_CITY") is Strings("en-GB").variants("ASK_CITY")
+    with pytest.raises(TypeError):
+        Strings("en-GB")._table["ASK_CITY"] = ("x",)  # type: ignore[index]
+
+
+# ---- malformed files --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def strings_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An empty strings folder in place of the real one, and the caches emptied before and after."""
+    monkeypatch.setattr(strings_module, "STRINGS_DIR", os.fspath(tmp_path))
+    strings_module.available_locales.cache_clear()
+    strings_module._table.cache_clear()
+    yield tmp_path
+    strings_module.available_locales.cache_clear()
+    strings_module._table.cache_clear()
+
+
+def write(folder: Path, locale: str, content: object) -> None:
+    (folder / f"{locale}.json").write_text(json.dumps(content), encoding="utf-8")
+
+
+def test_strings_overlay_replaces_whole_variant_lists(strings_dir: Path) -> None:
+    write(strings_dir, "en-US", {"HELLO": ["Hi.", "Hello."], "BYE": ["Bye."]})
+    write(strings_dir, "en-GB", {"HELLO": ["Hiya."]})
+    assert Strings("en-GB").variants("HELLO") == ("Hiya.",)
+    assert Strings("en-GB").variants("BYE") == ("Bye.",)
+    assert Strings("en-US").variants("HELLO") == ("Hi.", "Hello.")
+
+
+def test_strings_override_with_a_key_en_us_lacks_raises(strings_dir: Path) -> None:
+    write(strings_dir, "en-US", {"HELLO": ["Hi."]})
+    write(strings_dir, "en-GB", {"HELO": ["Hiya."]})
+    with pytest.raises(ValueError, match="HELO"):
+        Strings("en-GB")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [["Hi."], {"HELLO": "Hi."}, {"HELLO": []}, {"HELLO": [""]}, {"HELLO": ["Hi.", 3]}, {"HELLO": None}],
+)
+def test_strings_malformed_file_raises_value_error(strings_dir: Path, content: object) -> None:
+    write(strings_dir, "en-US", content)
+    with pytest.raises(ValueError, match=r"en-US\.json"):
+        Strings("en-US")
