@@ -57,3 +57,11 @@ def s3() -> Iterator[object]:
         client = boto3.client("s3", region_name="us-east-1")
         client.create_bucket(Bucket="car-search-results")
         yield client
+
+
+@pytest.fixture
+def stack(s3: object, clock: FixedClock) -> object:
+    """Both search Lambdas in-process against moto S3, suppliers answering at once."""
+    from tests.builders.stack import build_stack
+
+    return build_stack(s3, clock)

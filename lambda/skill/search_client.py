@@ -1,7 +1,8 @@
 """The skill's one way to the search API: HTTP with strict timeouts over a kept-alive connection.
 
-Built on http.client, which the ASK SDK has already imported: requests or urllib3 would add 35-50 ms to
-every cold start, and the first turn of a conversation is a cold start more often than not.
+Built on http.client (about 20 ms to import, with the email and ssl modules it loads), which every Python HTTP
+library builds on: urllib3 would add 34 ms more and requests 73 ms, to every cold start, and the first turn
+of a conversation is a cold start more often than not.
 """
 
 from __future__ import annotations

@@ -158,7 +158,7 @@ class StartSearch:
                     f"More than one city called {error.candidates[0].name} has rental locations: "
                     f"{_either(names)}. Add the state, for example '{names[0]}'.",
                     "ambiguous_city",
-                    {"candidates": names},
+                    {"candidates": names, "spoken": [f"{city.name}, {city.state_name}" for city in error.candidates]},
                 )
             )
         except UnknownCity as error:
@@ -172,7 +172,11 @@ class StartSearch:
                     "city",
                     f"We have no rental locations in '{text}'. {hint}",
                     "unknown_city",
-                    {"suggestions": [city.display for city in error.suggestions], "served": served},
+                    {
+                    "suggestions": [city.display for city in error.suggestions],
+                    "spoken": [f"{city.name}, {city.state_name}" for city in error.suggestions],
+                    "served": served,
+                },
                 )
             )
         return None

@@ -1,0 +1,70 @@
+"""The composition root of the skill: handlers in dispatch order, the catch-all, the interceptors."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from datetime import date
+
+from ask_sdk_core.skill_builder import CustomSkillBuilder
+from aws_lambda_powertools import Logger
+
+from skill.config import SkillSettings
+from skill.dialog import Caller, Dialog
+from skill.handlers.answers import NoIntentHandler, YesIntentHandler
+from skill.handlers.errors import CatchAllExceptionHandler
+from skill.handlers.exit import StopIntentHandler
+from skill.handlers.fallback import FallbackIntentHandler
+from skill.handlers.find_car import FindCarIntentHandler
+from skill.handlers.help import HelpIntentHandler
+from skill.handlers.launch import LaunchRequestHandler
+from skill.handlers.repeat import RepeatIntentHandler
+from skill.handlers.results import CheckResultsIntentHandler, NextIntentHandler
+from skill.handlers.session_ended import SessionEndedRequestHandler
+from skill.handlers.start_over import StartOverIntentHandler
+from skill.interceptors import LogRequestInterceptor
+from skill.progressive import ProgressiveResponder
+from skill.search_client import SearchClient
+from skill.strings import Strings
+
+
+def build_skill(
+    search: SearchClient,
+    settings: SkillSettings,
+    logger: Logger | None = None,
+    progressive: ProgressiveResponder | None = None,
+    today: Callable[[], date] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    rng: random.Random | None = None,
+) -> CustomSkillBuilder:
+    responder = progressive or ProgressiveResponder()
+
+    def tell(caller: Caller, ssml: str) -> object:
+        return responder.send(caller.api_endpoint, caller.api_access_token, caller.request_id, ssml)
+
+    def dialogs(locale: str) -> Dialog:
+        return Dialog(
+            search, Strings(locale), tell, settings.results_budget_s, settings.poll_interval_s, today, sleep, rng
+        )
+
+    builder = CustomSkillBuilder()
+    builder.skill_id = settings.skill_id
+    for handler in (
+        LaunchRequestHandler(dialogs),
+        FindCarIntentHandler(dialogs),
+        YesIntentHandler(dialogs),
+        NoIntentHandler(dialogs),
+        CheckResultsIntentHandler(dialogs),
+        NextIntentHandler(dialogs),
+        HelpIntentHandler(dialogs),
+        RepeatIntentHandler(dialogs),
+        StartOverIntentHandler(dialogs),
+        StopIntentHandler(dialogs),
+        FallbackIntentHandler(dialogs),
+        SessionEndedRequestHandler(),
+    ):
+        builder.add_request_handler(handler)
+    builder.add_exception_handler(CatchAllExceptionHandler(dialogs))
+    builder.add_global_request_interceptor(LogRequestInterceptor(logger or Logger(service="car-search-skill")))
+    return builder

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import get_slot, is_intent_name
+from ask_sdk_model import Response
+from ask_sdk_model.slu.entityresolution import StatusCode
+
+from skill.responses import DialogFactory, caller, load_trip, locale, render
+
+SPOKEN_SLOTS = ("city", "pickupDate", "returnDate", "duration")  # built-in types: the value is the answer
+RESOLVED_SLOTS = ("carSize", "company")  # custom types: only a value that resolved to an id counts
+
+
+class FindCarIntentHandler(AbstractRequestHandler):
+    def __init__(self, dialogs: DialogFactory) -> None:
+        self._dialogs = dialogs
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return is_intent_name("FindCarIntent")(handler_input)
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        trip = load_trip(handler_input)
+        slots = {name: _value(handler_input, name) for name in SPOKEN_SLOTS}
+        slots |= {name: _resolved_id(handler_input, name) for name in RESOLVED_SLOTS}
+        reply = self._dialogs(locale(handler_input)).find_car(trip, caller(handler_input), slots)
+        return render(handler_input, trip, reply)
+
+
+def _value(handler_input: HandlerInput, name: str) -> str | None:
+    slot = get_slot(handler_input, name)
+    value = slot.value if slot is not None else None
+    return value.strip()[:100] if value and value.strip() else None  # a city name is never longer
+
+
+def _resolved_id(handler_input: HandlerInput, name: str) -> str | None:
+    slot = get_slot(handler_input, name)
+    if slot is None or slot.resolutions is None:
+        return None
+    for authority in slot.resolutions.resolutions_per_authority or []:
+        if authority.status and authority.status.code == StatusCode.ER_SUCCESS_MATCH and authority.values:
+            return authority.values[0].value.id
+    return None

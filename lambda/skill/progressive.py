@@ -1,0 +1,47 @@
+"""Alexa's Progressive Response API: something to hear while the last turn waits for results.
+
+Sent to the request's own apiEndpoint with its apiAccessToken; a request without a token (simulators,
+tests) skips it, and a progressive response that fails never costs the answer.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
+
+
+class ProgressiveResponder:
+    def __init__(self, timeout_s: float = 1.0) -> None:
+        self._timeout_s = timeout_s
+
+    def send(self, api_endpoint: str | None, api_access_token: str | None, request_id: str, ssml: str) -> bool:
+        if not api_endpoint or not api_access_token:
+            return False
+        url = urlsplit(api_endpoint)
+        if url.scheme not in ("http", "https") or not url.hostname:
+            return False
+        body = json.dumps(
+            {"header": {"requestId": request_id}, "directive": {"type": "VoicePlayer.Speak", "speech": ssml}}
+        )
+        kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
+        connection = kind(url.hostname, url.port, timeout=self._timeout_s)
+        try:
+            connection.request(
+                "POST",
+                (url.path.rstrip("/")) + "/v1/directives",
+                body=body,
+                headers={"Authorization": f"Bearer {api_access_token}", "Content-Type": "application/json"},
+            )
+            status = connection.getresponse().status
+        except (OSError, http.client.HTTPException) as error:
+            log.warning("progressive response not sent: %s", type(error).__name__)
+            return False
+        finally:
+            connection.close()
+        if status != 204:
+            log.warning("progressive response refused: HTTP %s", status)
+        return status == 204

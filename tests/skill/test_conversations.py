@@ -1,0 +1,272 @@
+"""Whole conversations: the skill's lambda_handler, its search client over HTTP, both search Lambdas,
+moto S3. What is asserted is what Alexa would say and do."""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pytest
+from skill.builder import build_skill
+from skill.config import SkillSettings
+from skill.search_client import SearchClient
+
+from search_service.domain.cities import CityCatalog
+from search_service.providers.simulated import simulated_providers
+from tests.builders.alexa import Conversation
+from tests.builders.http_api import serve
+from tests.builders.stack import Stack, build_stack
+from tests.fakes.clock import FixedClock
+from tests.fakes.suppliers import GatedSupplier, OnlyClassesSupplier
+
+TODAY = date(2026, 11, 23)  # a Monday; the stack's clock says the same
+
+
+@dataclass
+class Talk:
+    """A person talking to the skill: each turn returns what Alexa would say."""
+
+    handler: Any
+    conversation: Conversation = field(default_factory=Conversation)
+    transcript: list[str] = field(default_factory=list)
+    last: dict[str, Any] = field(default_factory=dict)
+
+    def launch(self) -> str:
+        return self._turn("(opens the skill)", self.conversation.launch())
+
+    def say(self, words: str, intent: str, slots: dict[str, Any] | None = None, state: str = "IN_PROGRESS") -> str:
+        return self._turn(words, self.conversation.intent(intent, slots, dialog_state=state))
+
+    def _turn(self, words: str, request: dict[str, Any]) -> str:
+        response = self.handler(request, None)
+        self.conversation.remember(response)
+        self.last = response["response"]
+        spoken = _plain(self.last["outputSpeech"]["ssml"]) if "outputSpeech" in self.last else ""
+        self.transcript += [f"U: {words}", f"A: {spoken}"]
+        return spoken
+
+    @property
+    def elicited(self) -> str | None:
+        directives = [d for d in self.last.get("directives", []) if d["type"] == "Dialog.ElicitSlot"]
+        return directives[0]["slotToElicit"] if directives else None
+
+    @property
+    def ended(self) -> bool:
+        return bool(self.last.get("shouldEndSession"))
+
+
+def _plain(ssml: str) -> str:
+    text = re.sub(r"<[^>]+>", " ", ssml).replace("&apos;", "'").replace("&amp;", "&")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+class FirstVariant(random.Random):
+    """Always the first phrasing of a line, so that tests can quote it."""
+
+    def choice(self, seq):  # type: ignore[override]
+        return seq[0]
+
+
+def _skill(url: str, budget_s: float = 3.0):
+    config = SkillSettings(search_api_url=url, results_budget_s=budget_s, poll_interval_s=0.05)
+    return build_skill(SearchClient(url), config, today=lambda: TODAY, rng=FirstVariant()).lambda_handler()
+
+
+@pytest.fixture
+def talk(stack: Stack) -> Iterator[Talk]:
+    with serve(stack) as url:
+        yield Talk(_skill(url))
+
+
+def test_the_workshop_conversation(talk: Talk) -> None:
+    asked = talk.say("ask car search to find a car in New York next weekend", "FindCarIntent",
+                     {"city": "New York", "pickupDate": "2026-W48-WE"}, state="STARTED")  # fmt: skip
+    assert asked == "What size car would you like for your trip in New York this weekend?"
+    assert talk.elicited == "carSize"
+
+    assert talk.say("a small car", "FindCarIntent", {"carSize": "small"}) == (
+        "Is there a specific company you'd like to rent from?"
+    )
+    offer = talk.say("Enterprise", "FindCarIntent", {"company": "Enterprise"})
+    assert offer.startswith("OK, I found a compact car from Enterprise")
+    assert re.search(r"for [a-z -]+ dollars in total for two days", offer), offer
+    assert "Say next to hear another option" in offer
+    assert talk.last["card"]["content"].startswith("Enterprise: compact car, $")
+    assert not talk.ended
+    print("\n".join(talk.transcript))
+
+
+def test_everything_at_once(talk: Talk) -> None:
+    offer = talk.say("ask car search for an SUV from Hertz in Denver tomorrow", "FindCarIntent",
+                     {"carSize": "SUV", "company": "Hertz", "city": "Denver", "pickupDate": "2026-11-24"},
+                     state="STARTED")  # fmt: skip
+    assert offer.startswith("OK, I found an SUV from Hertz")
+    assert "for three days" in offer
+
+
+def test_opening_the_skill_first_and_no_preferences(talk: Talk) -> None:
+    assert "Welcome to Car Search" in talk.launch() or "Car Search" in talk.transcript[-1]
+    assert talk.say("I need a car in Chicago", "FindCarIntent", {"city": "Chicago"}, state="STARTED") == (
+        "When do you need the car in Chicago?"
+    )
+    assert talk.elicited == "pickupDate"
+    assert talk.say("December fifth", "FindCarIntent", {"pickupDate": "2026-12-05"}).startswith(
+        "What size car would you like for your trip in Chicago"
+    )
+    assert talk.say("it doesn't matter", "FindCarIntent", {"carSize": "it doesn't matter"}).startswith(
+        "Is there a specific company"
+    )
+    offer = talk.say("no preference", "FindCarIntent", {"company": "no preference"})
+    assert offer.startswith("OK, I found")
+
+
+def test_no_to_the_company_question_means_any_company(talk: Talk) -> None:
+    talk.say("find a compact car in Miami on Friday", "FindCarIntent",
+             {"city": "Miami", "pickupDate": "2026-11-27", "carSize": "compact"}, state="STARTED")  # fmt: skip
+    assert talk.say("no", "AMAZON.NoIntent").startswith("OK, I found a compact car from")
+
+
+def test_yes_to_the_company_question_asks_which(talk: Talk) -> None:
+    talk.say("find a compact car in Miami on Friday", "FindCarIntent",
+             {"city": "Miami", "pickupDate": "2026-11-27", "carSize": "compact"}, state="STARTED")  # fmt: skip
+    assert talk.say("yes", "AMAZON.YesIntent") in ("Which company would you like?", "Sure. Which company?")
+    assert talk.elicited == "company"
+    assert talk.say("Avis", "FindCarIntent", {"company": "Avis"}).startswith("OK, I found a compact car from Avis")
+
+
+def test_changing_the_city_starts_a_new_search(talk: Talk) -> None:
+    talk.say("find a car in Seattle next weekend", "FindCarIntent",
+             {"city": "Seattle", "pickupDate": "2026-W48-WE"}, state="STARTED")  # fmt: skip
+    first_token = talk.conversation.session.attributes["trip"]["token"]
+    asked = talk.say("actually make it Portland", "FindCarIntent", {"city": "Portland"})
+    assert asked == "Did you mean Portland, Oregon or Portland, Maine?"
+    assert talk.elicited == "city"
+    asked = talk.say("Portland Oregon", "FindCarIntent", {"city": "Portland, Oregon"})
+    assert asked.startswith("What size car would you like for your trip in Portland")
+    trip = talk.conversation.session.attributes["trip"]
+    assert trip["token"] != first_token and trip["city"] == "Portland, OR"
+
+
+def test_changing_only_the_size_keeps_the_search(talk: Talk) -> None:
+    talk.say("find a compact car from Hertz in Boston next weekend", "FindCarIntent",
+             {"city": "Boston", "pickupDate": "2026-W48-WE", "carSize": "compact", "company": "Hertz"},
+             state="STARTED")  # fmt: skip
+    token = talk.conversation.session.attributes["trip"]["token"]
+    offer = talk.say("make it an SUV", "FindCarIntent", {"carSize": "SUV"})
+    assert offer.startswith("OK, I found an SUV from Hertz")
+    assert talk.conversation.session.attributes["trip"]["token"] == token
+
+
+def test_help_in_the_middle_then_stop(talk: Talk) -> None:
+    talk.say("find a car in Miami next friday", "FindCarIntent",
+             {"city": "Miami", "pickupDate": "2026-12-04"}, state="STARTED")  # fmt: skip
+    help_text = talk.say("help", "AMAZON.HelpIntent")
+    assert "economy, compact, midsize, full-size, SUV, minivan, premium or luxury" in help_text
+    assert talk.elicited == "carSize"
+    assert talk.say("stop", "AMAZON.StopIntent") == "Goodbye, and have a great trip!"
+    assert talk.ended
+
+
+def test_next_offer_and_repeat(talk: Talk) -> None:
+    first = talk.say("find a compact car in Denver on December fifth from any company", "FindCarIntent",
+                     {"city": "Denver", "pickupDate": "2026-12-05", "carSize": "compact", "company": "any"},
+                     state="STARTED")  # fmt: skip
+    second = talk.say("next", "AMAZON.NextIntent")
+    assert second.startswith("Here's another option: a compact car from")
+    assert second != first
+    assert talk.say("repeat", "AMAZON.RepeatIntent") == second
+
+
+def test_past_date_is_refused_with_a_reprompt(talk: Talk) -> None:
+    asked = talk.say("find a car in Denver last friday", "FindCarIntent",
+                     {"city": "Denver", "pickupDate": "2026-11-20"}, state="STARTED")  # fmt: skip
+    assert asked == "That date has already passed. When would you like to pick up the car?"
+    assert talk.elicited == "pickupDate"
+
+
+def test_unknown_city_suggests_the_closest(talk: Talk) -> None:
+    asked = talk.say("find a car in Chicgo tomorrow", "FindCarIntent",
+                     {"city": "Chicgo", "pickupDate": "2026-11-24"}, state="STARTED")  # fmt: skip
+    assert "Did you mean Chicago, Illinois?" in asked
+    assert talk.elicited == "city"
+
+
+def test_no_match_says_what_exists(s3, clock: FixedClock) -> None:
+    providers = dict(simulated_providers(CityCatalog(), 0))
+    providers["hertz"] = OnlyClassesSupplier(providers["hertz"], {"economy"})
+    stack = build_stack(s3, clock, providers=providers)
+    with serve(stack) as url:
+        talk = Talk(_skill(url))
+        said = talk.say("find an SUV from Hertz in Denver on December fifth", "FindCarIntent",
+                        {"city": "Denver", "pickupDate": "2026-12-05", "carSize": "SUV", "company": "Hertz"},
+                        state="STARTED")  # fmt: skip
+        assert said.startswith("Hertz doesn't have an SUV for your trip, but ")
+        assert said.endswith("Would you like that one?")
+        assert talk.say("yes", "AMAZON.YesIntent").startswith("OK, I found an SUV from")
+
+
+def test_results_not_ready_keeps_the_session_then_answers(s3, clock: FixedClock) -> None:
+    providers = {code: GatedSupplier(p) for code, p in simulated_providers(CityCatalog(), 0).items()}
+    stack = build_stack(s3, clock, providers=providers)
+    try:
+        with serve(stack) as url:
+            talk = Talk(_skill(url, budget_s=0.3))
+            said = talk.say("find a compact car from Avis in Denver on December fifth", "FindCarIntent",
+                            {"city": "Denver", "pickupDate": "2026-12-05", "carSize": "compact", "company": "Avis"},
+                            state="STARTED")  # fmt: skip
+            assert said.startswith("I'm still waiting to hear from Avis")
+            assert not talk.ended
+            providers["avis"].gate.set()
+            deadline = time.monotonic() + 5
+            while "OK, I found" not in (
+                said := talk.say("are my results ready", "CheckResultsIntent", state="STARTED")
+            ):
+                assert time.monotonic() < deadline, said
+            assert said.startswith("OK, I found a compact car from Avis")
+    finally:
+        for supplier in providers.values():
+            supplier.gate.set()
+        stack.settle()
+
+
+def test_search_api_down_apologises_and_keeps_the_session(stack: Stack) -> None:
+    talk = Talk(_skill("http://127.0.0.1:9/beta"))
+    said = talk.say("find a car in Denver tomorrow", "FindCarIntent",
+                    {"city": "Denver", "pickupDate": "2026-11-24"}, state="STARTED")  # fmt: skip
+    assert said == "Sorry, I can't reach the rental companies right now. Please try again in a minute."
+    assert not talk.ended
+
+
+def test_fallback_reprompts_with_an_example(talk: Talk) -> None:
+    talk.say("find a car in Miami next friday", "FindCarIntent",
+             {"city": "Miami", "pickupDate": "2026-12-04"}, state="STARTED")  # fmt: skip
+    said = talk.say("purple monkey dishwasher", "AMAZON.FallbackIntent", state=None)
+    assert said == "Sorry, I didn't get that. You can say something like: a compact car."
+
+
+def test_start_over_forgets_the_trip(talk: Talk) -> None:
+    talk.say("find a car in Miami next friday", "FindCarIntent",
+             {"city": "Miami", "pickupDate": "2026-12-04"}, state="STARTED")  # fmt: skip
+    said = talk.say("start over", "AMAZON.StartOverIntent", state=None)
+    assert said == "OK, let's start over. Which city do you need a car in?"
+    assert "token" not in talk.conversation.session.attributes["trip"]
+
+
+def test_session_ended_is_answered_with_no_speech(talk: Talk) -> None:
+    talk.launch()
+    response = talk.handler(talk.conversation.session_ended("ERROR", ("INVALID_RESPONSE", "bad ssml")), None)
+    assert "outputSpeech" not in response["response"]
+
+
+def test_session_attributes_stay_small(talk: Talk) -> None:
+    talk.say("find a compact car in Denver on December fifth from any company", "FindCarIntent",
+             {"city": "Denver", "pickupDate": "2026-12-05", "carSize": "compact", "company": "any"},
+             state="STARTED")  # fmt: skip
+    import json
+
+    assert len(json.dumps(talk.conversation.session.attributes)) < 2000
