@@ -270,3 +270,71 @@ def test_session_attributes_stay_small(talk: Talk) -> None:
     import json
 
     assert len(json.dumps(talk.conversation.session.attributes)) < 2000
+
+
+def test_waiting_plays_a_progressive_response_on_the_requests_own_endpoint(s3, clock: FixedClock) -> None:
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    heard: list[tuple[str, str, dict[str, Any]]] = []
+
+    class AlexaApi(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            heard.append((self.path, self.headers["Authorization"], body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    alexa = HTTPServer(("127.0.0.1", 0), AlexaApi)
+    threading.Thread(target=alexa.serve_forever, daemon=True).start()
+    providers = {code: GatedSupplier(p) for code, p in simulated_providers(CityCatalog(), 0).items()}
+    stack = build_stack(s3, clock, providers=providers)
+    try:
+        with serve(stack) as url:
+            endpoint = f"http://127.0.0.1:{alexa.server_address[1]}"
+            talk = Talk(_skill(url, budget_s=0.5), Conversation(api_access_token="local-token", api_endpoint=endpoint))
+            said = talk.say("find a compact car from Avis in Denver on December fifth", "FindCarIntent",
+                            {"city": "Denver", "pickupDate": "2026-12-05", "carSize": "compact", "company": "Avis"},
+                            state="STARTED")  # fmt: skip
+        assert said.startswith("I'm still waiting to hear from Avis")
+        path, authorization, body = heard[0]
+        assert (path, authorization) == ("/v1/directives", "Bearer local-token")
+        assert body["directive"] == {"type": "VoicePlayer.Speak",
+                                     "speech": "<speak>Still checking the rental companies...</speak>"}  # fmt: skip
+        assert body["header"]["requestId"]
+    finally:
+        alexa.shutdown()
+        for supplier in providers.values():
+            supplier.gate.set()
+        stack.settle()
+
+
+def test_a_failing_progressive_response_never_costs_the_answer(s3, clock: FixedClock) -> None:
+    providers = {code: GatedSupplier(p) for code, p in simulated_providers(CityCatalog(), 0).items()}
+    stack = build_stack(s3, clock, providers=providers)
+    try:
+        with serve(stack) as url:
+            conversation = Conversation(api_access_token="local-token", api_endpoint="http://127.0.0.1:9")
+            talk = Talk(_skill(url, budget_s=0.5), conversation)
+            said = talk.say("find a compact car from Avis in Denver on December fifth", "FindCarIntent",
+                            {"city": "Denver", "pickupDate": "2026-12-05", "carSize": "compact", "company": "Avis"},
+                            state="STARTED")  # fmt: skip
+        assert said.startswith("I'm still waiting to hear from Avis")
+    finally:
+        for supplier in providers.values():
+            supplier.gate.set()
+        stack.settle()
+
+
+def test_requests_for_another_skill_are_refused(stack: Stack) -> None:
+    from ask_sdk_core.exceptions import AskSdkException
+
+    with serve(stack) as url:
+        settings = SkillSettings(search_api_url=url, skill_id="amzn1.ask.skill.the-real-one")
+        handler = build_skill(SearchClient(url), settings, rng=FirstVariant()).lambda_handler()
+        with pytest.raises(AskSdkException, match="Skill ID Verification failed"):
+            handler(Conversation().launch(), None)
