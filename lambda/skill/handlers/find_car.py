@@ -1,30 +1,26 @@
 from __future__ import annotations
 
-from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_slot, is_intent_name
-from ask_sdk_model import Response
 from ask_sdk_model.slu.entityresolution import StatusCode
 
-from skill.responses import DialogFactory, caller, load_trip, locale, render
+from skill.dialog import Dialog, Reply
+from skill.handlers.base import DialogHandler
+from skill.responses import caller
+from skill.state import Trip
 
 SPOKEN_SLOTS = ("city", "pickupDate", "returnDate", "duration")  # built-in types: the value is the answer
 RESOLVED_SLOTS = ("carSize", "company")  # custom types: only a value that resolved to an id counts
 
 
-class FindCarIntentHandler(AbstractRequestHandler):
-    def __init__(self, dialogs: DialogFactory) -> None:
-        self._dialogs = dialogs
-
+class FindCarIntentHandler(DialogHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_intent_name("FindCarIntent")(handler_input)
 
-    def handle(self, handler_input: HandlerInput) -> Response:
-        trip = load_trip(handler_input)
+    def reply(self, dialog: Dialog, trip: Trip, handler_input: HandlerInput) -> Reply:
         slots = {name: _value(handler_input, name) for name in SPOKEN_SLOTS}
         slots |= {name: _resolved_id(handler_input, name) for name in RESOLVED_SLOTS}
-        reply = self._dialogs(locale(handler_input)).find_car(trip, caller(handler_input), slots)
-        return render(handler_input, trip, reply)
+        return dialog.find_car(trip, caller(handler_input), slots)
 
 
 def _value(handler_input: HandlerInput, name: str) -> str | None:

@@ -1,20 +1,19 @@
 from __future__ import annotations
 
-from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_request_type
-from ask_sdk_model import Response
 
-from skill.responses import DialogFactory, locale, render
+from skill.dialog import Dialog, Reply
+from skill.handlers.base import DialogHandler
 from skill.state import Trip
 
 
-class LaunchRequestHandler(AbstractRequestHandler):
-    def __init__(self, dialogs: DialogFactory) -> None:
-        self._dialogs = dialogs
-
+class LaunchRequestHandler(DialogHandler):
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_request_type("LaunchRequest")(handler_input)
 
-    def handle(self, handler_input: HandlerInput) -> Response:
-        return render(handler_input, Trip(), self._dialogs(locale(handler_input)).welcome())
+    def trip(self, handler_input: HandlerInput) -> Trip:
+        return Trip()
+
+    def reply(self, dialog: Dialog, trip: Trip, handler_input: HandlerInput) -> Reply:
+        return dialog.welcome()

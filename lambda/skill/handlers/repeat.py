@@ -1,20 +1,18 @@
 from __future__ import annotations
 
-from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_intent_name
-from ask_sdk_model import Response
 
-from skill.responses import DialogFactory, load_trip, locale, render
+from skill.dialog import Dialog, Reply
+from skill.handlers.base import DialogHandler
+from skill.state import Trip
 
 
-class RepeatIntentHandler(AbstractRequestHandler):
-    def __init__(self, dialogs: DialogFactory) -> None:
-        self._dialogs = dialogs
+class RepeatIntentHandler(DialogHandler):
+    """Says the last answer again."""
 
     def can_handle(self, handler_input: HandlerInput) -> bool:
         return is_intent_name("AMAZON.RepeatIntent")(handler_input)
 
-    def handle(self, handler_input: HandlerInput) -> Response:
-        trip = load_trip(handler_input)
-        return render(handler_input, trip, self._dialogs(locale(handler_input)).repeat(trip))
+    def reply(self, dialog: Dialog, trip: Trip, handler_input: HandlerInput) -> Reply:
+        return dialog.repeat(trip)

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from ask_sdk_core.dispatch_components import AbstractRequestHandler
+from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_model import Response
+
+from skill.dialog import Dialog, Reply
+from skill.responses import DialogFactory, load_trip, locale, render
+from skill.state import Trip
+
+
+class DialogHandler(AbstractRequestHandler):
+    """A handler whose answer comes from the dialog: it loads the trip, asks `reply`, renders the answer
+    and saves the trip. Subclasses say which requests they take and which step of the dialog they are."""
+
+    def __init__(self, dialogs: DialogFactory) -> None:
+        self._dialogs = dialogs
+
+    def handle(self, handler_input: HandlerInput) -> Response:
+        trip = self.trip(handler_input)
+        return render(handler_input, trip, self.reply(self._dialogs(locale(handler_input)), trip, handler_input))
+
+    def trip(self, handler_input: HandlerInput) -> Trip:
+        return load_trip(handler_input)
+
+    def reply(self, dialog: Dialog, trip: Trip, handler_input: HandlerInput) -> Reply:
+        raise NotImplementedError
