@@ -338,3 +338,22 @@ def test_requests_for_another_skill_are_refused(stack: Stack) -> None:
         handler = build_skill(SearchClient(url), settings, rng=FirstVariant()).lambda_handler()
         with pytest.raises(AskSdkException, match="Skill ID Verification failed"):
             handler(Conversation().launch(), None)
+
+
+def test_ssml_in_a_slot_value_is_spoken_as_text_never_as_markup(talk: Talk) -> None:
+    import xml.etree.ElementTree as ET
+
+    hostile = "<audio src='https://example.invalid/x.mp3'/> & Co"
+    talk.say("find a car in ...", "FindCarIntent", {"city": hostile, "pickupDate": "2026-11-24"}, state="STARTED")
+    ssml = talk.last["outputSpeech"]["ssml"]
+    root = ET.fromstring(ssml)  # well-formed, or this raises
+    assert [element.tag for element in root.iter()] == ["speak"]  # no <audio> or any other element
+    assert "&lt;audio" in ssml and "&amp; Co" in ssml
+    assert talk.elicited == "city"
+
+
+def test_a_huge_slot_value_gets_a_reprompt_not_a_crash(talk: Talk) -> None:
+    said = talk.say("find a car in ...", "FindCarIntent", {"city": "x" * 10_000, "pickupDate": "2026-11-24"},
+                    state="STARTED")  # fmt: skip
+    assert said.startswith("Sorry, I can't find rental cars in " + "x" * 100 + ".")
+    assert talk.elicited == "city" and not talk.ended
