@@ -27,6 +27,8 @@ from skill.trip_dates import TripDates, TripProblem, describe_trip, resolve_trip
 # latest "today" in the US, so a late evening in Hawaii is not refused as the past.
 LATEST_US_ZONE = ZoneInfo("Pacific/Honolulu")
 ANY = "any"
+# The slots that define the search, and where the trip keeps each: a change to any of them is a new search.
+TRIP_SLOTS = {"city": "city", "pickupDate": "pickup_value", "returnDate": "return_value", "duration": "duration_value"}
 
 
 @dataclass
@@ -95,10 +97,8 @@ class Dialog:
 
     def _take(self, trip: Trip, slots: dict[str, str | None]) -> None:
         """Folds this turn's slots into the trip; a new city or new dates make the old search stale."""
-        for name in ("city", "pickupDate", "returnDate", "duration"):
+        for name, attribute in TRIP_SLOTS.items():
             value = slots.get(name)
-            attribute = {"city": "city", "pickupDate": "pickup_value", "returnDate": "return_value",
-                         "duration": "duration_value"}[name]  # fmt: skip
             if value and value != getattr(trip, attribute):
                 setattr(trip, attribute, value)
                 if name == "pickupDate" and not slots.get("returnDate") and not slots.get("duration"):

@@ -173,10 +173,10 @@ class StartSearch:
                     f"We have no rental locations in '{text}'. {hint}",
                     "unknown_city",
                     {
-                    "suggestions": [city.display for city in error.suggestions],
-                    "spoken": [f"{city.name}, {city.state_name}" for city in error.suggestions],
-                    "served": served,
-                },
+                        "suggestions": [city.display for city in error.suggestions],
+                        "spoken": [f"{city.name}, {city.state_name}" for city in error.suggestions],
+                        "served": served,
+                    },
                 )
             )
         return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from search_service import search_handler, start_handler
@@ -37,7 +37,6 @@ class Stack:
     launcher: SearchLauncher
     clock: FixedClock
     user: str = USER
-    trips: dict[str, str] = field(default_factory=dict)
 
     def post(self, body: Any = None, headers: dict[str, str] | None = None) -> HttpResult:
         return _result(self.start(rest_event("POST", body=body, headers=headers), LocalLambdaContext("start")))
