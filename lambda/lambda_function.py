@@ -1,11 +1,21 @@
 """The skill's Lambda: builds the skill and exports `lambda_handler`, the ASK CLI's default handler."""
 
-from skill.builder import build_skill
-from skill.config import SkillSettings
-from skill.search_client import SearchClient
+import gc
+
+# Everything created while importing lives as long as the Lambda does, so the collections that would run
+# meanwhile find nothing to free: about a tenth of the import time. Frozen afterwards, the objects are not
+# traversed again by the collections that requests trigger.
+gc.disable()
+
+from skill.builder import build_skill  # noqa: E402
+from skill.config import SkillSettings  # noqa: E402
+from skill.search_client import SearchClient  # noqa: E402
 
 settings = SkillSettings.from_env()
 search = SearchClient(
     settings.search_api_url, settings.search_api_key, settings.connect_timeout_s, settings.read_timeout_s
 )
 lambda_handler = build_skill(search, settings).lambda_handler()
+
+gc.enable()
+gc.freeze()

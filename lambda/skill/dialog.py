@@ -12,8 +12,9 @@ import hashlib
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from skill import speech
@@ -40,16 +41,15 @@ class Reply:
     card: tuple[str, str] | None = None  # title, text
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):  # not a dataclass: see search_client.Problem
     """Who is asking and how to reach their device while they wait."""
 
     user: str  # pseudonymous: the search API never sees Alexa's user id
     session_id: str
     request_id: str
+    started: float  # time.monotonic() when the request arrived: the results budget counts from it
     api_endpoint: str | None = None
     api_access_token: str | None = None
-    started: float = field(default_factory=time.monotonic)
 
 
 class Dialog:

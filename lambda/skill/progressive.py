@@ -6,7 +6,6 @@ tests) skips it, and a progressive response that fails never costs the answer.
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 from urllib.parse import urlsplit
@@ -27,6 +26,8 @@ class ProgressiveResponder:
         body = json.dumps(
             {"header": {"requestId": request_id}, "directive": {"type": "VoicePlayer.Speak", "speech": ssml}}
         )
+        import http.client  # at first use, as in search_client: most cold starts never send one
+
         kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
         connection = kind(url.hostname, url.port, timeout=self._timeout_s)
         try:

@@ -37,10 +37,9 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, NamedTuple
 
 MAX_RENTAL_DAYS = 30  # the search API refuses longer rentals (MAX_RENTAL_DAYS in search_service)
 DEFAULT_DAYS_FOR_A_DAY = 3
@@ -53,8 +52,7 @@ ReturnSource = Literal["date", "duration", "default"]
 _Kind = Literal["day", "weekend", "week", "month"]
 
 
-@dataclass(frozen=True)
-class TripDates:
+class TripDates(NamedTuple):  # not a dataclass: see search_client.Problem
     pickup_date: date
     return_date: date
     return_source: ReturnSource
@@ -69,15 +67,13 @@ class TripDates:
         return (self.return_date - self.pickup_date).days
 
 
-@dataclass(frozen=True)
-class TripProblem:
+class TripProblem(NamedTuple):
     kind: ProblemKind
     slot: Slot  # the slot to ask for again
     value: str | None = None
 
 
-@dataclass(frozen=True)
-class _Span:
+class _Span(NamedTuple):
     """What an AMAZON.DATE value covers: a day is a span of one."""
 
     kind: _Kind
