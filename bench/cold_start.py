@@ -1,14 +1,22 @@
-"""Cold start: how long each Lambda module takes to import in a fresh interpreter, and the memory it
-holds afterwards, next to boto3 and the ASK SDK alone.
+"""Cold start: how long each Lambda module takes to import in a fresh interpreter, what its first invocation
+then costs, and the memory it holds, next to boto3 and the ASK SDK alone.
 
-Each child imports one module and reports its import time, its peak resident memory and what one full
-garbage collection then costs. The peak is VmHWM from /proc/self/status: Linux carries ru_maxrss over
-from the parent across fork and exec, so getrusage in the child would report this (large) benchmark
-process's peak instead; ru_maxrss is the fallback where /proc is missing.
+Two conditions:
+- *fresh*: a bare `python -c`, nothing imported before the module.
+- *in Lambda*: first the modules that Lambda's Python runtime (awslambdaric's bootstrap) has already imported
+  when it imports the handler (json, logging, traceback, decimal, concurrent.futures, ...). Their cost is the
+  runtime's, not the function's, so this is what a function's import adds to a real cold start.
 
-Bytecode is cached in a temporary PYTHONPYCACHEPREFIX, filled by an untimed first run, so nothing is
-written into the repository; the "no .pyc" figure compiles every module from source, as a deployment
-package without __pycache__ does at each cold start.
+Runs take turns module by module, so machine noise falls on all alike. Each child reports its import time,
+the first invocation (the skill: a LaunchRequest, which needs no network), its peak resident memory and what
+one full garbage collection then costs. The peak is VmHWM from /proc/self/status: Linux carries ru_maxrss over
+from the parent across fork and exec, so getrusage in the child would report this (large) benchmark process's
+peak instead; ru_maxrss is the fallback where /proc is missing.
+
+Bytecode is cached in a temporary PYTHONPYCACHEPREFIX, filled by an untimed first run, so nothing is written
+into the repository; the "no .pyc" figure compiles every module from source, as a deployment package without
+__pycache__ does at each cold start. `top_imports` lists, from one `-X importtime` run in Lambda's condition,
+the packages whose own modules cost the most to import (self time, so each millisecond is counted once).
 """
 
 from __future__ import annotations
@@ -19,21 +27,52 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+SKILL = "lambda_function"
 MODULES = (
     "",  # a bare interpreter: the floor for memory
     "boto3",
     "ask_sdk_core.skill_builder",
+    SKILL,
     "search_service.start_handler",
     "search_service.search_handler",
 )
+# What awslambdaric's bootstrap.py and the modules it loads import before the handler's module.
+LAMBDA_RUNTIME = "importlib, json, logging, os, sys, time, traceback, decimal, math, datetime, enum, concurrent.futures"
+LAUNCH = {
+    "version": "1.0",
+    "session": {
+        "new": True,
+        "sessionId": "amzn1.echo-api.session.bench",
+        "application": {"applicationId": "amzn1.ask.skill.bench"},
+        "user": {"userId": "amzn1.ask.account.BENCH"},
+    },
+    "context": {
+        "System": {
+            "application": {"applicationId": "amzn1.ask.skill.bench"},
+            "user": {"userId": "amzn1.ask.account.BENCH"},
+            "device": {"deviceId": "amzn1.ask.device.BENCH", "supportedInterfaces": {}},
+            "apiEndpoint": "https://api.amazonalexa.com",
+        }
+    },
+    "request": {
+        "type": "LaunchRequest",
+        "requestId": "amzn1.echo-api.request.bench",
+        "timestamp": "2026-11-23T15:00:00Z",
+        "locale": "en-US",
+    },
+}
 CHILD = """
-import gc, importlib, json, resource, sys, time
+import gc, importlib, json, sys, time
+if sys.argv[2]:
+    exec("import " + sys.argv[2])
 
 def peak_rss_mb():
+    import resource
     try:
         with open("/proc/self/status") as status:
             return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
@@ -41,14 +80,19 @@ def peak_rss_mb():
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 started = time.perf_counter()
-if sys.argv[1]:
-    importlib.import_module(sys.argv[1])
+module = importlib.import_module(sys.argv[1]) if sys.argv[1] else None
 imported = time.perf_counter()
+first_ms = None
+if sys.argv[1] == "lambda_function":
+    response = module.lambda_handler(json.loads(sys.argv[3]), None)
+    assert response["response"]["outputSpeech"]["ssml"], response
+    first_ms = (time.perf_counter() - imported) * 1000
 gc.collect()
 collect_started = time.perf_counter()
 gc.collect()
 print(json.dumps({
     "import_ms": (imported - started) * 1000,
+    "first_invocation_ms": first_ms,
     "rss_mb": peak_rss_mb(),
     "full_gc_ms": (time.perf_counter() - collect_started) * 1000,
     "gc_objects": len(gc.get_objects()),
@@ -56,33 +100,88 @@ print(json.dumps({
 """
 
 
-def run(repeat: int = 5, repeat_no_pyc: int = 3) -> dict[str, Any]:
-    results = {}
+def run(repeat: int = 11, repeat_no_pyc: int = 3) -> dict[str, Any]:
+    runs: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    in_lambda: dict[str, list[float]] = defaultdict(list)
+    no_pyc: dict[str, list[float]] = defaultdict(list)
     with tempfile.TemporaryDirectory(prefix="bench-pyc-") as cached:
         for module in MODULES:
             _child(module, cached, write=True)  # compiles and caches, untimed
-            runs = [_child(module, cached, write=False) for _ in range(repeat)]
-            with tempfile.TemporaryDirectory(prefix="bench-nopyc-") as empty:
-                no_pyc = [_child(module, empty, write=False)["import_ms"] for _ in range(repeat_no_pyc)]
-            results[module or "(bare interpreter)"] = {
-                "import_ms_p50": round(statistics.median(r["import_ms"] for r in runs), 1),
-                "import_no_pyc_ms_p50": round(statistics.median(no_pyc), 1),
-                "rss_mb_p50": round(statistics.median(r["rss_mb"] for r in runs), 1),
-                "full_gc_ms_p50": round(statistics.median(r["full_gc_ms"] for r in runs), 1),
-                "gc_objects": runs[-1]["gc_objects"],
-                "runs": repeat,
-            }
+        for _ in range(repeat):
+            for module in MODULES:
+                runs[module].append(_child(module, cached))
+                in_lambda[module].append(_child(module, cached, preload=LAMBDA_RUNTIME)["import_ms"])
+        for _ in range(repeat_no_pyc):
+            for module in MODULES:
+                with tempfile.TemporaryDirectory(prefix="bench-nopyc-") as empty:
+                    no_pyc[module].append(_child(module, empty)["import_ms"])
+        top = {module: _top_imports(module, cached) for module in MODULES if module and module != "boto3"}
+    results = {}
+    for module in MODULES:
+        first = [r["first_invocation_ms"] for r in runs[module] if r["first_invocation_ms"] is not None]
+        results[module or "(bare interpreter)"] = {
+            "import_ms_p50": _p50(r["import_ms"] for r in runs[module]),
+            "import_in_lambda_ms_p50": _p50(in_lambda[module]),
+            "first_invocation_ms_p50": _p50(first) if first else None,
+            "import_no_pyc_ms_p50": _p50(no_pyc[module]),
+            "rss_mb_p50": _p50(r["rss_mb"] for r in runs[module]),
+            "full_gc_ms_p50": _p50(r["full_gc_ms"] for r in runs[module]),
+            "gc_objects": runs[module][-1]["gc_objects"],
+            "top_imports_ms": top.get(module, {}),
+            "runs": repeat,
+        }
+    sdk = results["ask_sdk_core.skill_builder"]
+    skill = results[SKILL]
+    results["skill_vs_ask_sdk"] = {
+        "fresh": round(skill["import_ms_p50"] / sdk["import_ms_p50"], 2),
+        "in_lambda": round(skill["import_in_lambda_ms_p50"] / sdk["import_in_lambda_ms_p50"], 2),
+        "budget": 1.5,
+    }
     return results
 
 
-def _child(module: str, pycache: str, write: bool) -> dict[str, Any]:
+def _p50(values: Any) -> float:
+    return round(statistics.median(values), 1)
+
+
+def _env(pycache: str, write: bool) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
     env["PYTHONPYCACHEPREFIX"] = pycache
+    env["PYTHONPATH"] = os.pathsep.join((str(ROOT / "lambda"), str(ROOT)))
     if not write:
         env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def _child(module: str, pycache: str, write: bool = False, preload: str = "") -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, module], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+        [sys.executable, "-c", CHILD, module, preload, json.dumps(LAUNCH)],
+        cwd=ROOT,
+        env=_env(pycache, write),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if done.returncode != 0:
         raise RuntimeError(f"importing {module or 'nothing'} failed:\n{done.stderr[-2000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _top_imports(module: str, pycache: str, count: int = 5) -> dict[str, float]:
+    """Self time per top-level package, for what the module adds to the Lambda runtime's own imports."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", f"import {LAMBDA_RUNTIME}\nimport {module}"],
+        cwd=ROOT,
+        env=_env(pycache, write=False),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = [line for line in done.stderr.splitlines() if line.startswith("import time:") and "|" in line]
+    runtime_done = max(i for i, line in enumerate(lines) if line.split("|")[2].strip() == "concurrent.futures")
+    per_package: dict[str, float] = defaultdict(float)
+    for line in lines[runtime_done + 1 :]:
+        self_us, _, name = line[len("import time:") :].split("|")
+        per_package[name.strip().split(".")[0]] += int(self_us) / 1000
+    ranked = sorted(per_package.items(), key=lambda item: -item[1])[:count]
+    return {name: round(ms, 1) for name, ms in ranked}
