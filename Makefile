@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test chat lint bench openapi clean
+.PHONY: install test chat serve lint bench openapi clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, found " + sys.version.split()[0])'
@@ -21,10 +21,12 @@ install: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
-chat:
-	@echo "make chat arrives with the local stack (issue #5): the skill (issue #4) is not built yet."
-	@echo "Today: make test runs the search service's tests, make bench measures it."
-	@exit 2
+# The whole system on 127.0.0.1 (embedded S3, the search API, the skill's endpoint), offline, no AWS account.
+chat: $(STAMP)
+	@$(BIN)/python -m local_stack chat $(if $(REPLAY),--replay $(REPLAY)) $(if $(VERBOSE),--verbose)
+
+serve: $(STAMP)
+	@$(BIN)/python -m local_stack serve
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .
@@ -37,4 +39,4 @@ openapi: $(STAMP)
 	$(BIN)/python -m search_service.api.openapi --write
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache local_stack.log

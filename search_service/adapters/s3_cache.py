@@ -37,6 +37,10 @@ class S3ResultCache:
         self._prefix = prefix
         self._readers = ThreadPoolExecutor(max_workers=read_threads, thread_name_prefix="cache-read")
 
+    def close(self) -> None:
+        """Stops the reader threads: a Lambda never needs this, the local stack does when it stops."""
+        self._readers.shutdown(wait=True, cancel_futures=True)
+
     # --- jobs -------------------------------------------------------------------------------------
 
     def create_job(self, job: SearchJob) -> None:

@@ -1,0 +1,122 @@
+"""Alexa's request envelopes, as Alexa posts them to a skill: what `make chat` and replay files send.
+
+Shapes from the request reference (developer.amazon.com/docs/custom-skills/request-and-response-json-reference.html):
+every slot of the intent in the model is present, unfilled ones as {name, confirmationStatus}; a custom-type
+slot carries entity resolution per authority (ER_SUCCESS_MATCH with values, or ER_SUCCESS_NO_MATCH).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+Json = dict[str, Any]
+SKILL_ID = "amzn1.ask.skill.00000000-0000-0000-0000-00000000c4a5"  # a local stand-in: no real skill has it
+USER_ID = "amzn1.ask.account.LOCALCHATUSER"
+DEVICE_ID = "amzn1.ask.device.LOCALCHATDEVICE"
+
+
+@dataclass(frozen=True)
+class FilledSlot:
+    value: str
+    type: str
+    matches: tuple[tuple[str, str], ...] | None = None  # custom types: (id, name) pairs; () means no match
+
+
+@dataclass
+class Device:
+    """The user and device the requests come from, and where the skill may send progressive responses."""
+
+    api_endpoint: str
+    api_access_token: str | None
+    locale: str = "en-US"
+    skill_id: str = SKILL_ID
+    user_id: str = USER_ID
+    session_id: str = field(default_factory=lambda: f"amzn1.echo-api.session.{uuid.uuid4()}")
+    new_session: bool = True
+    attributes: Json = field(default_factory=dict)
+
+    def open_session(self) -> None:
+        self.session_id = f"amzn1.echo-api.session.{uuid.uuid4()}"
+        self.new_session = True
+        self.attributes = {}
+
+
+def launch_request(device: Device) -> Json:
+    return _envelope(device, _request("LaunchRequest", device.locale))
+
+
+def intent_request(
+    device: Device,
+    intent: str,
+    declared: Sequence[str],
+    filled: Mapping[str, FilledSlot],
+    dialog_state: str | None = "STARTED",
+) -> Json:
+    """`declared` are the intent's slot names in the model, `filled` what the user said for some of them."""
+    body: Json = {"name": intent, "confirmationStatus": "NONE"}
+    slots = {name: _slot(name, filled.get(name), device.skill_id) for name in declared}
+    if slots:
+        body["slots"] = slots
+    request = _request("IntentRequest", device.locale)
+    if dialog_state is not None:
+        request["dialogState"] = dialog_state
+    request["intent"] = body
+    return _envelope(device, request)
+
+
+def session_ended_request(device: Device, reason: str = "USER_INITIATED") -> Json:
+    request = _request("SessionEndedRequest", device.locale)
+    request["reason"] = reason
+    return _envelope(device, request)
+
+
+def _slot(name: str, said: FilledSlot | None, skill_id: str) -> Json:
+    if said is None:
+        return {"name": name, "confirmationStatus": "NONE"}
+    slot_value: Json = {"type": "Simple", "value": said.value}
+    slot: Json = {"name": name, "value": said.value}
+    if said.matches is not None:
+        authority: Json = {
+            "authority": f"amzn1.er-authority.echo-sdk.{skill_id}.{said.type}",
+            "status": {"code": "ER_SUCCESS_MATCH" if said.matches else "ER_SUCCESS_NO_MATCH"},
+        }
+        if said.matches:
+            authority["values"] = [{"value": {"name": label, "id": id}} for id, label in said.matches]
+        slot["resolutions"] = slot_value["resolutions"] = {"resolutionsPerAuthority": [authority]}
+    return slot | {"confirmationStatus": "NONE", "source": "USER", "slotValue": slot_value}
+
+
+def _request(kind: str, locale: str) -> Json:
+    return {
+        "type": kind,
+        "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
+        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "locale": locale,
+    }
+
+
+def _envelope(device: Device, request: Json) -> Json:
+    system: Json = {
+        "application": {"applicationId": device.skill_id},
+        "user": {"userId": device.user_id},
+        "device": {"deviceId": DEVICE_ID, "supportedInterfaces": {}},
+        "apiEndpoint": device.api_endpoint,
+    }
+    if device.api_access_token:
+        system["apiAccessToken"] = device.api_access_token
+    return {
+        "version": "1.0",
+        "session": {
+            "new": device.new_session,
+            "sessionId": device.session_id,
+            "application": {"applicationId": device.skill_id},
+            "attributes": dict(device.attributes),
+            "user": {"userId": device.user_id},
+        },
+        "context": {"System": system},
+        "request": request,
+    }

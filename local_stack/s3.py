@@ -1,0 +1,39 @@
+"""Embedded S3: moto's server mode on a free port of 127.0.0.1, reached through boto3 with `endpoint_url`,
+exactly as the search Lambdas reach S3 in AWS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}  # moto accepts any
+
+
+class EmbeddedS3:
+    def __init__(self, port: int = 0) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self.url = ""
+
+    def start(self) -> str:
+        import logging
+
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one access-log line per S3 call otherwise
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.url = f"http://{host}:{port}"
+        return self.url
+
+    def stop(self) -> None:
+        if self.url:
+            self._server.stop()
+            self.url = ""
+
+
+def s3_client(endpoint_url: str, region: str) -> Any:
+    """A client with explicit local credentials, so no profile, environment or instance metadata is read."""
+    import boto3
+    from botocore.config import Config
+
+    config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
+    return boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=config, **LOCAL_CREDENTIALS)

@@ -1,0 +1,128 @@
+"""The skill's Lambda handler served over HTTP, and Alexa's Progressive Response API played on the same port.
+
+- `POST /` takes an Alexa request envelope and answers the response envelope, as a skill hosted as a web
+  service does, so other Alexa simulators and test tools can drive it. With a `RequestVerifier`, Alexa's
+  signature and timestamp are checked first (off by default locally; on when this sits behind a real HTTPS
+  endpoint). A body that is not a JSON request envelope gets a 400 with the reason; the skill's own errors
+  are answered by the skill's catch-all handler, as in Lambda.
+- `POST /v1/directives` is the Progressive Response API: the envelopes the local stack builds point
+  `context.System.apiEndpoint` here with a local `apiAccessToken`, so nothing is ever sent to Amazon. Each
+  directive is handed to `on_progressive` (the chat prints it before the answer, as Alexa would say it).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from local_stack.http_server import JsonHandler, LocalServer
+
+log = logging.getLogger(__name__)
+LAMBDA_ROOT = Path(__file__).resolve().parent.parent / "lambda"
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+Progressive = Callable[[str, str], None]  # (requestId, ssml)
+
+
+def skill_handler(search_api_url: str, api_key: str) -> Handler:
+    """The same handler that lambda_function.py exports in AWS, configured for the local API."""
+    # lambda/ is the skill's deployment root: Lambda puts it on sys.path, and so does the local stack.
+    if str(LAMBDA_ROOT) not in sys.path:
+        sys.path.insert(0, str(LAMBDA_ROOT))
+    from skill.builder import build_skill
+    from skill.config import SkillSettings
+    from skill.search_client import SearchClient
+
+    settings = SkillSettings.from_env({"SEARCH_API_URL": search_api_url, "SEARCH_API_KEY": api_key})
+    search = SearchClient(
+        settings.search_api_url, settings.search_api_key, settings.connect_timeout_s, settings.read_timeout_s
+    )
+    handler: Handler = build_skill(search, settings).lambda_handler()
+    return handler
+
+
+def start_skill_endpoint(
+    handler: Handler,
+    access_token: str,
+    on_progressive: Progressive,
+    port: int = 0,
+    verifier: Any = None,
+) -> LocalServer:
+    token = f"Bearer {access_token}".encode()
+
+    class SkillEndpoint(JsonHandler):
+        max_body = 128 * 1024  # Alexa's requests are a few KB
+
+        def do_POST(self) -> None:
+            body = self.read_body()
+            if body is None:
+                return
+            path = self.path.split("?", 1)[0]
+            if path == "/v1/directives":
+                self._progressive(body)
+            elif path == "/":
+                self._skill(body)
+            else:
+                self.respond(404, {"message": f"nothing at {path}: POST Alexa requests to /"})
+
+        def do_GET(self) -> None:
+            self.respond(405, {"message": "POST an Alexa request envelope to /"}, {"Allow": "POST"})
+
+        def _skill(self, body: bytes) -> None:
+            if verifier is not None:
+                from local_stack.verify import VerificationError
+
+                try:
+                    verifier.verify(dict(self.headers), body)
+                except VerificationError as error:
+                    self.respond(400, {"message": f"request verification failed: {error}"})
+                    return
+            problem, envelope = _envelope(body)
+            if problem:
+                self.respond(400, {"message": problem})
+                return
+            try:
+                response = handler(envelope, None)
+            except Exception as error:  # the SDK refused the envelope before any handler of ours ran
+                log.warning("skill refused the request: %s", type(error).__name__)
+                self.respond(400, {"message": f"the skill could not handle this request: {type(error).__name__}"})
+                return
+            self.respond(200, response)
+
+        def _progressive(self, body: bytes) -> None:
+            if not hmac.compare_digest((self.headers.get("Authorization") or "").encode(), token):
+                self.respond(401, {"code": "INVALID_ACCESS_TOKEN", "message": "Invalid access token"})
+                return
+            try:
+                directive = json.loads(body)
+                request_id = directive["header"]["requestId"]
+                speech = directive["directive"]["speech"]
+                assert directive["directive"]["type"] == "VoicePlayer.Speak" and isinstance(speech, str)
+            except (ValueError, KeyError, TypeError, AssertionError):
+                self.respond(400, {"code": "INVALID_DIRECTIVE", "message": "expected a VoicePlayer.Speak directive"})
+                return
+            on_progressive(str(request_id), speech)
+            self.respond(204, None)
+
+    server = LocalServer(SkillEndpoint, port)
+    server.start()
+    return server
+
+
+def _envelope(body: bytes) -> tuple[str | None, dict[str, Any]]:
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        return "the body is not JSON: POST an Alexa request envelope", {}
+    if not isinstance(envelope, dict):
+        return "the body is not a JSON object: POST an Alexa request envelope", {}
+    request = envelope.get("request")
+    if not isinstance(request, dict) or not isinstance(request.get("type"), str):
+        return "the envelope has no request.type: POST an Alexa request envelope", {}
+    if not isinstance(envelope.get("context", {}), dict) or not isinstance(envelope.get("session", {}), dict):
+        return "the envelope's context and session must be objects", {}
+    return None, envelope

@@ -1,0 +1,118 @@
+"""The whole system on 127.0.0.1: embedded S3, the search API and the skill's endpoint, started and stopped
+as one. `make chat` and `make serve` both run this; the tests start it on free ports."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from local_stack.http_server import LocalServer
+from local_stack.s3 import EmbeddedS3
+from local_stack.search_api import SearchApi, start_search_api
+from local_stack.skill_endpoint import skill_handler, start_skill_endpoint
+
+# Loopback only and printed at start-up: this is not a secret, it makes the local API behave like the
+# deployed one, which refuses requests without the key.
+DEFAULT_API_KEY = "local-api-key"
+
+
+@dataclass(frozen=True)
+class StackOptions:
+    skill_port: int = 8080
+    api_port: int = 3000
+    latency_scale: float = 1.0  # SUPPLIER_LATENCY_SCALE: 1 is realistic, so the async design is visible
+    api_key: str = DEFAULT_API_KEY
+    verify_requests: bool = False  # Alexa's signature and timestamp: on behind a real HTTPS endpoint
+    async_retry_delays_s: tuple[float, ...] = (1.0, 2.0)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> StackOptions:
+        return cls(
+            skill_port=int(env.get("SKILL_PORT", "8080")),
+            api_port=int(env.get("API_PORT", "3000")),
+            latency_scale=float(env.get("SUPPLIER_LATENCY_SCALE", "1")),
+            api_key=env.get("SEARCH_API_KEY") or DEFAULT_API_KEY,
+            verify_requests=env.get("VERIFY_ALEXA_REQUESTS", "false").strip().lower() in ("1", "true", "yes"),
+        )
+
+
+class LocalStack:
+    def __init__(self, options: StackOptions = StackOptions()) -> None:
+        self.options = options
+        self.access_token = secrets.token_urlsafe(24)  # what Alexa puts in apiAccessToken, for this stack only
+        self._listeners: list[Callable[[str, str], None]] = []
+        self._lock = threading.Lock()
+        self._s3: EmbeddedS3 | None = None
+        self._api: SearchApi | None = None
+        self._skill: LocalServer | None = None
+
+    @property
+    def skill_url(self) -> str:
+        assert self._skill is not None, "start() first"
+        return f"http://127.0.0.1:{self._skill.port}/"
+
+    @property
+    def progressive_endpoint(self) -> str:
+        """What the stack's requests carry as context.System.apiEndpoint."""
+        assert self._skill is not None, "start() first"
+        return f"http://127.0.0.1:{self._skill.port}"
+
+    @property
+    def api_url(self) -> str:
+        assert self._api is not None, "start() first"
+        return self._api.url
+
+    @property
+    def api(self) -> SearchApi:
+        assert self._api is not None, "start() first"
+        return self._api
+
+    def on_progressive(self, listener: Callable[[str, str], None]) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+
+    def start(self) -> LocalStack:
+        try:
+            self._s3 = EmbeddedS3()
+            s3_url = self._s3.start()
+            self._api = start_search_api(
+                s3_url,
+                self.options.api_key,
+                self.options.api_port,
+                self.options.async_retry_delays_s,
+                supplier_latency_scale=self.options.latency_scale,
+            )
+            verifier: Any = None
+            if self.options.verify_requests:
+                from local_stack.verify import RequestVerifier
+
+                verifier = RequestVerifier()
+            handler = skill_handler(self._api.url, self.options.api_key)
+            self._skill = start_skill_endpoint(
+                handler, self.access_token, self._progressive, self.options.skill_port, verifier
+            )
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for part in (self._skill, self._api, self._s3):
+            if part is not None:
+                part.stop()
+        self._skill = self._api = self._s3 = None
+
+    def __enter__(self) -> LocalStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _progressive(self, request_id: str, ssml: str) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener(request_id, ssml)
