@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
@@ -29,6 +28,7 @@ class ThreadLauncher:
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="async-invoke")
         self._pending: set[Future[None]] = set()
         self._lock = threading.Lock()
+        self._stopped = threading.Event()
         self.failures = 0  # events that failed every attempt: Lambda would send them to the DLQ
 
     def launch(self, search_id: str) -> None:
@@ -49,11 +49,14 @@ class ThreadLauncher:
         return not not_done
 
     def shutdown(self) -> None:
+        """Queued events are dropped and running ones are not retried: the stack is going away."""
+        self._stopped.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
     def _deliver(self, payload: str) -> None:
         for attempt, delay in enumerate((0.0, *self._retry_delays_s)):
-            time.sleep(delay)
+            if self._stopped.wait(delay):
+                return
             try:
                 self._target(json.loads(payload), None)
                 return

@@ -1,0 +1,155 @@
+"""`python -m local_stack chat|serve`: the whole system on 127.0.0.1, offline, with no AWS account.
+
+    chat [--replay FILE] [--verbose] [--locale en-US]   talk to the skill (make chat, make chat REPLAY=...)
+    serve                                             the stack alone, for HTTP clients and simulators
+
+Ports come from SKILL_PORT (8080) and API_PORT (3000), suppliers' latency from SUPPLIER_LATENCY_SCALE (1).
+The Lambdas' own logs and metrics go to --log (local_stack.log; "-" for the terminal), so the conversation
+stays readable. Ctrl-C or SIGTERM stops everything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from local_stack.chat import Turn
+    from local_stack.stack import LocalStack
+
+ROOT = Path(__file__).resolve().parent.parent
+MODELS = ROOT / "skill-package" / "interactionModels" / "custom"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local_stack", description=__doc__.split("\n\n")[0])
+    parser.add_argument("command", choices=("chat", "serve"))
+    parser.add_argument("--replay", type=Path, help="an `ask dialog --replay` file to play instead of typing")
+    parser.add_argument("--verbose", action="store_true", help="show each turn's intent, slots and timings")
+    parser.add_argument("--locale", default=None, help="en-US (default), en-GB, en-CA or en-AU")
+    parser.add_argument("--log", default="local_stack.log", help='where the Lambdas log ("-": the terminal)')
+    args = parser.parse_args(argv)
+
+    out = sys.stdout
+    _quiet_lambdas(args.log)
+    signal.signal(signal.SIGTERM, _stop)  # SIGTERM stops like Ctrl-C: the finally below cleans up
+
+    from local_stack.stack import LocalStack, StackOptions
+
+    stack = LocalStack(StackOptions.from_env(dict(os.environ)))
+    try:
+        stack.start()
+    except OSError as error:
+        print(f"cannot start the local stack: {error} (is SKILL_PORT or API_PORT taken?)", file=out)
+        return 2
+    try:
+        print(f"search API key: {stack.options.api_key}   Lambda logs: {args.log}", file=out)
+        print(f"ready: skill {stack.skill_url} api {stack.api_url.rsplit('/', 1)[0]}/search", file=out, flush=True)
+        if args.command == "serve":
+            while True:
+                time.sleep(3600)
+        return _chat(stack, args, out)
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        stack.stop()
+
+
+def _chat(stack: LocalStack, args: argparse.Namespace, out: TextIO) -> int:
+    from local_stack.chat import Chat
+    from local_stack.envelopes import Device
+    from local_stack.interaction_model import ModelStore
+
+    locale = args.locale
+    inputs: list[str] | None = None
+    if args.replay:
+        replay = json.loads(args.replay.read_text(encoding="utf-8"))
+        inputs = [str(line) for line in replay.get("userInput", [])]
+        locale = locale or replay.get("locale")
+    device = Device(stack.progressive_endpoint, stack.access_token, locale=locale or "en-US")
+    chat = Chat(stack.skill_url, ModelStore(MODELS), device)
+    chat.on_progressive = lambda text: print(f"Alexa (progressive): {text}", file=out, flush=True)
+    stack.on_progressive(chat.progressive)
+    if inputs is None:
+        print(
+            'Say "open car search", or "ask car search to find a car in New York next weekend". '
+            '"exit" ends the session, Ctrl-D or Ctrl-C quits.',
+            file=out,
+            flush=True,
+        )
+    errors = 0
+    for text in inputs if inputs is not None else _typed(out):
+        text = text.strip()
+        if not text:
+            continue
+        if text in (".quit", ".exit"):
+            break
+        if inputs is not None:
+            print(f"You: {text}", file=out, flush=True)
+        turn = chat.say(text)
+        if turn.error:
+            errors += 1
+            print(f"Alexa: {turn.error}", file=out, flush=True)
+        elif turn.speech:
+            print(f"Alexa: {turn.speech}", file=out, flush=True)
+        if args.verbose:
+            print(_details(turn), file=out, flush=True)
+        if turn.session_ended and not turn.error:
+            print("(the session is over: the next utterance opens a new one)", file=out, flush=True)
+    return 1 if errors else 0
+
+
+def _typed(out: TextIO) -> Iterator[str]:
+    while True:
+        try:
+            print("You: ", end="", file=out, flush=True)
+            yield input()
+        except EOFError:
+            print(file=out)
+            return
+
+
+def _details(turn: Turn) -> str:
+    understood = turn.understood
+    parts = [f"  request {turn.request_type}"]
+    if understood is not None and understood.intent:
+        slots = ", ".join(
+            f"{name}={slot.value!r}" + (f" [{slot.matches[0][0]}]" if slot.matches else "")
+            for name, slot in understood.slots.items()
+        )
+        parts.append(f"intent {understood.intent}" + (f" ({slots})" if slots else ""))
+        if understood.sample:
+            parts.append(f"matched {understood.sample!r}")
+    parts.append(f"nlu {turn.nlu_ms:.0f} ms, skill {turn.skill_ms:.0f} ms")
+    if turn.card:
+        parts.append("card: " + turn.card.replace("\n", " / "))
+    return "  |  ".join(parts)
+
+
+def _quiet_lambdas(log: str) -> None:
+    """The Lambdas log JSON and EMF metrics to stdout, as in AWS; here that goes to the log file."""
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray daemon on a laptop
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "CarSearchLocal")
+    import logging
+
+    stream = sys.stderr
+    if log != "-":
+        stream = sys.stdout = open(log, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - the process's life
+    # Everything else that logs (the async executor's retries, Powertools' warnings) goes to the same place.
+    logging.basicConfig(stream=stream, level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.captureWarnings(True)
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""`make chat` end to end: typed text -> the interaction model -> an Alexa request over HTTP -> the skill ->
+the search API -> moto S3, and back to what Alexa would say."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import date
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+
+import pytest
+
+from local_stack.chat import PROBLEM, Chat
+from local_stack.envelopes import Device
+from local_stack.http_server import LocalServer
+from local_stack.interaction_model import ModelStore
+from local_stack.stack import LocalStack
+
+ROOT = Path(__file__).resolve().parents[2]
+MODELS = ROOT / "skill-package" / "interactionModels" / "custom"
+REPLAYS = sorted((ROOT / "local_stack" / "replays").glob("*.json"))
+MONDAY = date(2026, 11, 23)
+
+
+@pytest.fixture
+def chat(local_stack: LocalStack) -> Iterator[Chat]:
+    device = Device(local_stack.progressive_endpoint, local_stack.access_token)
+    talk = Chat(local_stack.skill_url, ModelStore(MODELS), device, today=lambda: MONDAY)
+    local_stack.on_progressive(talk.progressive)
+    yield talk
+
+
+def test_the_seeds_conversation(chat: Chat) -> None:
+    first = chat.say("Alexa, ask car search to find a car in New York next weekend")
+    assert first.understood and first.understood.slots["pickupDate"].value == "2026-W48-WE"
+    assert first.speech == "What size car would you like for your trip in New York this weekend?"
+    size = chat.say("A small car")
+    assert size.understood and size.understood.slots["carSize"].matches == (("compact", "compact"),)
+    assert "company" in (size.speech or "")
+    offer = chat.say("Enterprise")
+    assert offer.error is None and not offer.session_ended
+    assert "compact car" in (offer.speech or "") and "Enterprise" in (offer.speech or "")
+    assert "dollars" in (offer.speech or "") and "$" not in (offer.speech or "")
+    assert "Enterprise: compact car" in (offer.card or "")
+
+
+def test_the_dialog_keeps_what_was_said_when_it_asks_for_a_slot(chat: Chat) -> None:
+    chat.say("open car search")
+    assert "size" in (chat.say("rent a car in Denver tomorrow").speech or "")
+    answer = chat.say("a minivan")  # only carSize is said: city and date come from the skill's updatedIntent
+    assert answer.error is None and "company" in (answer.speech or "")
+
+
+def test_unmatched_text_goes_to_the_fallback_intent_and_exit_ends_the_session(chat: Chat) -> None:
+    chat.say("open car search")
+    fallback = chat.say("what's the weather like")
+    assert fallback.understood and fallback.understood.intent == "AMAZON.FallbackIntent"
+    assert fallback.speech and not fallback.session_ended
+    assert chat.say("exit").session_ended
+    assert chat.say("help").request_type == "IntentRequest" and chat.device.new_session is False
+
+
+def test_stop_ends_the_session_and_the_next_utterance_opens_a_new_one(chat: Chat) -> None:
+    chat.say("open car search")
+    first_session = chat.device.session_id
+    assert chat.say("stop").session_ended
+    chat.say("open car search")
+    assert chat.device.session_id != first_session
+
+
+def test_a_skill_that_answers_an_error_is_reported_as_alexa_would() -> None:
+    class Broken(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(500)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = LocalServer(Broken)
+    server.start()
+    try:
+        chat = Chat(f"http://127.0.0.1:{server.port}/", ModelStore(MODELS), Device("http://127.0.0.1:9", None))
+        turn = chat.say("open car search")
+    finally:
+        server.stop()
+    assert turn.error and turn.error.startswith(PROBLEM) and turn.session_ended
+
+
+@pytest.mark.parametrize("replay", REPLAYS, ids=[path.stem for path in REPLAYS])
+def test_each_replay_file_plays_through_make_chat_without_a_skill_error(replay: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "SKILL_PORT": "0", "API_PORT": "0", "SUPPLIER_LATENCY_SCALE": "0"}
+    done = subprocess.run(
+        [sys.executable, "-m", "local_stack", "chat", "--replay", str(replay), "--log", str(tmp_path / "log")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[1].startswith("ready: skill http://127.0.0.1:") and "/search" in lines[1]
+    spoken = [line for line in lines if line.startswith("Alexa: ")]
+    assert spoken and not any(PROBLEM in line for line in spoken)
+    if replay.stem == "seed":
+        assert "from Enterprise" in spoken[-1] or "Enterprise has a compact car" in spoken[-1]

@@ -1,0 +1,418 @@
+"""Typed text is understood from the skill's own interaction models, as Alexa's NLU would understand it."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import time
+import zlib
+from dataclasses import replace
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+
+from local_stack.interaction_model import (
+    InteractionModel,
+    InteractionModelError,
+    ModelStore,
+    SlotDef,
+    load_model,
+    parse_model,
+)
+from local_stack.nlu import BUILT_IN_PHRASES, FALLBACK_INTENT, SlotValue, Understanding, understand
+
+MODELS_DIR = Path(__file__).resolve().parents[2] / "skill-package" / "interactionModels" / "custom"
+LOCALES = sorted(path.stem for path in MODELS_DIR.glob("*.json"))
+MODELS = {locale: load_model(MODELS_DIR / f"{locale}.json") for locale in LOCALES}
+TODAY = date(2026, 11, 23)  # a Monday, ISO week 48
+TOMORROW = (TODAY + timedelta(days=1)).isoformat()
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+FIND = "FindCarIntent"
+
+
+def test_every_locale_is_tested() -> None:
+    assert {"en-US", "en-GB", "en-CA", "en-AU"} <= set(LOCALES)
+
+
+# Every sample of the models ------------------------------------------------------------------------------------
+
+
+def _example(model: InteractionModel, slot: SlotDef, index: int) -> tuple[str, str, str | None]:
+    """(words to say, expected slot.value, expected entity resolution id) for a slot of this type.
+
+    Custom types cycle through their values' synonyms with `index`, so the samples together try many of them.
+    """
+    if slot.type == "AMAZON.DATE":
+        return "tomorrow", TOMORROW, None
+    if slot.type == "AMAZON.DURATION":
+        return "three days", "P3D", None
+    if slot.type == "AMAZON.NUMBER":
+        return "four", "4", None
+    slot_type = model.slot_type(slot.type)
+    if slot_type is None:  # AMAZON.US_CITY and other free text
+        city = ("boston", "new york")[index % 2]
+        return city, city, None
+    value = slot_type.values[index % len(slot_type.values)]
+    spoken = (value.synonyms or (value.name,))[index % len(value.synonyms or (value.name,))]
+    return spoken, spoken.lower(), value.id
+
+
+def _cases(slot_samples: bool) -> list[tuple[str, str, str | None, str]]:
+    """(locale, intent, elicited slot or None, sample) for every sample of every model."""
+    cases = []
+    for locale, model in MODELS.items():
+        for intent in model.intents:
+            if not slot_samples:
+                cases += [(locale, intent.name, None, sample) for sample in intent.samples]
+                continue
+            for slot in intent.slots:
+                cases += [(locale, intent.name, slot.name, sample) for sample in slot.samples]
+    return cases
+
+
+def _check_sample(locale: str, intent_name: str, elicited_slot: str | None, sample: str) -> None:
+    model = MODELS[locale]
+    intent = model.intent(intent_name)
+    assert intent is not None
+    expected: dict[str, tuple[str, str | None]] = {}
+    said = sample
+    for index, name in enumerate(PLACEHOLDER.findall(sample)):
+        slot = intent.slot(name)
+        assert slot is not None
+        spoken, value, resolved = _example(model, slot, zlib.crc32(sample.encode()) + index)
+        said = said.replace(f"{{{name}}}", spoken, 1)
+        expected[name] = (value, resolved)
+    elicited = (intent_name, elicited_slot) if elicited_slot else None
+
+    understood = understand(said, model, TODAY, elicited)
+
+    assert (understood.kind, understood.intent) == ("intent", intent_name), f"{said!r} -> {understood}"
+    assert set(understood.slots) == set(expected), f"{said!r} -> {understood.slots}"
+    for name, (value, resolved) in expected.items():
+        slot_value = understood.slots[name]
+        if resolved is None:
+            assert slot_value.value == value, f"{said!r}: {name} = {slot_value}"
+            assert slot_value.matches is None
+        else:
+            assert slot_value.matches is not None and resolved in [id_ for id_, _ in slot_value.matches], (
+                f"{said!r}: {name} = {slot_value}"
+            )
+
+
+@pytest.mark.parametrize(("locale", "intent", "elicited", "sample"), _cases(slot_samples=False))
+def test_every_intent_sample_is_understood(locale: str, intent: str, elicited: None, sample: str) -> None:
+    _check_sample(locale, intent, elicited, sample)
+
+
+@pytest.mark.parametrize(("locale", "intent", "elicited", "sample"), _cases(slot_samples=True))
+def test_every_slot_sample_is_understood_while_eliciting_the_slot(
+    locale: str, intent: str, elicited: str, sample: str
+) -> None:
+    _check_sample(locale, intent, elicited, sample)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_value_and_synonym_resolves_when_elicited(locale: str) -> None:
+    model = MODELS[locale]
+    for intent in model.intents:
+        for slot in intent.slots:
+            slot_type = model.slot_type(slot.type)
+            if slot_type is None or f"{{{slot.name}}}" not in slot.samples:
+                continue
+            for value in slot_type.values:
+                for spoken in (value.name, *value.synonyms):
+                    understood = understand(spoken, model, TODAY, (intent.name, slot.name))
+                    assert understood.intent == intent.name, f"{spoken!r} -> {understood}"
+                    matches = understood.slots[slot.name].matches or ()
+                    assert value.id in [id_ for id_, _ in matches], f"{spoken!r} -> {understood}"
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_built_in_phrase_of_a_declared_intent(locale: str) -> None:
+    model = MODELS[locale]
+    for intent, phrases in BUILT_IN_PHRASES.items():
+        if model.intent(intent) is None:
+            continue
+        for phrase in phrases:
+            understood = understand(phrase, model, TODAY)
+            assert (understood.intent, understood.slots, understood.sample) == (intent, {}, phrase)
+
+
+def test_built_in_phrases_only_for_declared_intents() -> None:
+    model = MODELS["en-US"]
+    without_more = replace(model, intents=tuple(i for i in model.intents if i.name != "AMAZON.MoreIntent"))
+    assert understand("more", model, TODAY).intent == "AMAZON.MoreIntent"
+    assert understand("more", without_more, TODAY).intent == FALLBACK_INTENT
+
+
+# The seed conversation and Alexa's dialog ---------------------------------------------------------------------
+
+
+def test_the_seed_conversation() -> None:
+    model = MODELS["en-US"]
+
+    first = understand("ask car search to find a car in New York next weekend", model, TODAY)
+    second = understand("A small car", model, TODAY, (FIND, "carSize"))
+    third = understand("Enterprise", model, TODAY, (FIND, "company"))
+
+    assert first == Understanding(
+        "intent",
+        invoked=True,
+        intent=FIND,
+        slots={
+            "city": SlotValue("city", "AMAZON.US_CITY", "new york"),
+            "pickupDate": SlotValue("pickupDate", "AMAZON.DATE", "2026-W48-WE"),
+        },
+        sample="find a car in {city} {pickupDate}",
+    )
+    assert (second.kind, second.invoked, second.intent, list(second.slots)) == ("intent", False, FIND, ["carSize"])
+    assert second.slots["carSize"].matches == (("compact", "compact"),)
+    assert (third.intent, list(third.slots)) == (FIND, ["company"])
+    assert third.slots["company"] == SlotValue(
+        "company", "RentalCompanyType", "enterprise", (("enterprise", "Enterprise"),)
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("find a car in new york next weekend", {"city": "new york", "pickupDate": "2026-W48-WE"}),
+        ("Find a car in Boston tomorrow.", {"city": "boston", "pickupDate": TOMORROW}),
+        ("find a car in boston next friday", {"city": "boston", "pickupDate": "2026-11-27"}),
+        ("find me a car in salt lake city for december fifth", {"city": "salt lake city", "pickupDate": "2026-12-05"}),
+        ("find a car in boston for three days", {"city": "boston", "duration": "P3D"}),
+        (
+            "find a car in chicago from the fifth of december to december twelfth",
+            {"city": "chicago", "pickupDate": "2026-12-05", "returnDate": "2026-12-12"},
+        ),
+        (
+            "find a compact car from enterprise in boston tomorrow",
+            {"carSize": "compact car", "company": "enterprise", "city": "boston", "pickupDate": TOMORROW},
+        ),
+        (
+            "rent an SUV in denver for a week starting friday",
+            {"carSize": "suv", "city": "denver", "duration": "P1W", "pickupDate": "2026-11-27"},
+        ),
+        ("I'm flying into Chicago tomorrow and need a car", {"city": "chicago", "pickupDate": TOMORROW}),
+        ("Im flying into chicago tomorrow and need a car", {"city": "chicago", "pickupDate": TOMORROW}),
+        ("Alexa, find a car", {}),
+    ],
+)
+def test_find_car_utterances(text: str, slots: dict[str, str]) -> None:
+    understood = understand(text, MODELS["en-US"], TODAY)
+    assert (understood.kind, understood.invoked, understood.intent) == ("intent", False, FIND)
+    assert {name: slot.value for name, slot in understood.slots.items()} == slots
+
+
+def test_a_slot_sample_fills_other_slots_it_names() -> None:
+    understood = understand("from friday to sunday", MODELS["en-US"], TODAY, (FIND, "pickupDate"))
+    assert {name: slot.value for name, slot in understood.slots.items()} == {
+        "pickupDate": "2026-11-27",
+        "returnDate": "2026-11-29",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "slot", "expected_id"),
+    [
+        ("a small car", "carSize", "compact"),
+        ("an SUV please", "carSize", "suv"),
+        ("it doesn't matter", "carSize", "any"),
+        ("It doesnt matter.", "carSize", "any"),
+        ("any", "carSize", "any"),
+        ("no preference", "company", "any"),
+        ("any", "company", "any"),
+        ("Hertz please", "company", "hertz"),
+        ("let's go with avis", "company", "avis"),
+    ],
+)
+def test_answers_to_an_elicitation(text: str, slot: str, expected_id: str) -> None:
+    understood = understand(text, MODELS["en-US"], TODAY, (FIND, slot))
+    assert (understood.intent, list(understood.slots)) == (FIND, [slot])
+    assert expected_id in [id_ for id_, _ in understood.slots[slot].matches or ()]
+
+
+def test_an_unlisted_value_is_sent_without_a_match() -> None:
+    understood = understand("a purple car", MODELS["en-US"], TODAY, (FIND, "carSize"))
+    assert understood.slots == {"carSize": SlotValue("carSize", "CarSizeType", "purple", ())}
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("help", "AMAZON.HelpIntent"),
+        ("stop", "AMAZON.StopIntent"),
+        ("never mind", "AMAZON.CancelIntent"),
+        ("yes", "AMAZON.YesIntent"),
+        ("no", "AMAZON.NoIntent"),
+    ],
+)
+def test_built_in_intents_win_over_an_elicited_slot(text: str, intent: str) -> None:
+    for slot in ("city", "carSize", "company"):
+        assert understand(text, MODELS["en-US"], TODAY, (FIND, slot)).intent == intent
+
+
+def test_a_new_request_while_a_slot_is_elicited() -> None:
+    understood = understand("find a car in boston tomorrow", MODELS["en-US"], TODAY, (FIND, "carSize"))
+    assert {name: slot.value for name, slot in understood.slots.items()} == {"city": "boston", "pickupDate": TOMORROW}
+
+
+def test_a_date_is_not_a_city() -> None:
+    assert understand("tomorrow", MODELS["en-US"], TODAY, (FIND, "city")).intent == FALLBACK_INTENT
+    assert understand("boston", MODELS["en-US"], TODAY, (FIND, "city")).slots["city"].value == "boston"
+
+
+def test_an_elicitation_of_an_unknown_slot_is_ignored() -> None:
+    assert understand("boston", MODELS["en-US"], TODAY, (FIND, "colour")).intent == FALLBACK_INTENT
+    assert understand("yes", MODELS["en-US"], TODAY, ("NoSuchIntent", "city")).intent == "AMAZON.YesIntent"
+
+
+@pytest.mark.parametrize(
+    "text", ["blah blah zork", "what's the weather in paris", "book a flight to boston", "", "!!!", "find a"]
+)
+def test_gibberish_falls_back(text: str) -> None:
+    assert understand(text, MODELS["en-US"], TODAY) == Understanding("intent", invoked=False, intent=FALLBACK_INTENT)
+
+
+def test_without_a_fallback_intent_nothing_matches() -> None:
+    model = MODELS["en-US"]
+    without_fallback = replace(model, intents=tuple(i for i in model.intents if i.name != FALLBACK_INTENT))
+    assert understand("blah blah zork", without_fallback, TODAY) == Understanding("intent", invoked=False)
+
+
+def test_locale_samples() -> None:
+    understood = understand("hire a car in boston tomorrow", MODELS["en-GB"], TODAY)
+    assert (understood.intent, understood.slots["pickupDate"].value) == (FIND, TOMORROW)
+    assert understand("hire a car in boston tomorrow", MODELS["en-US"], TODAY).intent == FALLBACK_INTENT
+
+
+# Opening and leaving the skill ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["open car search", "Alexa, open Car Search.", "launch car search", "start car search", "car search",
+     "talk to car search", "ask car search", "open car search please"],
+)  # fmt: skip
+def test_launch(text: str) -> None:
+    assert understand(text, MODELS["en-US"], TODAY) == Understanding("launch", invoked=True)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ask car search to find a car in boston tomorrow",
+        "ask car search find a car in boston tomorrow",
+        "Alexa, tell car search to find a car in Boston tomorrow",
+        "open car search and find a car in boston tomorrow",
+        "ask car search for a car in boston tomorrow",
+        "find a car in boston tomorrow using car search",
+        "find a car in boston tomorrow with car search",
+    ],
+)
+def test_an_utterance_with_the_invocation_name(text: str) -> None:
+    understood = understand(text, MODELS["en-US"], TODAY, elicited=(FIND, "carSize"))  # a new session
+    assert (understood.kind, understood.invoked, understood.intent) == ("intent", True, FIND)
+    assert {name: slot.value for name, slot in understood.slots.items()} == {"city": "boston", "pickupDate": TOMORROW}
+
+
+def test_an_unknown_utterance_with_the_invocation_name_still_opens_the_skill() -> None:
+    understood = understand("ask car search to sing a song", MODELS["en-US"], TODAY)
+    assert understood == Understanding("intent", invoked=True, intent=FALLBACK_INTENT)
+
+
+@pytest.mark.parametrize("text", ["exit", "Quit", "Alexa, exit.", "exit car search"])
+def test_exit(text: str) -> None:
+    assert understand(text, MODELS["en-US"], TODAY, (FIND, "city")) == Understanding("exit", invoked=False)
+
+
+def test_understanding_is_quick() -> None:
+    model = MODELS["en-US"]
+    texts = [
+        "find a compact car from enterprise in new york city from the fifth of december to december twelfth",
+        "I'll be in salt lake city from next friday to the day after tomorrow and need a car",
+        "a b c d e f g h i j k l m n o p q r s t",
+    ]
+    understand("warm up", model, TODAY)
+    started = time.perf_counter()
+    for text in texts:
+        understand(text, model, TODAY, (FIND, "city"))
+    assert (time.perf_counter() - started) / len(texts) < 0.05
+
+
+# The model files ---------------------------------------------------------------------------------------------
+
+
+def _copy_model(tmp_path: Path, locale: str = "en-US") -> Path:
+    path = tmp_path / f"{locale}.json"
+    shutil.copy(MODELS_DIR / f"{locale}.json", path)
+    return path
+
+
+def _edit(path: Path, change: dict[str, list[str]]) -> None:
+    """Add samples to intents, then move the file's modification time on, as an editor's save would."""
+    document = json.loads(path.read_text(encoding="utf-8"))
+    for intent in document["interactionModel"]["languageModel"]["intents"]:
+        intent.setdefault("samples", []).extend(change.get(intent["name"], []))
+    before = path.stat().st_mtime_ns
+    path.write_text(json.dumps(document), encoding="utf-8")
+    os.utime(path, ns=(before + 2_000_000_000, before + 2_000_000_000))  # coarse file system clocks
+
+
+def test_the_store_rereads_a_changed_model(tmp_path: Path) -> None:
+    path = _copy_model(tmp_path)
+    store = ModelStore(tmp_path)
+    first = store.get("en-US")
+    assert store.get("en-US") is first
+    assert understand("locate a vehicle in boston", first, TODAY).intent == FALLBACK_INTENT
+
+    _edit(path, {FIND: ["locate a vehicle in {city}"]})
+    second = store.get("en-US")
+
+    assert second is not first
+    understood = understand("locate a vehicle in boston", second, TODAY)
+    assert (understood.intent, understood.slots["city"].value, understood.sample) == (
+        FIND,
+        "boston",
+        "locate a vehicle in {city}",
+    )
+    assert store.get("en-US") is second
+    assert store.locales() == ["en-US"]
+
+
+def test_a_broken_model_is_reported_until_it_is_fixed(tmp_path: Path) -> None:
+    path = _copy_model(tmp_path)
+    store = ModelStore(tmp_path)
+    good = path.read_text(encoding="utf-8")
+    path.write_text(good[:100], encoding="utf-8")
+    with pytest.raises(InteractionModelError, match="not valid JSON"):
+        store.get("en-US")
+    path.write_text(good, encoding="utf-8")
+    assert store.get("en-US").invocation_name == "car search"
+
+
+def test_an_unknown_locale(tmp_path: Path) -> None:
+    _copy_model(tmp_path)
+    with pytest.raises(InteractionModelError, match=r"no interaction model for fr-FR .*\(en-US\)"):
+        ModelStore(tmp_path).get("fr-FR")
+
+
+def test_a_sample_naming_a_missing_slot_is_refused(tmp_path: Path) -> None:
+    path = _copy_model(tmp_path)
+    _edit(path, {"CheckResultsIntent": ["any results for {city}"]})
+    with pytest.raises(InteractionModelError, match=r"names \{city\}, which is not a slot of CheckResultsIntent"):
+        load_model(path)
+
+
+def test_a_model_document() -> None:
+    document = json.loads((MODELS_DIR / "en-US.json").read_text(encoding="utf-8"))
+    model = parse_model(document, "en-US")
+    assert model.invocation_name == "car search"
+    assert list(model.slot_types(FIND)) == ["city", "pickupDate", "returnDate", "duration", "carSize", "company"]
+    assert model.slot_types(FIND)["pickupDate"] == "AMAZON.DATE"
+    assert model.slot_types("NoSuchIntent") == {}
+    with pytest.raises(InteractionModelError, match="not an interaction model"):
+        parse_model({"interactionModel": {}}, "en-US")
