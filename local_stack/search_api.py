@@ -40,10 +40,10 @@ class SearchApi:
         """The base URL the skill is configured with, e.g. http://127.0.0.1:3000/beta."""
         return f"http://127.0.0.1:{self.server.port}/{STAGE}"
 
-    def stop(self) -> None:
+    def stop(self, grace_s: float = 5.0) -> None:
         self.server.stop()
         self.launcher.shutdown()
-        self.launcher.wait_idle(5)  # a search still running finishes its S3 writes before S3 goes away
+        self.launcher.wait_idle(grace_s)  # a search still running may finish its S3 writes before S3 goes away
         self.cache.close()
 
 

@@ -99,10 +99,14 @@ class LocalStack:
             raise
         return self
 
-    def stop(self) -> None:
-        for part in (self._skill, self._api, self._s3):
-            if part is not None:
-                part.stop()
+    def stop(self, grace_s: float = 5.0) -> None:
+        """`grace_s`: how long searches still running may go on writing their results."""
+        if self._skill is not None:
+            self._skill.stop()
+        if self._api is not None:
+            self._api.stop(grace_s)
+        if self._s3 is not None:
+            self._s3.stop()
         self._skill = self._api = self._s3 = None
 
     def __enter__(self) -> LocalStack:

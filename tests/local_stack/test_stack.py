@@ -3,9 +3,15 @@ endpoint, the local Progressive Response API, and a clean stop."""
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -57,7 +63,7 @@ def test_an_unknown_route_gets_api_gateways_missing_token_answer(local_stack: Lo
 def test_the_skill_endpoint_answers_an_alexa_request_with_a_response_envelope(local_stack: LocalStack) -> None:
     status, response = http("POST", local_stack.skill_url, launch(local_stack))
     assert status == 200 and response["version"] == "1.0"
-    assert "Welcome to Car Search" in response["response"]["outputSpeech"]["ssml"]
+    assert "Car Search" in response["response"]["outputSpeech"]["ssml"]
     assert response["response"]["shouldEndSession"] is False
 
 
@@ -113,3 +119,22 @@ def test_with_verification_on_an_unsigned_request_is_refused_before_the_skill_ru
     with LocalStack(StackOptions(skill_port=0, api_port=0, latency_scale=0, verify_requests=True)) as stack:
         status, answer = http("POST", stack.skill_url, launch(stack), {"Content-Type": "application/json"})
     assert status == 400 and answer["message"].startswith("request verification failed")
+
+
+def test_make_serve_prints_its_ready_line_and_sigterm_stops_it_at_once(tmp_path: Path) -> None:
+    env = {**os.environ, "SKILL_PORT": "0", "API_PORT": "0", "SUPPLIER_LATENCY_SCALE": "1"}
+    serve = subprocess.Popen(
+        [sys.executable, "-m", "local_stack", "serve", "--log", str(tmp_path / "log")],
+        cwd=Path(__file__).resolve().parents[2], env=env, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert serve.stdout is not None
+        serve.stdout.readline()
+        ready = re.fullmatch(r"ready: skill (http://127\.0\.0\.1:\d+/) api (http://127\.0\.0\.1:\d+)/search\n",
+                             serve.stdout.readline())  # fmt: skip
+        assert ready, "no ready line"
+        assert http("POST", ready[2] + "/search", TRIP, KEY)[0] == 202  # a slow search is running when it stops
+        serve.send_signal(signal.SIGTERM)
+        assert serve.wait(timeout=5) == 0
+    finally:
+        serve.kill()
