@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True)
-class SkillSettings:
+class SkillSettings(NamedTuple):  # not a dataclass: see search_client.Problem
     search_api_url: str = "http://127.0.0.1:3000/beta"
     search_api_key: str | None = None
     skill_id: str | None = None  # when set, requests for any other skill are refused
