@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from search_service.config import Settings
+from search_service.wiring import boto3_client
+
 LOCAL_CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}  # moto accepts any
 
 
@@ -30,10 +33,7 @@ class EmbeddedS3:
             self.url = ""
 
 
-def s3_client(endpoint_url: str, region: str) -> Any:
-    """A client with explicit local credentials, so no profile, environment or instance metadata is read."""
-    import boto3
-    from botocore.config import Config
-
-    config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
-    return boto3.client("s3", region_name=region, endpoint_url=endpoint_url, config=config, **LOCAL_CREDENTIALS)
+def s3_client(endpoint_url: str, settings: Settings) -> Any:
+    """The search Lambdas' own client, with explicit local credentials so no profile, environment or instance
+    metadata is read."""
+    return boto3_client("s3", settings, endpoint_url, **LOCAL_CREDENTIALS)

@@ -57,7 +57,7 @@ def start_search_api(
     from search_service.wiring import Services
 
     config = replace(Settings.from_env(), s3_endpoint_url=s3_endpoint, **settings)
-    client = s3_client(s3_endpoint, config.region)
+    client = s3_client(s3_endpoint, config)
     client.create_bucket(Bucket=config.results_bucket)
     catalog = CityCatalog()
     cache = S3ResultCache(client, config.results_bucket, config.results_prefix)

@@ -29,13 +29,14 @@ class Services:
     clock: Clock
 
 
-def boto3_client(service: str, settings: Settings, endpoint_url: str | None = None) -> Any:
-    """Clients with short timeouts: a stuck S3 call must fail fast enough to tell the caller."""
+def boto3_client(service: str, settings: Settings, endpoint_url: str | None = None, **credentials: str) -> Any:
+    """Clients with short timeouts: a stuck S3 call must fail fast enough to tell the caller. `credentials`
+    (aws_access_key_id, ...) only for the local stack; in AWS they come from the Lambda's role."""
     import boto3
     from botocore.config import Config
 
     config = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
-    return boto3.client(service, region_name=settings.region, endpoint_url=endpoint_url, config=config)
+    return boto3.client(service, region_name=settings.region, endpoint_url=endpoint_url, config=config, **credentials)
 
 
 def aws_services(settings: Settings) -> Services:
