@@ -13,6 +13,7 @@ server that does what API Gateway does in AWS.
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,6 +26,7 @@ from search_service.api.gateway import event_from_http, http_from_response
 from search_service.config import Settings
 
 STAGE = "beta"
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 SEARCH_TIMEOUT_S = 60.0  # the search Lambda's timeout: the slowest supplier plus margin (see infrastructure/)
 
 
@@ -73,6 +75,12 @@ def start_search_api(
         lambda event, _: search(event, LocalLambdaContext("search", timeout_s=SEARCH_TIMEOUT_S)), retry_delays_s
     )
     start = start_handler.build_handler(services, launcher)
+    server = start_gateway(start, search, api_key, port)
+    return SearchApi(server, launcher, cache, config)
+
+
+def start_gateway(start: LambdaHandler, search: LambdaHandler, api_key: str, port: int = 0) -> LocalServer:
+    """What API Gateway does in front of the two Lambdas: POST and GET /search, the API key, proxy events."""
     routes = {("POST", "/search"): (start, "start"), ("GET", "/search"): (search, "search")}
     key = api_key.encode()
 
@@ -108,4 +116,4 @@ def start_search_api(
 
     server = LocalServer(Gateway, port)
     server.start()
-    return SearchApi(server, launcher, cache, config)
+    return server

@@ -9,14 +9,14 @@ from datetime import date
 import pytest
 from skill.search_client import Rejected, SearchClient, SearchGone, SearchUnavailable, Started
 
-from tests.builders.http_api import serve
+from tests.builders.http_api import API_KEY, serve
 from tests.builders.stack import Stack
 
 
 @pytest.fixture
 def client(stack: Stack) -> Iterator[SearchClient]:
     with serve(stack) as url:
-        yield SearchClient(url)
+        yield SearchClient(url, API_KEY)
 
 
 def test_client_starts_a_search_and_reads_filtered_results(client: SearchClient, stack: Stack) -> None:

@@ -19,7 +19,7 @@ from skill.search_client import SearchClient
 from search_service.domain.cities import CityCatalog
 from search_service.providers.simulated import simulated_providers
 from tests.builders.alexa import Conversation
-from tests.builders.http_api import serve
+from tests.builders.http_api import API_KEY, serve
 from tests.builders.stack import Stack, build_stack
 from tests.fakes.clock import FixedClock
 from tests.fakes.suppliers import GatedSupplier, OnlyClassesSupplier
@@ -74,7 +74,7 @@ class FirstVariant(random.Random):
 
 def _skill(url: str, budget_s: float = 3.0):
     config = SkillSettings(search_api_url=url, results_budget_s=budget_s, poll_interval_s=0.05)
-    return build_skill(SearchClient(url), config, today=lambda: TODAY, rng=FirstVariant()).lambda_handler()
+    return build_skill(SearchClient(url, API_KEY), config, today=lambda: TODAY, rng=FirstVariant()).lambda_handler()
 
 
 @pytest.fixture
@@ -335,7 +335,7 @@ def test_requests_for_another_skill_are_refused(stack: Stack) -> None:
 
     with serve(stack) as url:
         settings = SkillSettings(search_api_url=url, skill_id="amzn1.ask.skill.the-real-one")
-        handler = build_skill(SearchClient(url), settings, rng=FirstVariant()).lambda_handler()
+        handler = build_skill(SearchClient(url, API_KEY), settings, rng=FirstVariant()).lambda_handler()
         with pytest.raises(AskSdkException, match="Skill ID Verification failed"):
             handler(Conversation().launch(), None)
 
