@@ -31,6 +31,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
+from local_stack.envelopes import Device, launch_request
+
 ROOT = Path(__file__).resolve().parent.parent
 SKILL = "lambda_function"
 MODULES = (
@@ -43,29 +45,8 @@ MODULES = (
 )
 # What awslambdaric's bootstrap.py and the modules it loads import before the handler's module.
 LAMBDA_RUNTIME = "importlib, json, logging, os, sys, time, traceback, decimal, math, datetime, enum, concurrent.futures"
-LAUNCH = {
-    "version": "1.0",
-    "session": {
-        "new": True,
-        "sessionId": "amzn1.echo-api.session.bench",
-        "application": {"applicationId": "amzn1.ask.skill.bench"},
-        "user": {"userId": "amzn1.ask.account.BENCH"},
-    },
-    "context": {
-        "System": {
-            "application": {"applicationId": "amzn1.ask.skill.bench"},
-            "user": {"userId": "amzn1.ask.account.BENCH"},
-            "device": {"deviceId": "amzn1.ask.device.BENCH", "supportedInterfaces": {}},
-            "apiEndpoint": "https://api.amazonalexa.com",
-        }
-    },
-    "request": {
-        "type": "LaunchRequest",
-        "requestId": "amzn1.echo-api.request.bench",
-        "timestamp": "2026-11-23T15:00:00Z",
-        "locale": "en-US",
-    },
-}
+# The first call: a LaunchRequest as Alexa sends it, which the skill answers without the search API.
+LAUNCH = launch_request(Device(api_endpoint="https://api.amazonalexa.com", api_access_token=None))
 CHILD = """
 import gc, importlib, json, sys, time
 if sys.argv[2]:
