@@ -46,7 +46,7 @@ class Device:
 
 
 def launch_request(device: Device) -> Json:
-    return _envelope(device, _request("LaunchRequest", device.locale))
+    return _from(device, request("LaunchRequest", device.locale))
 
 
 def intent_request(
@@ -58,27 +58,31 @@ def intent_request(
 ) -> Json:
     """`declared` are the intent's slot names in the model, `filled` what the user said for some of them."""
     body: Json = {"name": intent, "confirmationStatus": "NONE"}
-    slots = {name: _slot(name, filled.get(name), device.skill_id) for name in declared}
+    slots = {name: slot(name, filled.get(name), device.skill_id) for name in declared}
     if slots:
         body["slots"] = slots
-    request = _request("IntentRequest", device.locale)
+    intent_request = request("IntentRequest", device.locale)
     if dialog_state is not None:
-        request["dialogState"] = dialog_state
-    request["intent"] = body
-    return _envelope(device, request)
+        intent_request["dialogState"] = dialog_state
+    intent_request["intent"] = body
+    return _from(device, intent_request)
 
 
 def session_ended_request(device: Device, reason: str = "USER_INITIATED") -> Json:
-    request = _request("SessionEndedRequest", device.locale)
-    request["reason"] = reason
-    return _envelope(device, request)
+    ended = request("SessionEndedRequest", device.locale)
+    ended["reason"] = reason
+    return _from(device, ended)
 
 
-def _slot(name: str, said: FilledSlot | None, skill_id: str) -> Json:
+# The wire shapes, shared with the tests' envelope builder (tests/builders/alexa.py).
+
+
+def slot(name: str, said: FilledSlot | None, skill_id: str, confirmation: str = "NONE") -> Json:
+    """A slot of an IntentRequest: unfilled, or what the user said with its entity resolution."""
     if said is None:
         return {"name": name, "confirmationStatus": "NONE"}
     slot_value: Json = {"type": "Simple", "value": said.value}
-    slot: Json = {"name": name, "value": said.value}
+    filled: Json = {"name": name, "value": said.value}
     if said.matches is not None:
         authority: Json = {
             "authority": f"amzn1.er-authority.echo-sdk.{skill_id}.{said.type}",
@@ -86,37 +90,67 @@ def _slot(name: str, said: FilledSlot | None, skill_id: str) -> Json:
         }
         if said.matches:
             authority["values"] = [{"value": {"name": label, "id": id}} for id, label in said.matches]
-        slot["resolutions"] = slot_value["resolutions"] = {"resolutionsPerAuthority": [authority]}
-    return slot | {"confirmationStatus": "NONE", "source": "USER", "slotValue": slot_value}
+        filled["resolutions"] = slot_value["resolutions"] = {"resolutionsPerAuthority": [authority]}
+    return filled | {"confirmationStatus": confirmation, "source": "USER", "slotValue": slot_value}
 
 
-def _request(kind: str, locale: str) -> Json:
+def request(kind: str, locale: str, timestamp: datetime | None = None) -> Json:
     return {
         "type": kind,
         "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
-        "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "timestamp": (timestamp or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "locale": locale,
     }
 
 
-def _envelope(device: Device, request: Json) -> Json:
+def envelope(
+    request: Json,
+    *,
+    session_id: str,
+    new: bool,
+    attributes: Mapping[str, Any],
+    user_id: str,
+    skill_id: str,
+    api_endpoint: str,
+    api_access_token: str | None,
+    device_id: str = DEVICE_ID,
+    supported_interfaces: Json | None = None,
+    viewport: Json | None = None,
+) -> Json:
+    """`request` in its envelope. Without `api_access_token` (simulators, hand-made events) there is none."""
     system: Json = {
-        "application": {"applicationId": device.skill_id},
-        "user": {"userId": device.user_id},
-        "device": {"deviceId": DEVICE_ID, "supportedInterfaces": {}},
-        "apiEndpoint": device.api_endpoint,
+        "application": {"applicationId": skill_id},
+        "user": {"userId": user_id},
+        "device": {"deviceId": device_id, "supportedInterfaces": supported_interfaces or {}},
+        "apiEndpoint": api_endpoint,
     }
-    if device.api_access_token:
-        system["apiAccessToken"] = device.api_access_token
+    if api_access_token is not None:
+        system["apiAccessToken"] = api_access_token
+    context: Json = {"System": system}
+    if viewport is not None:
+        context["Viewport"] = viewport
     return {
         "version": "1.0",
         "session": {
-            "new": device.new_session,
-            "sessionId": device.session_id,
-            "application": {"applicationId": device.skill_id},
-            "attributes": dict(device.attributes),
-            "user": {"userId": device.user_id},
+            "new": new,
+            "sessionId": session_id,
+            "application": {"applicationId": skill_id},
+            "attributes": dict(attributes),
+            "user": {"userId": user_id},
         },
-        "context": {"System": system},
+        "context": context,
         "request": request,
     }
+
+
+def _from(device: Device, request: Json) -> Json:
+    return envelope(
+        request,
+        session_id=device.session_id,
+        new=device.new_session,
+        attributes=device.attributes,
+        user_id=device.user_id,
+        skill_id=device.skill_id,
+        api_endpoint=device.api_endpoint,
+        api_access_token=device.api_access_token,
+    )

@@ -22,9 +22,10 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Literal
 
+from local_stack import envelopes
 from tests.skill_package import model
 
 SKILL_ID = "amzn1.ask.skill.00000000-0000-0000-0000-000000000000"
@@ -255,15 +256,9 @@ def _json_copy(value: Any) -> Any:
 
 
 def _request(kind: str, locale: str, timestamp: datetime | None) -> Json:
-    when = timestamp or datetime.now(UTC)
-    if when.tzinfo is None:
+    if timestamp is not None and timestamp.tzinfo is None:
         raise ValueError("give the timestamp a time zone")
-    return {
-        "type": kind,
-        "requestId": f"amzn1.echo-api.request.{uuid.uuid4()}",
-        "timestamp": when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "locale": locale,
-    }
+    return envelopes.request(kind, locale, timestamp)
 
 
 def _envelope(
@@ -275,29 +270,19 @@ def _envelope(
     api_endpoint: str,
     viewport: bool,
 ) -> Json:
-    system: Json = {
-        "application": {"applicationId": skill_id},
-        "user": {"userId": user_id},
-        "device": {"deviceId": DEVICE_ID, "supportedInterfaces": _screen_interfaces() if viewport else {}},
-        "apiEndpoint": api_endpoint,
-    }
-    if api_access_token is not None:
-        system["apiAccessToken"] = api_access_token
-    context: Json = {"System": system}
-    if viewport:
-        context["Viewport"] = _echo_show_5()
-    envelope = {
-        "version": "1.0",
-        "session": {
-            "new": session.new,
-            "sessionId": session.id,
-            "application": {"applicationId": skill_id},
-            "attributes": dict(session.attributes),
-            "user": {"userId": user_id},
-        },
-        "context": context,
-        "request": request,
-    }
+    envelope = envelopes.envelope(
+        request,
+        session_id=session.id,
+        new=session.new,
+        attributes=session.attributes,
+        user_id=user_id,
+        skill_id=skill_id,
+        api_endpoint=api_endpoint,
+        api_access_token=api_access_token,
+        device_id=DEVICE_ID,
+        supported_interfaces=_screen_interfaces() if viewport else None,
+        viewport=_echo_show_5() if viewport else None,
+    )
     return _json_copy(envelope)  # plain JSON, sharing nothing with the caller's attributes
 
 
@@ -327,15 +312,13 @@ def _slots(intent_name: str, given: dict[str, str | Slot | None], locale: str, s
 
 def _slot_json(slot_name: str, said: Slot, locale: str, skill_id: str, custom: Mapping[str, dict[str, str]]) -> Json:
     _check(said.confirmation, CONFIRMATIONS, "slot confirmation status")
-    slot_value: Json = {"type": "Simple", "value": said.value}
-    slot: Json = {"name": slot_name, "value": said.value}
-    if said.type_name is not None:
-        resolutions = {"resolutionsPerAuthority": [_authority(said, locale, skill_id, custom)]}
-        slot["resolutions"] = slot_value["resolutions"] = resolutions
-    return slot | {"confirmationStatus": said.confirmation, "source": "USER", "slotValue": slot_value}
+    matches = None if said.type_name is None else _matches(said, locale, custom)
+    filled = envelopes.FilledSlot(said.value, said.type_name or "", matches)
+    return envelopes.slot(slot_name, filled, said.skill_id or skill_id, said.confirmation)
 
 
-def _authority(said: Slot, locale: str, skill_id: str, custom: Mapping[str, dict[str, str]]) -> Json:
+def _matches(said: Slot, locale: str, custom: Mapping[str, dict[str, str]]) -> tuple[tuple[str, str], ...]:
+    """The (id, name) values of the slot's resolution, checked against the model's custom type."""
     assert said.type_name is not None
     canonical = custom.get(said.type_name)
     if canonical is None:
@@ -343,14 +326,10 @@ def _authority(said: Slot, locale: str, skill_id: str, custom: Mapping[str, dict
     unknown = [id for id in said.ids if id not in canonical]
     if unknown:
         raise ValueError(f"{said.type_name} has no values with ids {unknown}; it has {list(canonical)}")
-    authority: Json = {
-        "authority": f"amzn1.er-authority.echo-sdk.{said.skill_id or skill_id}.{said.type_name}",
-        "status": {"code": "ER_SUCCESS_MATCH" if said.ids else "ER_SUCCESS_NO_MATCH"},
-    }
-    if said.ids:
-        names = [said.name or canonical[said.ids[0]], *(canonical[id] for id in said.ids[1:])]
-        authority["values"] = [{"value": {"name": name, "id": id}} for name, id in zip(names, said.ids, strict=True)]
-    return authority
+    if not said.ids:
+        return ()
+    names = [said.name or canonical[said.ids[0]], *(canonical[id] for id in said.ids[1:])]
+    return tuple(zip(said.ids, names, strict=True))
 
 
 def _resolve(said: Slot, type_name: str, locale: str) -> Slot:
