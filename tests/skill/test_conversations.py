@@ -15,6 +15,7 @@ import pytest
 from skill.builder import build_skill
 from skill.config import SkillSettings
 from skill.search_client import SearchClient
+from skill.speech import plain
 
 from search_service.domain.cities import CityCatalog
 from search_service.providers.simulated import simulated_providers
@@ -46,7 +47,7 @@ class Talk:
         response = self.handler(request, None)
         self.conversation.remember(response)
         self.last = response["response"]
-        spoken = _plain(self.last["outputSpeech"]["ssml"]) if "outputSpeech" in self.last else ""
+        spoken = plain(self.last["outputSpeech"]["ssml"]) if "outputSpeech" in self.last else ""
         self.transcript += [f"U: {words}", f"A: {spoken}"]
         return spoken
 
@@ -58,11 +59,6 @@ class Talk:
     @property
     def ended(self) -> bool:
         return bool(self.last.get("shouldEndSession"))
-
-
-def _plain(ssml: str) -> str:
-    text = re.sub(r"<[^>]+>", " ", ssml).replace("&apos;", "'").replace("&amp;", "&")
-    return re.sub(r"\s+", " ", text).strip()
 
 
 class FirstVariant(random.Random):
