@@ -24,9 +24,6 @@ if TYPE_CHECKING:
     from local_stack.chat import Turn
     from local_stack.stack import LocalStack
 
-ROOT = Path(__file__).resolve().parent.parent
-MODELS = ROOT / "skill-package" / "interactionModels" / "custom"
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local_stack", description=__doc__.split("\n\n")[0])
@@ -66,6 +63,7 @@ def _chat(stack: LocalStack, args: argparse.Namespace, out: TextIO) -> int:
     from local_stack.chat import Chat
     from local_stack.envelopes import Device
     from local_stack.interaction_model import ModelStore
+    from tools.skill_models import MODELS_DIR
 
     locale = args.locale
     inputs: list[str] | None = None
@@ -74,7 +72,7 @@ def _chat(stack: LocalStack, args: argparse.Namespace, out: TextIO) -> int:
         inputs = [str(line) for line in replay.get("userInput", [])]
         locale = locale or replay.get("locale")
     device = Device(stack.progressive_endpoint, stack.access_token, locale=locale or "en-US")
-    chat = Chat(stack.skill_url, ModelStore(MODELS), device)
+    chat = Chat(stack.skill_url, ModelStore(MODELS_DIR), device)
     chat.on_progressive = lambda text: print(f"Alexa (progressive): {text}", file=out, flush=True)
     stack.on_progressive(chat.progressive)
     if inputs is None:

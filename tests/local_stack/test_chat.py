@@ -18,9 +18,9 @@ from local_stack.envelopes import Device
 from local_stack.http_server import LocalServer
 from local_stack.interaction_model import ModelStore
 from local_stack.stack import LocalStack
+from tools.skill_models import MODELS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-MODELS = ROOT / "skill-package" / "interactionModels" / "custom"
 REPLAYS = sorted((ROOT / "local_stack" / "replays").glob("*.json"))
 MONDAY = date(2026, 11, 23)
 
@@ -28,7 +28,7 @@ MONDAY = date(2026, 11, 23)
 @pytest.fixture
 def chat(local_stack: LocalStack) -> Iterator[Chat]:
     device = Device(local_stack.progressive_endpoint, local_stack.access_token)
-    talk = Chat(local_stack.skill_url, ModelStore(MODELS), device, today=lambda: MONDAY)
+    talk = Chat(local_stack.skill_url, ModelStore(MODELS_DIR), device, today=lambda: MONDAY)
     local_stack.on_progressive(talk.progressive)
     yield talk
 
@@ -85,7 +85,7 @@ def test_a_skill_that_answers_an_error_is_reported_as_alexa_would() -> None:
     server = LocalServer(Broken)
     server.start()
     try:
-        chat = Chat(f"http://127.0.0.1:{server.port}/", ModelStore(MODELS), Device("http://127.0.0.1:9", None))
+        chat = Chat(f"http://127.0.0.1:{server.port}/", ModelStore(MODELS_DIR), Device("http://127.0.0.1:9", None))
         turn = chat.say("open car search")
     finally:
         server.stop()
