@@ -1,5 +1,6 @@
 """The search Lambda, with the design's two jobs: run a search from the start Lambda's async event and
-cache each supplier's answer, and serve GET /search from that cache."""
+cache each supplier's answer, and serve GET /search from that cache. A third, rare one: mark failed the
+searches whose async event Lambda gave up on, from the records of its on-failure destination queue."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from pydantic import ValidationError
 
 from search_service.api.errors import too_large
 from search_service.config import Settings
-from search_service.domain.models import RunSearchEvent
+from search_service.domain.errors import CacheUnavailable
+from search_service.domain.models import LostSearchRecord, RunSearchEvent
 from search_service.observability import logger, metrics, tracer
 from search_service.wiring import Services, aws_services, run_search, search_app
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+LOST_SEARCH = "The search could not be run."
 
 
 def build_handler(services: Services) -> Handler:
@@ -63,11 +66,43 @@ def build_handler(services: Services) -> Handler:
             "offers": report.offers,
         }
 
+    def mark_lost(event: dict[str, Any]) -> dict[str, Any]:
+        """An SQS batch from the lost-search queue. Without this, a lost search would look pending until
+        its deadline; marked failed, the next GET says so at once."""
+        retry: list[dict[str, str]] = []
+        for record in event["Records"]:
+            try:
+                lost = LostSearchRecord.model_validate_json(record.get("body") or "")
+            except ValidationError:
+                logger.error("not a lost-search record", extra={"message_id": record.get("messageId")})
+                metrics.add_metric(name="EventRejected", unit=MetricUnit.Count, value=1)
+                continue  # retrying cannot fix it: dropped, and the queue's own DLQ is not needed for it
+            search = lost.request_payload.search_id
+            try:
+                services.cache.mark_failed(search, LOST_SEARCH)
+            except CacheUnavailable as error:
+                logger.warning("could not mark a lost search failed", extra={"search_id": search, "error": str(error)})
+                retry.append({"itemIdentifier": record["messageId"]})
+                continue
+            logger.error(
+                "search lost",
+                extra={
+                    "search_id": search,
+                    "condition": lost.request_context.condition,
+                    "attempts": lost.request_context.approximate_invoke_count,
+                },
+            )
+            metrics.add_metric(name="SearchLost", unit=MetricUnit.Count, value=1)
+        # Only the records that failed go back to the queue (ReportBatchItemFailures in the template).
+        return {"batchItemFailures": retry}
+
     @metrics.log_metrics
     @logger.inject_lambda_context(clear_state=True)
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if "httpMethod" in event:
             return too_large(event) or app.resolve(event, context)
+        if "Records" in event:
+            return mark_lost(event)
         return run_job(event, context)
 
     return handler

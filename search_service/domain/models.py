@@ -87,3 +87,16 @@ class RunSearchEvent(Model):
 
     action: Literal["run-search"] = "run-search"
     search_id: str
+
+
+class InvocationContext(Model):
+    condition: str  # RetriesExhausted or EventAgeExceeded
+    approximate_invoke_count: int = 0
+
+
+class LostSearchRecord(Model):
+    """What Lambda sends to the search Lambda's on-failure destination when an async search event was
+    never processed: the original event (`requestPayload`) and why it was given up (`requestContext`)."""
+
+    request_context: InvocationContext
+    request_payload: RunSearchEvent
