@@ -1,0 +1,394 @@
+"""The search service's SAM template, checked offline: cfn-lint, then the resources the SAM transform
+produces, read as a reviewer would (bucket, roles, async config, API), and held against the code."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+
+from local_stack.search_api import SEARCH_TIMEOUT_S
+from search_service.adapters.local_context import LocalLambdaContext
+from search_service.domain.tokens import search_id
+from tests.builders.stack import USER, build_stack
+from tests.fakes.clock import FixedClock
+from tests.fakes.suppliers import DroppingLauncher, FailingLauncher
+from tests.infrastructure.cloudformation import (
+    BUCKET_ARN,
+    ROOT,
+    SEARCH_STACK,
+    allows,
+    as_list,
+    lint,
+    load,
+    resources,
+    sam_transform,
+    statements,
+)
+
+SEARCH_ARN = "arn:aws:lambda:us-east-1:123456789012:function:stack-SearchFunction-XYZ"
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:stack-LostSearchQueue-XYZ"
+NAMES = {
+    "ResultsBucket.Arn": BUCKET_ARN,
+    "ResultsPrefix": "results/",
+    "SearchFunction.Arn": SEARCH_ARN,
+    "LostSearchQueue.Arn": QUEUE_ARN,
+    "StartLogGroup.Arn": "arn:aws:logs:us-east-1:123456789012:log-group:start:*",
+    "SearchLogGroup.Arn": "arn:aws:logs:us-east-1:123456789012:log-group:search:*",
+}
+X_RAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+
+
+@pytest.fixture(scope="module")
+def source() -> dict[str, Any]:
+    return load(SEARCH_STACK)
+
+
+@pytest.fixture(scope="module")
+def deployed(source: dict[str, Any]) -> dict[str, Any]:
+    return sam_transform(source)
+
+
+def _function(deployed: dict[str, Any], name: str) -> dict[str, Any]:
+    return deployed["Resources"][name]["Properties"]
+
+
+def _role(deployed: dict[str, Any], function: str) -> dict[str, Any]:
+    role_ref = _function(deployed, function)["Role"]["Fn::GetAtt"]
+    return deployed["Resources"][role_ref[0] if isinstance(role_ref, list) else role_ref.split(".")[0]]
+
+
+def _object(key: str) -> str:
+    return f"{BUCKET_ARN}/{key}"
+
+
+# --- lint -------------------------------------------------------------------------------------------------
+
+
+def test_cfn_lint_with_the_serverless_rules_finds_nothing() -> None:
+    assert lint(SEARCH_STACK) == []
+
+
+# --- the bucket -------------------------------------------------------------------------------------------
+
+
+def test_bucket_is_private_encrypted_unversioned_with_a_generated_name(deployed: dict[str, Any]) -> None:
+    (bucket,) = resources(deployed, "AWS::S3::Bucket").values()
+    props = bucket["Properties"]
+    assert "BucketName" not in props
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    (rule,) = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert "VersioningConfiguration" not in props
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+
+
+def test_results_expire_after_a_day_on_the_results_prefix_only(deployed: dict[str, Any]) -> None:
+    (bucket,) = resources(deployed, "AWS::S3::Bucket").values()
+    (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rule["Status"] == "Enabled"
+    assert rule["ExpirationInDays"] == 1
+    assert rule["Prefix"] == {"Ref": "ResultsPrefix"}
+    assert deployed["Parameters"]["ResultsPrefix"]["Default"] == "results/"
+
+
+def test_bucket_policy_refuses_every_request_without_tls(deployed: dict[str, Any]) -> None:
+    (policy,) = resources(deployed, "AWS::S3::BucketPolicy").values()
+    (deny,) = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert {json.dumps(r, sort_keys=True) for r in deny["Resource"]} == {
+        json.dumps({"Fn::GetAtt": ["ResultsBucket", "Arn"]}, sort_keys=True),
+        json.dumps({"Fn::Sub": "${ResultsBucket.Arn}/*"}, sort_keys=True),
+    }
+
+
+# --- the roles --------------------------------------------------------------------------------------------
+
+
+def test_no_role_grants_a_wildcard_action_or_resource_except_x_ray_writes(deployed: dict[str, Any]) -> None:
+    for name, role in resources(deployed, "AWS::IAM::Role").items():
+        assert "ManagedPolicyArns" not in role["Properties"], name
+        for statement in statements(role):
+            actions = as_list(statement["Action"])
+            assert not [a for a in actions if "*" in a], (name, actions)
+            if "*" in as_list(statement["Resource"]):
+                assert set(actions) <= X_RAY_ACTIONS, (name, statement)
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "allowed"),
+    [
+        ("lambda:InvokeFunction", SEARCH_ARN, True),
+        ("lambda:InvokeFunction", "arn:aws:lambda:us-east-1:123456789012:function:other", False),
+        ("s3:PutObject", _object("results/abc/job.json"), True),
+        ("s3:GetObject", _object("results/abc/job.json"), True),
+        ("s3:PutObject", _object("results/idempotency/k1.json"), True),
+        ("s3:DeleteObject", _object("results/idempotency/k1.json"), True),
+        # The start Lambda cannot read (or write) offers, nor delete jobs, nor list the bucket.
+        ("s3:GetObject", _object("results/abc/suppliers/hertz.json"), False),
+        ("s3:PutObject", _object("results/abc/suppliers/hertz.json"), False),
+        ("s3:DeleteObject", _object("results/abc/job.json"), False),
+        ("s3:ListBucket", BUCKET_ARN, False),
+        ("s3:GetObject", _object("elsewhere/abc/job.json"), False),
+        ("s3:PutLifecycleConfiguration", BUCKET_ARN, False),
+        ("sqs:SendMessage", QUEUE_ARN, False),
+    ],
+)
+def test_start_role(deployed: dict[str, Any], action: str, resource: str, allowed: bool) -> None:
+    assert allows(_role(deployed, "StartFunction"), action, resource, NAMES) is allowed
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "allowed"),
+    [
+        ("s3:GetObject", _object("results/abc/job.json"), True),
+        ("s3:PutObject", _object("results/abc/job.json"), True),
+        ("s3:GetObject", _object("results/abc/suppliers/hertz.json"), True),
+        ("s3:PutObject", _object("results/abc/suppliers/hertz.json"), True),
+        ("s3:ListBucket", BUCKET_ARN, True),
+        ("sqs:SendMessage", QUEUE_ARN, True),
+        ("sqs:ReceiveMessage", QUEUE_ARN, True),
+        # The search Lambda cannot invoke Lambdas, touch idempotency records or anything outside the prefix,
+        # delete, or change the bucket's lifecycle (which SAM's S3CrudPolicy would allow).
+        ("lambda:InvokeFunction", SEARCH_ARN, False),
+        ("s3:GetObject", _object("results/idempotency/k1.json"), False),
+        ("s3:PutObject", _object("results/idempotency/k1.json"), False),
+        ("s3:GetObject", _object("elsewhere/x.json"), False),
+        ("s3:DeleteObject", _object("results/abc/job.json"), False),
+        ("s3:PutLifecycleConfiguration", BUCKET_ARN, False),
+        ("s3:PutBucketPolicy", BUCKET_ARN, False),
+    ],
+)
+def test_search_role(deployed: dict[str, Any], action: str, resource: str, allowed: bool) -> None:
+    assert allows(_role(deployed, "SearchFunction"), action, resource, NAMES) is allowed
+
+
+_ACTIONS = {
+    "PutObject": "s3:PutObject",
+    "GetObject": "s3:GetObject",
+    "DeleteObject": "s3:DeleteObject",
+    "ListObjectsV2": "s3:ListBucket",
+}
+
+
+class _Calls:
+    """The S3 calls the code makes, per Lambda, so the roles are held against what the code really does."""
+
+    def __init__(self, client: Any) -> None:
+        self.by_lambda: dict[str, set[tuple[str, str]]] = {"StartFunction": set(), "SearchFunction": set()}
+        self._current = ""
+        client.meta.events.register("before-parameter-build.s3.*", self._record)
+
+    @contextmanager
+    def inside(self, function: str) -> Iterator[None]:
+        self._current = function
+        try:
+            yield
+        finally:
+            self._current = ""
+
+    def _record(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if self._current:
+            key = params.get("Key")
+            resource = _object(key) if key else BUCKET_ARN
+            self.by_lambda[self._current].add((_ACTIONS[model.name], resource))
+
+
+def test_each_role_allows_every_s3_call_its_lambda_makes(deployed: dict[str, Any], s3: Any, clock: FixedClock) -> None:
+    calls = _Calls(s3)
+    failing = FailingLauncher(DroppingLauncher())
+    stack = build_stack(s3, clock, launcher=DroppingLauncher(), wrap_launcher=lambda _: failing)
+    context = LocalLambdaContext("search", timeout_s=SEARCH_TIMEOUT_S)
+    with calls.inside("StartFunction"):
+        assert stack.start_search(**{"Idempotency-Key": "turn-1"}).status == 503  # the launch fails: undone
+        failing.broken = False
+        token = stack.start_search(**{"Idempotency-Key": "turn-1"}).body["token"]
+        assert stack.start_search(**{"Idempotency-Key": "turn-1"}).body["token"] == token
+    searched = search_id(token, USER)
+    with calls.inside("SearchFunction"):
+        assert stack.get(token).status == 202
+        assert stack.search({"action": "run-search", "searchId": searched}, context)["status"] == "done"
+        assert stack.get(token, CarSize="compact", Supplier="Hertz").status == 200
+        record = {"requestContext": {"condition": "RetriesExhausted"}, "requestPayload": {"searchId": searched}}
+        stack.search({"Records": [{"messageId": "m", "body": json.dumps(record)}]}, context)
+
+    for function, made in calls.by_lambda.items():
+        assert made, function
+        role = _role(deployed, function)
+        refused = sorted(call for call in made if not allows(role, *call, NAMES))
+        assert not refused, f"{function}'s role refuses calls its code makes: {refused}"
+
+
+# --- the search Lambda's async invocation -----------------------------------------------------------------
+
+
+def test_async_search_events_are_retried_a_bounded_time_then_recorded_as_lost(deployed: dict[str, Any]) -> None:
+    (config,) = resources(deployed, "AWS::Lambda::EventInvokeConfig").values()
+    props = config["Properties"]
+    assert props["FunctionName"] == {"Ref": "SearchFunction"}
+    assert 0 <= props["MaximumRetryAttempts"] <= 2
+    assert 60 <= props["MaximumEventAgeInSeconds"] <= 600
+    assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["LostSearchQueue", "Arn"]}
+
+
+def test_lost_search_records_reach_the_search_lambda_which_marks_them_failed(deployed: dict[str, Any]) -> None:
+    (mapping,) = resources(deployed, "AWS::Lambda::EventSourceMapping").values()
+    props = mapping["Properties"]
+    assert props["EventSourceArn"] == {"Fn::GetAtt": ["LostSearchQueue", "Arn"]}
+    assert props["FunctionName"] == {"Ref": "SearchFunction"}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = deployed["Resources"]["LostSearchQueue"]["Properties"]
+    # Lambda's SQS event source wants a visibility timeout of at least six times the function's timeout.
+    assert queue["VisibilityTimeout"] >= 6 * _function(deployed, "SearchFunction")["Timeout"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["UnmarkedLostSearchQueue", "Arn"]}
+
+
+def test_the_search_timeout_covers_the_slowest_supplier_and_matches_the_local_stack(deployed: dict[str, Any]) -> None:
+    from search_service.config import Settings
+    from search_service.domain.run import WRITE_MARGIN_S
+    from search_service.providers.simulated import MAX_LATENCY_S
+
+    search = _function(deployed, "SearchFunction")
+    supplier_timeout = float(search["Environment"]["Variables"]["SUPPLIER_TIMEOUT_SECONDS"])
+    assert supplier_timeout > MAX_LATENCY_S
+    assert supplier_timeout + WRITE_MARGIN_S + 5 <= search["Timeout"]
+    assert search["Timeout"] == SEARCH_TIMEOUT_S
+    assert supplier_timeout == Settings().supplier_timeout_s
+
+
+def test_reserved_concurrency_is_a_parameter_that_can_reserve_none(deployed: dict[str, Any]) -> None:
+    reserved = _function(deployed, "SearchFunction")["ReservedConcurrentExecutions"]
+    assert reserved == {"Fn::If": ["ReserveConcurrency", {"Ref": "SearchReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}
+    assert deployed["Parameters"]["SearchReservedConcurrency"]["Default"] > 0
+
+
+def test_functions_are_arm64_python_traced_with_their_own_retained_log_group(deployed: dict[str, Any]) -> None:
+    for name in ("StartFunction", "SearchFunction"):
+        function = _function(deployed, name)
+        assert function["Architectures"] == ["arm64"]
+        assert function["Runtime"].startswith("python3.")
+        assert function["TracingConfig"] == {"Mode": "Active"}
+        group = function["LoggingConfig"]["LogGroup"]["Ref"]
+        assert deployed["Resources"][group]["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+        log_statement = next(s for s in statements(_role(deployed, name)) if s["Sid"] == "WriteLogs")
+        assert log_statement["Resource"] == {"Fn::GetAtt": [group, "Arn"]}
+
+
+# --- environment ------------------------------------------------------------------------------------------
+
+# Read by the code but not set by the template: Lambda sets AWS_REGION; S3_ENDPOINT_URL is the local stack's.
+NOT_FROM_THE_TEMPLATE = {"AWS_REGION", "S3_ENDPOINT_URL"}
+
+
+def _variables_the_code_reads() -> set[str]:
+    found: set[str] = set()
+    for path in (ROOT / "search_service").rglob("*.py"):
+        text = path.read_text()
+        found |= set(re.findall(r'read\(\s*"([A-Z][A-Z0-9_]+)"', text))
+        found |= set(re.findall(r'(?:environ\.get|getenv|environ\[)\(?\s*"([A-Z][A-Z0-9_]+)"', text))
+    return found
+
+
+def test_every_environment_variable_the_code_reads_is_defined(deployed: dict[str, Any]) -> None:
+    read = _variables_the_code_reads()
+    assert {"RESULTS_BUCKET", "SEARCH_FUNCTION_NAME", "POWERTOOLS_SERVICE_NAME"} <= read  # the scan works
+    for name in ("StartFunction", "SearchFunction"):
+        defined = set(_function(deployed, name)["Environment"]["Variables"])
+        missing = read - NOT_FROM_THE_TEMPLATE - defined
+        if name == "SearchFunction":
+            missing.discard("SEARCH_FUNCTION_NAME")  # only the start Lambda launches searches
+        assert not missing, f"{name} lacks {sorted(missing)}"
+
+
+def test_the_template_settings_are_valid_for_the_code(deployed: dict[str, Any]) -> None:
+    from search_service.config import Settings
+
+    for name in ("StartFunction", "SearchFunction"):
+        variables = _function(deployed, name)["Environment"]["Variables"]
+        plain = {k: v for k, v in variables.items() if isinstance(v, str)}
+        plain["RESULT_MAX_AGE_SECONDS"] = str(deployed["Parameters"]["ResultMaxAgeSeconds"]["Default"])
+        settings = Settings.from_env(plain)  # raises on a value the code would refuse at cold start
+        assert settings.result_max_age_s < 24 * 3600, "results must count as gone before the lifecycle rule"
+
+
+# --- the API ----------------------------------------------------------------------------------------------
+
+
+def _api_body(deployed: dict[str, Any]) -> dict[str, Any]:
+    (api,) = resources(deployed, "AWS::ApiGateway::RestApi").values()
+    return api["Properties"]["Body"]
+
+
+def test_the_api_validates_required_parameters_before_any_lambda_runs(deployed: dict[str, Any]) -> None:
+    body = _api_body(deployed)
+    validators = body["x-amazon-apigateway-request-validators"]
+    get = body["paths"]["/search"]["get"]
+    post = body["paths"]["/search"]["post"]
+    assert validators[get["x-amazon-apigateway-request-validator"]]["validateRequestParameters"] is True
+    assert validators[post["x-amazon-apigateway-request-validator"]]["validateRequestBody"] is True
+    required = {p["name"] for p in get["parameters"] if p["in"] == "query" and p["required"]}
+    # The same required query parameters as the API's own OpenAPI document, which the code generates.
+    openapi = json.loads((ROOT / "docs" / "openapi.json").read_text())
+    documented = {
+        p["name"] for p in openapi["paths"]["/search"]["get"]["parameters"] if p["in"] == "query" and p["required"]
+    }
+    assert required == documented == {"token", "User"}
+
+
+def test_every_method_needs_the_api_key_and_the_key_is_throttled_by_a_usage_plan(deployed: dict[str, Any]) -> None:
+    body = _api_body(deployed)
+    assert body["securityDefinitions"]["api_key"] == {"type": "apiKey", "name": "x-api-key", "in": "header"}
+    for method in body["paths"]["/search"].values():
+        assert method["security"] == [{"api_key": []}]
+    (plan,) = resources(deployed, "AWS::ApiGateway::UsagePlan").values()
+    assert plan["Properties"]["Throttle"] == {
+        "RateLimit": {"Ref": "ApiRateLimit"},
+        "BurstLimit": {"Ref": "ApiBurstLimit"},
+    }
+    (link,) = resources(deployed, "AWS::ApiGateway::UsagePlanKey").values()
+    assert link["Properties"] == {"KeyId": {"Ref": "ApiKey"}, "KeyType": "API_KEY", "UsagePlanId": {"Ref": "UsagePlan"}}
+    assert deployed["Parameters"]["SearchApiKeyValue"]["NoEcho"] is True
+
+
+def test_the_stage_is_throttled_and_access_logged_without_personal_data(deployed: dict[str, Any]) -> None:
+    (stage,) = resources(deployed, "AWS::ApiGateway::Stage").values()
+    props = stage["Properties"]
+    assert props["StageName"] == {"Ref": "Stage"}
+    assert deployed["Parameters"]["Stage"]["Default"] == "beta"
+    (settings,) = props["MethodSettings"]
+    assert settings["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
+    assert settings["ThrottlingBurstLimit"] == {"Ref": "ApiBurstLimit"}
+    log = props["AccessLogSetting"]
+    assert log["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    fields = json.loads(log["Format"])
+    assert "requestId" in fields and "status" in fields
+    assert not [v for v in fields.values() if "querystring" in v or "body" in v]  # no user ids or tokens
+
+
+def test_only_api_gateway_may_invoke_the_functions_and_only_their_own_route(deployed: dict[str, Any]) -> None:
+    routes = {}
+    for permission in resources(deployed, "AWS::Lambda::Permission").values():
+        props = permission["Properties"]
+        assert props["Principal"] == "apigateway.amazonaws.com"
+        routes[props["FunctionName"]["Ref"]] = props["SourceArn"]["Fn::Sub"][0].rsplit("/", 2)[-2:]
+    assert routes == {"StartFunction": ["POST", "search"], "SearchFunction": ["GET", "search"]}
+
+
+def test_outputs_give_the_api_url_and_what_the_skill_stack_reads(deployed: dict[str, Any]) -> None:
+    outputs = deployed["Outputs"]
+    assert outputs["SearchApiUrl"]["Value"]["Fn::Sub"].endswith("/${Stage}")
+    names = {r["Properties"]["Name"]["Fn::Sub"] for r in resources(deployed, "AWS::SSM::Parameter").values()}
+    assert names == {"/car-search/${Stage}/search-api-url", "/car-search/${Stage}/search-api-key"}
+    skill_stack = (ROOT / "infrastructure" / "cfn-deployer" / "skill-stack.yaml").read_text()
+    for name in names:
+        assert name.replace("${Stage}", "${SearchStage}") in skill_stack
