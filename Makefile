@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test chat serve lint bench openapi clean
+.PHONY: install test chat serve lint bench openapi package clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, found " + sys.version.split()[0])'
@@ -37,6 +37,10 @@ bench: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/python -m search_service.api.openapi --write
+
+# The Lambda deployment artifacts: build/search-service.zip (the start and search Lambdas) and build/skill.zip.
+package: $(STAMP)
+	$(BIN)/python -m tools.package
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache local_stack.log
