@@ -42,7 +42,9 @@ def sam_transform(template: Template, code_uri: str = "s3://artifacts/search-ser
             return {}
 
     packaged = json.loads(json.dumps(template))
-    packaged.setdefault("Globals", {}).setdefault("Function", {})["CodeUri"] = code_uri
+    for resource in packaged["Resources"].values():
+        if resource["Type"] == "AWS::Serverless::Function":
+            resource["Properties"]["CodeUri"] = code_uri
     previous = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = "us-east-1"  # the translator asks boto3 for a region; no call is made
     try:

@@ -266,6 +266,39 @@ def test_the_search_timeout_covers_the_slowest_supplier_and_matches_the_local_st
     assert supplier_timeout == Settings().supplier_timeout_s
 
 
+def test_both_functions_deploy_the_zip_that_make_package_builds_for_their_runtime(source: dict[str, Any]) -> None:
+    from tools.package import PLATFORM, RUNTIME_VERSION, SEARCH_SERVICE, zip_path
+
+    # A zip, not the folder: `sam build` would copy a folder without its .so and .pyc files.
+    expected = zip_path(ROOT / "build" / SEARCH_SERVICE.name)
+    runtime = source["Globals"]["Function"]["Runtime"]
+    assert runtime == f"python{RUNTIME_VERSION}"
+    assert "aarch64" in PLATFORM and source["Globals"]["Function"]["Architectures"] == ["arm64"]
+    for name in ("StartFunction", "SearchFunction"):
+        code_uri = source["Resources"][name]["Properties"]["CodeUri"]
+        assert (SEARCH_STACK.parent / code_uri).resolve() == expected.resolve(), code_uri
+
+
+def test_every_handler_is_a_function_in_the_packaged_code(deployed: dict[str, Any], tmp_path: Any) -> None:
+    import ast
+
+    from tools.package import SEARCH_SERVICE, build_search_service
+
+    handlers = {_function(deployed, name)["Handler"] for name in ("StartFunction", "SearchFunction")}
+    # test_package.py imports these modules from the built artifact; here: the template names exactly them.
+    assert handlers == {f"{module}.lambda_handler" for module in SEARCH_SERVICE.handlers}
+    folder = build_search_service(tmp_path, deps=False)
+    for name in ("StartFunction", "SearchFunction"):
+        module, _, attribute = _function(deployed, name)["Handler"].rpartition(".")
+        path = folder / (module.replace(".", "/") + ".py")
+        assert path.is_file(), f"{name}: {path} is not in the artifact"
+        tree = ast.parse(path.read_text())
+        assigned = {
+            t.id for node in tree.body if isinstance(node, ast.Assign) for t in node.targets if isinstance(t, ast.Name)
+        }
+        assert attribute in assigned, f"{name}: {module} defines no {attribute}"
+
+
 def test_reserved_concurrency_is_a_parameter_that_can_reserve_none(deployed: dict[str, Any]) -> None:
     reserved = _function(deployed, "SearchFunction")["ReservedConcurrentExecutions"]
     assert reserved == {"Fn::If": ["ReserveConcurrency", {"Ref": "SearchReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}
