@@ -6,6 +6,8 @@ server that does what API Gateway does in AWS.
 - The API key is checked as API Gateway checks it: a missing or wrong `x-api-key` gets 403 before any
   Lambda runs. The skill sends the same header from SEARCH_API_KEY in AWS and here.
 - A path or method the API does not have gets API Gateway's own 403 "Missing Authentication Token".
+- The request validator of infrastructure/template.yaml: a GET without `token` or `User`, or a POST whose
+  body is not a JSON object, gets a 400 before any Lambda runs, with the template's message.
 - The start Lambda's asynchronous invoke of the search Lambda runs on a background executor: the caller gets
   its 202 at once, and an invocation that raises is tried again, like Lambda's async retries.
 """
@@ -13,6 +15,7 @@ server that does what API Gateway does in AWS.
 from __future__ import annotations
 
 import hmac
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
@@ -27,6 +30,9 @@ from search_service.config import Settings
 
 STAGE = "beta"
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+# What the template's request validator requires (a test holds them equal).
+REQUIRED_QUERY = {"GET": ("token", "User"), "POST": ()}
+BODY_MUST_BE_OBJECT = {"POST"}
 SEARCH_TIMEOUT_S = 30.0  # the search Lambda's Timeout in infrastructure/template.yaml (a test keeps them equal)
 
 
@@ -109,6 +115,10 @@ def start_gateway(start: LambdaHandler, search: LambdaHandler, api_key: str, por
             if not hmac.compare_digest((self.headers.get("x-api-key") or "").encode(), key):
                 self.respond(403, {"message": "Forbidden"})
                 return
+            problem = _invalid(self.command, self.path, body)
+            if problem:
+                self.respond(400, {"message": problem})
+                return
             handler, name = route
             event = event_from_http(self.command, self.path, dict(self.headers), body, stage=STAGE)
             status, headers, payload = http_from_response(handler(event, LocalLambdaContext(name)))
@@ -117,3 +127,21 @@ def start_gateway(start: LambdaHandler, search: LambdaHandler, api_key: str, por
     server = LocalServer(Gateway, port)
     server.start()
     return server
+
+
+def _invalid(method: str, path: str, body: bytes) -> str | None:
+    """API Gateway's request validation: required query parameters present and not blank, body a JSON object."""
+    from urllib.parse import parse_qs, urlsplit
+
+    query = parse_qs(urlsplit(path).query)
+    missing = [name for name in REQUIRED_QUERY.get(method, ()) if not any(v.strip() for v in query.get(name, []))]
+    if missing:
+        return f"Missing required request parameters: [{', '.join(missing)}]"
+    if method in BODY_MUST_BE_OBJECT:
+        try:
+            parsed = json.loads(body or b"")
+        except ValueError:
+            parsed = None
+        if not isinstance(parsed, dict):
+            return "The request body must be a JSON object."
+    return None

@@ -376,6 +376,11 @@ def test_the_api_validates_required_parameters_before_any_lambda_runs(deployed: 
         p["name"] for p in openapi["paths"]["/search"]["get"]["parameters"] if p["in"] == "query" and p["required"]
     }
     assert required == documented == {"token", "User"}
+    # The local stack's API Gateway stand-in validates the same way.
+    from local_stack.search_api import BODY_MUST_BE_OBJECT, REQUIRED_QUERY
+
+    assert set(REQUIRED_QUERY["GET"]) == required and not REQUIRED_QUERY["POST"]
+    assert sorted(BODY_MUST_BE_OBJECT) == ["POST"]
 
 
 def test_every_method_needs_the_api_key_and_the_key_is_throttled_by_a_usage_plan(deployed: dict[str, Any]) -> None:

@@ -54,6 +54,23 @@ def test_the_search_api_refuses_a_request_without_the_key_as_api_gateway_does(
     assert http("POST", local_stack.api_url + "/search", TRIP, headers) == (403, {"message": "Forbidden"})
 
 
+@pytest.mark.parametrize(
+    ("method", "query", "body", "message"),
+    [
+        ("GET", "?User=u-1", None, "Missing required request parameters: [token]"),
+        ("GET", "?token=abc&User=%20", None, "Missing required request parameters: [User]"),
+        ("GET", "", None, "Missing required request parameters: [token, User]"),
+        ("POST", "", b"", "The request body must be a JSON object."),
+        ("POST", "", b"[1, 2]", "The request body must be a JSON object."),
+        ("POST", "", b"{not json", "The request body must be a JSON object."),
+    ],
+)
+def test_the_api_gateway_request_validator_answers_before_any_lambda(
+    local_stack: LocalStack, method: str, query: str, body: bytes | None, message: str
+) -> None:
+    assert http(method, local_stack.api_url + "/search" + query, body, KEY) == (400, {"message": message})
+
+
 def test_an_unknown_route_gets_api_gateways_missing_token_answer(local_stack: LocalStack) -> None:
     answer = http("DELETE", local_stack.api_url + "/search", None, KEY)
     assert answer == (403, {"message": "Missing Authentication Token"})
