@@ -27,14 +27,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pytest
-import yaml
 from skill.config import SkillSettings
+
+from tests.infrastructure.cloudformation import SEARCH_STACK, load
 
 ROOT = Path(__file__).resolve().parents[2]
 RESOURCES_FILE = ROOT / "ask-resources.json"
 TEMPLATE_FILE = ROOT / "infrastructure" / "cfn-deployer" / "skill-stack.yaml"
-SEARCH_STACK_FILE = ROOT / "infrastructure" / "template.yaml"
 LAMBDA_DIR = ROOT / "lambda"
 
 DEPLOYER = "@ask-cli/cfn-deployer"
@@ -64,42 +63,12 @@ ENV_READ = re.compile(
 Json = dict[str, Any]
 
 
-# --- CloudFormation YAML (a helper other infrastructure tests may want: it lives here for now) ----------
-
-
-class _CloudFormationLoader(yaml.SafeLoader):
-    """Safe YAML plus CloudFormation's short tags, read as their long forms: !Ref X -> {"Ref": "X"}."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Json:
-    value: Any
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    if suffix in ("Ref", "Condition"):
-        return {suffix: value}
-    if suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{suffix}": value}
-
-
-_CloudFormationLoader.add_multi_constructor("!", _intrinsic)
-
-
-def load_cloudformation(path: Path) -> Json:
-    loaded: Json = yaml.load(path.read_text(encoding="utf-8"), Loader=_CloudFormationLoader)
-    return loaded
-
-
 # --- what the tests read ----------------------------------------------------------------------------
 
 
 @cache
 def template() -> Json:
-    return load_cloudformation(TEMPLATE_FILE)
+    return load(TEMPLATE_FILE)
 
 
 @cache
@@ -324,10 +293,8 @@ def test_search_api_url_and_key_come_from_the_search_stack_ssm_parameters() -> N
 
 
 def test_the_search_stack_publishes_the_parameters_the_skill_reads() -> None:
-    if not SEARCH_STACK_FILE.exists():
-        pytest.skip("infrastructure/template.yaml is not there yet")
     published = {}
-    for resource in load_cloudformation(SEARCH_STACK_FILE)["Resources"].values():
+    for resource in load(SEARCH_STACK)["Resources"].values():
         if resource["Type"] == "AWS::SSM::Parameter":
             name = resource["Properties"]["Name"]
             name = name.get("Fn::Sub", name) if isinstance(name, dict) else name
