@@ -35,6 +35,7 @@ search API's limit). `today` must be the date in the user's time zone, as the AP
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from datetime import date, timedelta
@@ -109,8 +110,8 @@ def _span(value: str, today: date) -> _Span | Literal["too_vague", "unparseable"
             return _Span("week", date.fromisocalendar(year, week, 1), date.fromisocalendar(year, week, 7))
         if match := _MONTH.fullmatch(value):
             year, month = map(int, match.groups())
-            first = date(year, month, 1)
-            return _Span("month", first, (first + timedelta(days=31)).replace(day=1) - timedelta(days=1))
+            # The last day from the calendar, not from the next month's first: 9999-12 has no next month.
+            return _Span("month", date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
     except ValueError:  # 2026-02-30, 2026-13, 2027-W53: the right shape, but no such date
         return "unparseable"
     return "too_vague" if _TOO_VAGUE.fullmatch(value) else "unparseable"
@@ -158,14 +159,22 @@ def resolve_trip(
         days = _duration_days(duration_value.strip())
         if days is None:
             return TripProblem("unparseable", "duration", duration_value)
-        returned, source, slot, said = pickup + timedelta(days=days), "duration", "duration", duration_value
+        if days > MAX_RENTAL_DAYS:  # before adding it: P99999999999D is past the end of the calendar
+            return TripProblem("too_long", "duration", duration_value)
+        try:
+            returned, source, slot, said = pickup + timedelta(days=days), "duration", "duration", duration_value
+        except OverflowError:  # a pickup in the last days of 9999 leaves no room for a return
+            return TripProblem("unparseable", "pickupDate", pickup_value)
     else:
-        if span.kind == "weekend":
-            returned = span.first + timedelta(days=2)
-        elif span.kind == "day":
-            returned = pickup + timedelta(days=DEFAULT_DAYS_FOR_A_DAY)
-        else:
-            returned = pickup + timedelta(days=DEFAULT_DAYS_FOR_A_WEEK_OR_MONTH)
+        try:
+            if span.kind == "weekend":
+                returned = span.first + timedelta(days=2)
+            elif span.kind == "day":
+                returned = pickup + timedelta(days=DEFAULT_DAYS_FOR_A_DAY)
+            else:
+                returned = pickup + timedelta(days=DEFAULT_DAYS_FOR_A_WEEK_OR_MONTH)
+        except OverflowError:  # as above
+            return TripProblem("unparseable", "pickupDate", pickup_value)
         source = "default"
 
     if returned <= pickup:

@@ -353,3 +353,35 @@ def test_a_huge_slot_value_gets_a_reprompt_not_a_crash(talk: Talk) -> None:
                     state="STARTED")  # fmt: skip
     assert said.startswith("Sorry, I can't find rental cars in " + "x" * 100 + ".")
     assert talk.elicited == "city" and not talk.ended
+
+
+@pytest.mark.parametrize(
+    ("trip", "intent", "expected"),
+    [
+        # Found by fuzzing. A trip that is not an object made Trip.load raise, in the catch-all too: the
+        # Lambda failed and Alexa said "There was a problem with the requested skill's response".
+        (True, "AMAZON.HelpIntent", "I can find rental cars in the bigger cities in the US."),
+        (["Denver"], "AMAZON.HelpIntent", "I can find rental cars in the bigger cities in the US."),
+        # A field of the wrong type failed the turn in the catch-all, and was saved again for the next turn.
+        ({"asked": "offers", "offer_index": "1"}, "AMAZON.NextIntent", "You haven't started a search yet."),
+        ({"asked": "alternative", "alternative": "compact"}, "AMAZON.YesIntent", "Sorry, I didn't get that."),
+    ],
+)
+def test_a_saved_trip_the_skill_cannot_use_is_left_out_not_a_crash(
+    talk: Talk, trip: Any, intent: str, expected: str
+) -> None:
+    from tests.builders.alexa import Session
+
+    talk.conversation.session = Session(attributes={"trip": trip}, new=False)
+    assert talk.say("...", intent, state=None).startswith(expected)
+    saved = talk.conversation.session.attributes["trip"]
+    assert isinstance(saved, dict) and isinstance(saved["offer_index"], int)
+    assert "alternative" not in saved
+
+
+def test_a_lone_surrogate_in_a_slot_value_is_dropped_not_a_crash(talk: Talk) -> None:
+    # Found by fuzzing: "\ud800" is valid in JSON but not in UTF-8, and hashing the trip for the search's
+    # Idempotency-Key raised UnicodeEncodeError (the catch-all's apology).
+    said = talk.say("find a car in Denver on Friday", "FindCarIntent",
+                    {"city": "Den\ud800ver", "pickupDate": "2026-12-04"}, state="STARTED")  # fmt: skip
+    assert said.startswith("What size car would you like for your trip in Denver")

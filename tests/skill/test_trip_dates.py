@@ -304,3 +304,21 @@ def test_describe_trip_every_description_is_plain_text_safe_in_ssml() -> None:
     for pickup, returns, duration, today, _ in DESCRIPTIONS:
         spoken = describe_trip(trip(pickup, returns, duration, today), today, pickup)
         assert re.fullmatch(r"[A-Za-z0-9, ]+", spoken), spoken
+
+
+@pytest.mark.parametrize(
+    ("pickup", "returns", "duration", "expected"),
+    [
+        # Found by fuzzing: each of these raised OverflowError (the skill's catch-all apology) before.
+        ("9999-12", None, None, TripDates(d("9999-12-01"), d("9999-12-08"), "default", vague=True)),
+        ("2026-12-05", "9999-12", None, TripProblem("too_vague", "returnDate", "9999-12")),
+        ("2026-12-05", None, "P99999999999D", TripProblem("too_long", "duration", "P99999999999D")),
+        ("2026-12-05", None, "P1000000000Y", TripProblem("too_long", "duration", "P1000000000Y")),
+        ("9999-12-31", None, None, TripProblem("unparseable", "pickupDate", "9999-12-31")),
+        ("9999-12-30", None, "P3D", TripProblem("unparseable", "pickupDate", "9999-12-30")),
+    ],
+)
+def test_resolve_trip_dates_at_the_end_of_the_calendar_are_answers_not_overflows(
+    pickup: str, returns: str | None, duration: str | None, expected: TripDates | TripProblem
+) -> None:
+    assert resolve_trip(pickup, returns, duration, MON) == expected

@@ -24,9 +24,5 @@ class CatchAllExceptionHandler(AbstractExceptionHandler):
 
     def handle(self, handler_input: HandlerInput, exception: Exception) -> Response:
         log.error("unhandled error", exc_info=exception)
-        attributes = handler_input.attributes_manager.session_attributes
-        try:
-            trip = Trip.load(attributes)
-        except TypeError:  # the attributes themselves were the problem
-            trip = Trip()
+        trip = Trip.load(handler_input.attributes_manager.session_attributes)  # what it cannot use, it leaves out
         return render(handler_input, trip, self._dialogs(locale(handler_input)).error())

@@ -26,6 +26,8 @@ class FindCarIntentHandler(DialogHandler):
 def _value(handler_input: HandlerInput, name: str) -> str | None:
     slot = get_slot(handler_input, name)
     value = slot.value if slot is not None else None
+    if value:  # a lone surrogate ("\ud800" in the JSON) is not text: it could not even be hashed or sent on
+        value = value.encode("utf-8", errors="ignore").decode("utf-8")
     return value.strip()[:100] if value and value.strip() else None  # a city name is never longer
 
 
