@@ -6,7 +6,10 @@ from http import HTTPStatus
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.metrics import MetricUnit
 
 from search_service.api.models import ErrorBody, Problem
@@ -22,6 +25,7 @@ from search_service.observability import logger, metrics
 
 MAX_BODY_BYTES = 16 * 1024
 START_FIELDS = "city, pickupDate, returnDate and user"
+NOT_JSON = "The request body must be JSON, sent with Content-Type: application/json."
 RETRY_AFTER_UNAVAILABLE_S = 5
 
 
@@ -53,6 +57,34 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
         problems = [_problem(item) for item in error.errors()]
         metrics.add_metric(name="RequestRejected", unit=MetricUnit.Count, value=1)
         return error_response(HTTPStatus.BAD_REQUEST, _summary(problems), problems)
+
+    # Powertools reads a body by its Content-Type: one it cannot read gets its own 415 without a message, and
+    # multipart/form-data without a boundary escapes as a ValueError (a 502 from API Gateway). Both get a 415
+    # that says what to send; any other ValueError stays a bug and is raised again.
+    @app.exception_handler(RequestUnsupportedContentType)
+    def unsupported_content_type(_: RequestUnsupportedContentType) -> Response[ErrorBody]:
+        metrics.add_metric(name="RequestRejected", unit=MetricUnit.Count, value=1)
+        return error_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, NOT_JSON)
+
+    @app.exception_handler(ValueError)
+    def unreadable_multipart(error: ValueError) -> Response[ErrorBody]:
+        content_type = (app.current_event.headers.get("content-type") or "").strip().lower()
+        if not content_type.startswith("multipart/"):
+            raise error
+        metrics.add_metric(name="RequestRejected", unit=MetricUnit.Count, value=1)
+        return error_response(HTTPStatus.UNSUPPORTED_MEDIA_TYPE, NOT_JSON)
+
+    # json.loads gives up on JSON nested deeper than Python's recursion limit (a thousand levels fit in 2 KB) with
+    # a RecursionError, not the JSONDecodeError Powertools answers with a 400. Any other RecursionError is a bug.
+    @app.exception_handler(RecursionError)
+    def nested_too_deeply(error: RecursionError) -> Response[ErrorBody]:
+        if "JSON" not in str(error):
+            raise error
+        problem = Problem(
+            field="body", code="json_invalid", message="The request body is not valid JSON: it nests too deeply."
+        )
+        metrics.add_metric(name="RequestRejected", unit=MetricUnit.Count, value=1)
+        return error_response(HTTPStatus.BAD_REQUEST, problem.message, [problem])
 
     @app.exception_handler(InvalidRequest)
     def invalid_values(error: InvalidRequest) -> Response[ErrorBody]:

@@ -43,6 +43,7 @@ def start_routes(start: StartSearch, catalog: CityCatalog, max_age_s: int, retry
             ),
             400: documented(ErrorBody, "A field is missing or invalid; each error says what to change"),
             413: documented(ErrorBody, "Body too large"),
+            415: documented(ErrorBody, "The body is not sent as JSON (Content-Type: application/json)"),
             422: documented(ErrorBody, "Idempotency-Key reused for a different search"),
             503: documented(
                 ErrorBody, "The search could not be started; retry after Retry-After seconds", "Retry-After"

@@ -143,3 +143,23 @@ def test_start_huge_body_is_refused_before_parsing(stack: Stack) -> None:
     assert result.status == 413
     assert "the limit is 16384" in result.body["message"]
     assert _nothing_stored(stack)
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "multipart/form-data"])
+def test_start_body_not_sent_as_json_is_a_415_that_says_to_send_json(stack: Stack, content_type: str) -> None:
+    # Found by fuzzing: Powertools answered text/plain with a 415 without a message, and multipart/form-data
+    # without a boundary raised ValueError out of the Lambda (a 502 from API Gateway).
+    body = '{"city": "Denver", "pickupDate": "2026-11-28", "returnDate": "2026-11-30", "user": "u"}'
+    result = stack.post(body, {"Content-Type": content_type})
+    assert result.status == 415
+    assert result.body["message"] == "The request body must be JSON, sent with Content-Type: application/json."
+    assert _nothing_stored(stack)
+
+
+@pytest.mark.parametrize("body", ["[" * 5_000, '{"city": ' + "[" * 2_000 + "]" * 2_000 + "}", '{"a": ' * 2_000])
+def test_start_body_nested_too_deeply_to_parse_is_a_clear_400(stack: Stack, body: str) -> None:
+    # Found by fuzzing: json.loads raises RecursionError past ~1000 levels, which the Lambda let out (a 502).
+    result = stack.post(body)
+    assert result.status == 400
+    assert result.body["message"] == "The request body is not valid JSON: it nests too deeply."
+    assert _problems(result)["body"]["code"] == "json_invalid"
