@@ -2,15 +2,83 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import socket
+import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+# The listen backlog. socketserver's default is 5: with more clients connecting at once than that (the load
+# tests hold 200 conversations at a time, and every skill turn opens a connection), the kernel drops the
+# extra connection attempts and the clients wait a second or more for their SYN to be retried. Linux caps
+# this at net.core.somaxconn (4096 by default).
+BACKLOG = 1024
+
+
+class DropsConnectionsOnClose:
+    """A socketserver mix-in: `drop_connections()` closes every connection still open, so a stopped server is
+    gone for its clients too, and waits a moment for their handler threads to end. Without it, a kept-alive
+    connection would still be served by its handler thread after `shutdown()` and `server_close()`, which
+    only close the listening socket."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._connections: set[Any] = set()
+        self._handlers: set[threading.Thread] = set()
+        self._connections_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)  # type: ignore[misc]
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._handlers.add(threading.current_thread())
+        try:
+            super().process_request_thread(request, client_address)  # type: ignore[misc]
+        finally:
+            with self._connections_lock:
+                self._handlers.discard(threading.current_thread())
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)  # type: ignore[misc]
+
+    def drop_connections(self, wait_s: float = 1.0) -> None:
+        """Closes the open connections, then waits up to `wait_s` for their handler threads: an idle one ends at
+        once, one still working on a request ends when it has answered (to no one)."""
+        with self._connections_lock:
+            open_now = list(self._connections)
+        for connection in open_now:
+            with contextlib.suppress(OSError):  # closed meanwhile
+                connection.shutdown(socket.SHUT_RDWR)  # the handler's next read sees the end and its thread ends
+        deadline = time.monotonic() + wait_s
+        with self._connections_lock:
+            handlers = list(self._handlers)
+        for handler in handlers:
+            handler.join(max(0.0, deadline - time.monotonic()))
+
+
+class _Server(DropsConnectionsOnClose, ThreadingHTTPServer):
+    request_queue_size = BACKLOG
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return  # the client went away, or the server is stopping: nothing to report
+        super().handle_error(request, client_address)
 
 
 class LocalServer:
     def __init__(self, handler: type[BaseHTTPRequestHandler], port: int = 0) -> None:
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name=handler.__name__, daemon=True)
+        self._server = _Server(("127.0.0.1", port), handler)
+        serve = functools.partial(self._server.serve_forever, poll_interval=0.05)  # so that stop() is quick
+        self._thread = threading.Thread(target=serve, name=handler.__name__, daemon=True)
 
     @property
     def port(self) -> int:
@@ -20,10 +88,12 @@ class LocalServer:
         self._thread.start()
 
     def stop(self) -> None:
+        """Stops listening and closes the connections still open: afterwards the port refuses connections."""
         if self._thread.is_alive():
             self._server.shutdown()
             self._thread.join(5)
         self._server.server_close()
+        self._server.drop_connections()
 
 
 class JsonHandler(BaseHTTPRequestHandler):
@@ -31,6 +101,15 @@ class JsonHandler(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     max_body = 1 << 20
+    # Buffered, so the status line, headers and body leave in one write (http.server flushes after each
+    # request): written apart, the body waited for the client's delayed ACK of the headers (Nagle), some
+    # 40 ms on a kept-alive connection.
+    wbufsize = 1 << 16
+
+    def handle_expect_100(self) -> bool:
+        answered = bool(super().handle_expect_100())
+        self.wfile.flush()  # the client waits for the 100 Continue before it sends the body
+        return answered
 
     def read_body(self) -> bytes | None:
         """The request body, or None after answering 413 for one over `max_body`."""

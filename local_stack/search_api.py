@@ -8,16 +8,42 @@ server that does what API Gateway does in AWS.
 - A path or method the API does not have gets API Gateway's own 403 "Missing Authentication Token".
 - The request validator of infrastructure/template.yaml: a GET without `token` or `User`, or a POST whose
   body is not a JSON object, gets a 400 before any Lambda runs, with the template's message.
-- The start Lambda's asynchronous invoke of the search Lambda runs on a background executor: the caller gets
-  its 202 at once, and an invocation that raises is tried again, like Lambda's async retries.
+- The start Lambda's asynchronous invoke of the search Lambda is queued (ThreadLauncher): the caller gets its
+  202 at once, and an invocation that raises is tried again, like Lambda's async retries. When every attempt
+  raised, the invocation record goes to the lost-search queue as in AWS (the template's on-failure
+  destination): the queue hands it to the search Lambda as an SQS event, and the search is marked failed.
+- The async searches run in a process of their own (`SearchRuntime`), as they run in Lambda instances of their
+  own in AWS: in the API's process, each search's nine supplier threads and S3 writes competed with the
+  requests people wait for, for one GIL, and under load the GETs timed out behind them.
+- Concurrent requests are answered at once, each by a Lambda instance of its own (`LambdaFunction`), and
+  Powertools' event handler is made to keep the request it answers per thread (`_requests_per_thread`). In
+  Lambda a process runs one invocation at a time, so Powertools keeps it on its resolver (`app.context`) and even
+  in a class attribute shared by every resolver of the process (`BaseRouter.current_event`); here both Lambdas
+  serve concurrent requests in one process, and requests answered each other's events (a GET for one search got
+  another search's results, or failed with KeyError '_route').
+- `pause()` and `resume()` take the API off the network and back (its port refuses connections meanwhile),
+  as when API Gateway cannot be reached; the Lambdas and the searches they run carry on.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import hmac
+import itertools
 import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from concurrent.futures import Future
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from local_stack.http_server import JsonHandler, LocalServer
@@ -34,6 +60,287 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 REQUIRED_QUERY = {"GET": ("token", "User"), "POST": ()}
 BODY_MUST_BE_OBJECT = {"POST"}
 SEARCH_TIMEOUT_S = 30.0  # the search Lambda's Timeout in infrastructure/template.yaml (a test keeps them equal)
+# The search Lambda's EventInvokeConfig and its lost-search queue in infrastructure/template.yaml (tests keep them
+# equal): one retry of a failed async invoke, events given up after 5 minutes in the queue, and a lost-search
+# record received up to 5 times before it goes to the dead-letter queue.
+ASYNC_RETRY_ATTEMPTS = 1
+ASYNC_MAX_EVENT_AGE_S = 300.0
+LOST_SEARCH_MAX_RECEIVES = 5
+DEFAULT_RETRY_DELAYS_S = (1.0,)  # Lambda waits about a minute before its retry; locally, a second
+
+ROOT = Path(__file__).resolve().parent.parent
+
+log = logging.getLogger(__name__)
+
+
+class LambdaFunction:
+    """A Lambda function's instances: each runs one invocation at a time, as in Lambda; an invocation that finds
+    none idle gets a new one (a cold start, a few milliseconds here), which stays for the next invocations."""
+
+    def __init__(self, build: Callable[[], LambdaHandler]) -> None:
+        self._build = build
+        self._idle: list[LambdaHandler] = []
+        self._lock = threading.Lock()
+        self.instances = 0
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        with self._lock:
+            handler = self._idle.pop() if self._idle else None
+            if handler is None:
+                self.instances += 1
+        if handler is None:
+            handler = self._build()
+        try:
+            return handler(event, context)
+        finally:
+            with self._lock:
+                self._idle.append(handler)
+
+
+_requests = threading.local()
+
+
+class _PerThread:
+    """An attribute of Powertools' BaseRouter kept per thread: the same descriptor serves the class (through its
+    metaclass: `BaseRouter.current_event = ...`) and its instances (`app.current_event`)."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __get__(self, instance: Any, owner: Any = None) -> Any:
+        try:
+            return getattr(_requests, self._name)
+        except AttributeError:
+            raise AttributeError(self._name) from None
+
+    def __set__(self, instance: Any, value: Any) -> None:
+        setattr(_requests, self._name, value)
+
+
+def _requests_per_thread() -> bool:
+    """Makes Powertools' event handler keep the event and Lambda context it is answering per thread rather than in
+    class attributes of BaseRouter, shared by the whole process. True once done; False if this Powertools does not
+    allow it, and then the gateway answers one request at a time."""
+    from aws_lambda_powertools.event_handler.api_gateway import BaseRouter
+
+    names = ("current_event", "lambda_context")
+    if all(isinstance(vars(type(BaseRouter)).get(name), _PerThread) for name in names):
+        return True
+    try:
+        per_thread = type("PerThreadRouterMeta", (type(BaseRouter),), {name: _PerThread(name) for name in names})
+        for name in names:
+            type.__setattr__(BaseRouter, name, _PerThread(name))  # instances: app.current_event
+        BaseRouter.__class__ = per_thread  # the class: BaseRouter.current_event = ...
+    except TypeError:
+        log.warning("Powertools' BaseRouter cannot keep requests per thread: the local API answers one at a time")
+        return False
+    return True
+
+
+class LostSearchQueue:
+    """The lost-search queue and its event source mapping: each invocation record Lambda gives up on becomes an
+    SQS message delivered to the search Lambda. A message the Lambda reports back (batchItemFailures: S3 was
+    down) is received again after `redelivery_s` (AWS: the 180 s visibility timeout), up to
+    LOST_SEARCH_MAX_RECEIVES times; then it would be in the dead-letter queue, here `dead_letters`."""
+
+    def __init__(self, consumer: LambdaHandler, redelivery_s: float, region: str = "us-east-1") -> None:
+        self._consumer = consumer
+        self._redelivery_s = redelivery_s
+        self._arn = f"arn:aws:sqs:{region}:000000000000:car-search-lost-searches"
+        self._region = region
+        self._stopped = threading.Event()
+        self.delivered: list[dict[str, Any]] = []  # the invocation records received, for tests
+        self.dead_letters: list[dict[str, Any]] = []
+
+    def send(self, record: dict[str, Any]) -> None:
+        """Called on the async invoke's own thread, so `ThreadLauncher.wait_idle` waits for the marking too."""
+        if self._stopped.is_set():
+            return  # the stack is going away: the record goes with it
+        body = json.dumps(record)
+        message_id = str(uuid.uuid4())
+        sent_ms = str(int(time.time() * 1000))
+        self.delivered.append(record)
+        for receive in range(1, LOST_SEARCH_MAX_RECEIVES + 1):
+            if receive > 1 and self._stopped.wait(self._redelivery_s):
+                return
+            message = {
+                "messageId": message_id,
+                "receiptHandle": f"local-{message_id}-{receive}",
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": str(receive),
+                    "SentTimestamp": sent_ms,
+                    "SenderId": "AROALOCALLAMBDA:car-search-search",
+                    "ApproximateFirstReceiveTimestamp": sent_ms,
+                },
+                "messageAttributes": {},
+                "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": self._arn,
+                "awsRegion": self._region,
+            }
+            try:
+                context = LocalLambdaContext("search", timeout_s=SEARCH_TIMEOUT_S)
+                answer = self._consumer({"Records": [message]}, context)
+                failed = {item.get("itemIdentifier") for item in answer.get("batchItemFailures") or []}
+            except Exception:
+                log.exception("the lost-search consumer failed (receive %d)", receive)
+                failed = {message_id}
+            if message_id not in failed:
+                return
+        log.error("lost-search record received %d times, now a dead letter: %s", LOST_SEARCH_MAX_RECEIVES, body)
+        self.dead_letters.append(record)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+
+class SearchRuntime:
+    """The search Lambda's async invocations, run in a child process: `invoke(event, context)` hands the event over
+    and returns the Lambda's answer, or raises what it raised (an exception of the same class name, for the
+    invocation record). The child runs each event on a thread of its own, so concurrent invocations run at once,
+    as concurrent Lambda instances do; it ends with its parent (when its stdin closes), or at `close()`."""
+
+    def __init__(self, s3_endpoint: str, settings: Settings) -> None:
+        spec = {"s3": s3_endpoint, "settings": asdict(settings), "log": _log_file()}
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        self._child = subprocess.Popen(
+            [sys.executable, "-m", "local_stack.search_api", json.dumps(spec)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            env=env,
+        )
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._waiting: dict[int, Future[dict[str, Any]]] = {}
+        self._gone: str | None = None
+        self._replies = threading.Thread(target=self._read_replies, name="search-runtime", daemon=True)
+        self._replies.start()
+
+    def invoke(self, event: dict[str, Any], context: Any = None) -> Any:
+        reply: Future[dict[str, Any]] = Future()
+        with self._lock:
+            if self._gone is not None:
+                raise RuntimeError(self._gone)
+            number = next(self._ids)
+            self._waiting[number] = reply
+            try:
+                assert self._child.stdin is not None
+                self._child.stdin.write(json.dumps({"id": number, "event": event}) + "\n")
+                self._child.stdin.flush()
+            except OSError:
+                del self._waiting[number]
+                raise RuntimeError("the search runtime has exited") from None
+        try:
+            answer = reply.result(SEARCH_TIMEOUT_S + 10)  # the child's Lambda keeps within SEARCH_TIMEOUT_S
+        except TimeoutError:
+            with self._lock:
+                self._waiting.pop(number, None)
+            raise
+        if "error" in answer:
+            raise _remote_error(answer["error"])
+        return answer["result"]
+
+    def close(self) -> None:
+        """The child ends at once: invocations still running are abandoned, as the stack is going away."""
+        with self._lock:
+            if self._gone is None:
+                self._gone = "the search runtime is closed"
+            if self._child.stdin is not None and not self._child.stdin.closed:
+                with contextlib.suppress(OSError):
+                    self._child.stdin.close()  # the child's signal to end
+        try:
+            self._child.wait(5)
+        except subprocess.TimeoutExpired:
+            self._child.kill()
+            self._child.wait(5)
+        self._replies.join(5)
+
+    def _read_replies(self) -> None:
+        assert self._child.stdout is not None
+        for line in self._child.stdout:
+            try:
+                answer = json.loads(line)
+            except ValueError:
+                continue
+            with self._lock:
+                reply = self._waiting.pop(answer.get("id"), None)
+            if reply is not None:
+                reply.set_result(answer)
+        with self._lock:
+            if self._gone is None:
+                self._gone = f"the search runtime exited (code {self._child.poll()})"
+            waiting, self._waiting = self._waiting, {}
+        for reply in waiting.values():
+            reply.set_exception(RuntimeError(self._gone))
+
+
+def _remote_error(error: dict[str, Any]) -> Exception:
+    """The child's exception as one of the same class name, with its traceback, for the invocation record."""
+    kind = type(str(error.get("type") or "Exception"), (Exception,), {})
+    raised = kind(error.get("message", ""))
+    raised.stack_trace = error.get("trace") or []  # type: ignore[attr-defined]
+    return raised
+
+
+def _log_file() -> str | None:
+    """Where this process's stdout goes when it is a file (make chat's local_stack.log), so the Lambda logs of the
+    child go there too; None otherwise (the child's then go to stderr)."""
+    name = getattr(sys.stdout, "name", None)
+    if isinstance(name, str) and os.path.isfile(name) and not sys.stdout.isatty():
+        return os.path.abspath(name)
+    return None
+
+
+def _run_searches(spec: dict[str, Any]) -> None:
+    """The child process: the search Lambda's handler, wired to the embedded S3, one thread per event. Events come
+    on stdin, one JSON object a line ({"id", "event"}); answers go to stdout ({"id", "result"} or {"id", "error"}),
+    and the Lambda's own logs to the parent's log file or stderr."""
+    protocol = sys.stdout
+    sys.stdout = open(spec["log"], "a", buffering=1, encoding="utf-8") if spec.get("log") else sys.stderr  # noqa: SIM115
+    os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+    from search_service import search_handler
+
+    config = Settings(**spec["settings"])
+    search = search_handler.build_handler(_services(s3_client(spec["s3"], config), config))
+    write = threading.Lock()
+
+    def run(number: int, event: dict[str, Any]) -> None:
+        try:
+            answer: dict[str, Any] = {
+                "id": number,
+                "result": search(event, LocalLambdaContext("search", timeout_s=SEARCH_TIMEOUT_S)),
+            }
+        except Exception as error:
+            trace = traceback.format_tb(error.__traceback__)
+            answer = {"id": number, "error": {"type": type(error).__name__, "message": str(error), "trace": trace}}
+        line = json.dumps(answer, default=str)
+        with write:
+            protocol.write(line + "\n")
+            protocol.flush()
+
+    for line in sys.stdin:  # until the parent closes it, or is gone
+        request = json.loads(line)
+        threading.Thread(target=run, args=(request["id"], request["event"]), daemon=True).start()
+    os._exit(0)  # searches still running are abandoned: the stack is going away
+
+
+def _services(client: Any, config: Settings) -> Any:
+    from search_service.adapters.clock import SystemClock
+    from search_service.domain.cities import CityCatalog
+    from search_service.providers.simulated import simulated_providers
+    from search_service.wiring import Services
+
+    catalog = CityCatalog()
+    return Services(
+        settings=config,
+        catalog=catalog,
+        cache=S3ResultCache(client, config.results_bucket, config.results_prefix),
+        providers=simulated_providers(catalog, config.supplier_latency_scale, config.supplier_failure_rate),
+        clock=SystemClock(),
+    )
 
 
 @dataclass
@@ -42,53 +349,86 @@ class SearchApi:
     launcher: ThreadLauncher
     cache: S3ResultCache
     settings: Settings
+    s3: Any = None  # the Lambdas' S3 client
+    lost_searches: LostSearchQueue | None = None
+    serve: Callable[[int], LocalServer] | None = field(default=None, repr=False)  # the gateway on a port
+    runtime: SearchRuntime | None = None
 
     @property
     def url(self) -> str:
         """The base URL the skill is configured with, e.g. http://127.0.0.1:3000/beta."""
         return f"http://127.0.0.1:{self.server.port}/{STAGE}"
 
+    def pause(self) -> None:
+        """The API goes off the network: its port refuses connections and open ones are closed. Searches
+        already launched go on."""
+        self.server.stop()
+
+    def resume(self) -> None:
+        """The API answers again, on the same port."""
+        assert self.serve is not None, "this SearchApi cannot be resumed"
+        self.server = self.serve(self.server.port)
+
     def stop(self, grace_s: float = 5.0) -> None:
         self.server.stop()
+        if self.lost_searches is not None:
+            self.lost_searches.stop()
         self.launcher.shutdown()
         self.launcher.wait_idle(grace_s)  # a search still running may finish its S3 writes before S3 goes away
+        if self.runtime is not None:
+            self.runtime.close()
         self.cache.close()
 
 
 def start_search_api(
-    s3_endpoint: str, api_key: str, port: int = 0, retry_delays_s: tuple[float, ...] = (1.0, 2.0), **settings: Any
+    s3_endpoint: str,
+    api_key: str,
+    port: int = 0,
+    retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S,
+    **settings: Any,
 ) -> SearchApi:
+    """`retry_delays_s`: the waits before the async invoke's retries, one per retry (the template has
+    ASYNC_RETRY_ATTEMPTS); the lost-search queue redelivers after the first of them."""
     from search_service import search_handler, start_handler
-    from search_service.adapters.clock import SystemClock
-    from search_service.domain.cities import CityCatalog
-    from search_service.providers.simulated import simulated_providers
-    from search_service.wiring import Services
 
     config = replace(Settings.from_env(), s3_endpoint_url=s3_endpoint, **settings)
-    client = s3_client(s3_endpoint, config)
-    client.create_bucket(Bucket=config.results_bucket)
-    catalog = CityCatalog()
-    cache = S3ResultCache(client, config.results_bucket, config.results_prefix)
-    services = Services(
-        settings=config,
-        catalog=catalog,
-        cache=cache,
-        providers=simulated_providers(catalog, config.supplier_latency_scale, config.supplier_failure_rate),
-        clock=SystemClock(),
-    )
-    search = search_handler.build_handler(services)
-    launcher = ThreadLauncher(
-        lambda event, _: search(event, LocalLambdaContext("search", timeout_s=SEARCH_TIMEOUT_S)), retry_delays_s
-    )
-    start = start_handler.build_handler(services, launcher)
-    server = start_gateway(start, search, api_key, port)
-    return SearchApi(server, launcher, cache, config)
+    runtime = SearchRuntime(s3_endpoint, config)  # starts now: its imports overlap the rest of the start
+    try:
+        client = s3_client(s3_endpoint, config)
+        client.create_bucket(Bucket=config.results_bucket)
+        services = _services(client, config)
+        search = LambdaFunction(lambda: search_handler.build_handler(services))
+        lost_searches = LostSearchQueue(search, retry_delays_s[0] if retry_delays_s else 0.0, config.region)
+        launcher = ThreadLauncher(
+            runtime.invoke,
+            retry_delays_s,
+            on_failure=lost_searches.send,
+            max_event_age_s=ASYNC_MAX_EVENT_AGE_S,
+            function_name=config.search_function_name,
+            region=config.region,
+        )
+        start = LambdaFunction(lambda: start_handler.build_handler(services, launcher))
+    except BaseException:
+        runtime.close()
+        raise
+
+    def serve(on_port: int) -> LocalServer:
+        return start_gateway(start, search, api_key, on_port)
+
+    try:
+        server = serve(port)
+    except BaseException:
+        runtime.close()
+        raise
+    return SearchApi(server, launcher, services.cache, config, client, lost_searches, serve, runtime)
 
 
 def start_gateway(start: LambdaHandler, search: LambdaHandler, api_key: str, port: int = 0) -> LocalServer:
     """What API Gateway does in front of the two Lambdas: POST and GET /search, the API key, proxy events."""
     routes = {("POST", "/search"): (start, "start"), ("GET", "/search"): (search, "search")}
     key = api_key.encode()
+    # See the module's docstring: concurrent requests only when Powertools keeps each one per thread.
+    one_at_a_time: Any = contextlib.nullcontext() if _requests_per_thread() else threading.Lock()
 
     class Gateway(JsonHandler):
         def do_POST(self) -> None:
@@ -121,7 +461,9 @@ def start_gateway(start: LambdaHandler, search: LambdaHandler, api_key: str, por
                 return
             handler, name = route
             event = event_from_http(self.command, self.path, dict(self.headers), body, stage=STAGE)
-            status, headers, payload = http_from_response(handler(event, LocalLambdaContext(name)))
+            with one_at_a_time:
+                answer = handler(event, LocalLambdaContext(name))
+            status, headers, payload = http_from_response(answer)
             self.respond(status, payload, headers)
 
     server = LocalServer(Gateway, port)
@@ -145,3 +487,7 @@ def _invalid(method: str, path: str, body: bytes) -> str | None:
         if not isinstance(parsed, dict):
             return "The request body must be a JSON object."
     return None
+
+
+if __name__ == "__main__":
+    _run_searches(json.loads(sys.argv[1]))

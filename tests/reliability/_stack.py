@@ -1,0 +1,164 @@
+"""Helpers for the whole-system reliability tests: the local stack on free ports, conversations with it as Alexa
+would hold them (text -> interaction model -> Alexa request over HTTP -> the skill -> the search API -> embedded
+S3), and the search API's own answers over HTTP."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from http import client as httpc
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from skill.strings import Strings
+
+from local_stack.chat import Chat
+from local_stack.envelopes import Device
+from local_stack.interaction_model import ModelStore
+from local_stack.s3 import EmbeddedS3
+from local_stack.stack import LocalStack, StackOptions
+from tools.skill_models import MODELS_DIR
+
+MODELS = ModelStore(MODELS_DIR)  # thread-safe, and each locale's model is parsed once for all conversations
+STRINGS = Strings("en-US")
+RETRY_DELAYS_S = (0.05,)  # the template's one retry, a few milliseconds later
+
+
+def spoken(key: str) -> tuple[str, ...]:
+    """Every variant of one of the skill's lines (en-US), for lines without placeholders."""
+    return STRINGS.variants(key)
+
+
+API_DOWN = spoken("API_DOWN")
+SEARCH_FAILED = spoken("SEARCH_FAILED")
+APOLOGIES = API_DOWN + SEARCH_FAILED + spoken("ERROR")
+STORE_DOWN = "The search service cannot reach its results store right now. Please try again in a few seconds."
+
+
+@contextmanager
+def running_stack(**options: Any) -> Iterator[LocalStack]:
+    """The whole stack on free ports, suppliers answering at once unless `latency_scale` says otherwise; stopped
+    at the end, with no thread or child process of it left behind."""
+    before = {thread.ident for thread in threading.enumerate()}
+    settings: dict[str, Any] = {"latency_scale": 0, "async_retry_delays_s": RETRY_DELAYS_S, **options}
+    stack = LocalStack(StackOptions(skill_port=0, api_port=0, **settings)).start()
+    runtime = stack.api.runtime
+    children = [child for child in (embedded_s3(stack)._child, runtime._child if runtime else None) if child]
+    try:
+        yield stack
+    finally:
+        stack.stop()
+    assert children and all(child.poll() is not None for child in children), "the stack left a process running"
+    wait_until(lambda: not [t for t in threading.enumerate() if t.ident not in before and t.is_alive()], 5)
+    leaked = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
+    assert not leaked, f"the local stack left threads behind: {leaked}"
+
+
+def embedded_s3(stack: LocalStack) -> EmbeddedS3:
+    """The stack's S3. LocalStack keeps it private; the tests stop it and make it fail."""
+    s3 = stack._s3
+    assert s3 is not None, "start() first"
+    return s3
+
+
+def conversation(stack: LocalStack, user_id: str | None = None) -> Chat:
+    """A conversation as Alexa would hold it, with its own user when `user_id` is given. Dates are the real
+    today's, as the search API judges them by the real clock."""
+    device = Device(stack.progressive_endpoint, stack.access_token)
+    if user_id is not None:
+        device.user_id = user_id
+    chat = Chat(stack.skill_url, MODELS, device)
+    stack.on_progressive(chat.progressive)
+    return chat
+
+
+def api_user(chat: Chat) -> str:
+    """The pseudonym the skill sends the search API as `user` for this conversation's Alexa user."""
+    return hashlib.sha256(f"car-search|{chat.device.user_id}".encode()).hexdigest()[:40]
+
+
+def token_of(chat: Chat) -> str | None:
+    """The search token the skill keeps in its session attributes."""
+    return (chat.device.attributes.get("trip") or {}).get("token")
+
+
+class Api:
+    """The search API over HTTP/1.1, one kept-alive connection per instance (so one per thread)."""
+
+    def __init__(self, stack: LocalStack, timeout_s: float = 10.0) -> None:
+        url = urlsplit(stack.api_url)
+        self._path = url.path
+        self._key = stack.options.api_key
+        self._connection = httpc.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=timeout_s)
+
+    def post(self, body: dict[str, Any], **headers: str) -> tuple[int, dict[str, str], Any]:
+        return self._call("POST", "", json.dumps(body).encode(), {"Content-Type": "application/json", **headers})
+
+    def get(self, token: str, user: str, **query: Any) -> tuple[int, dict[str, str], Any]:
+        return self._call("GET", "?" + urlencode({"token": token, "User": user, **query}))
+
+    def close(self) -> None:
+        self._connection.close()
+
+    def _call(
+        self, method: str, target: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], Any]:
+        self._connection.request(
+            method, f"{self._path}/search{target}", body=body, headers={"x-api-key": self._key, **(headers or {})}
+        )
+        response = self._connection.getresponse()
+        raw = response.read()  # the whole body as Content-Length announced it, or IncompleteRead
+        answer_headers = {name.lower(): value for name, value in response.getheaders()}
+        return response.status, answer_headers, json.loads(raw) if raw else None
+
+
+class Launches:
+    """Records every search the stack's start Lambda launches, i.e. every search started: the ids of the jobs
+    that must end complete or failed. (The bucket also holds jobs never launched, by design: a start that lost
+    its Idempotency-Key to an earlier one writes its job first and then answers with the earlier token.)"""
+
+    def __init__(self, stack: LocalStack) -> None:
+        self._stack = stack
+        self._lock = threading.Lock()
+        self.ids: list[str] = []
+        launcher = stack.api.launcher
+        launch = launcher.launch
+
+        def recorded(search_id: str) -> None:
+            try:
+                launch(search_id)
+            finally:
+                with self._lock:
+                    self.ids.append(search_id)
+
+        launcher.launch = recorded  # type: ignore[method-assign]  # the start Lambda calls it on this instance
+
+    def unfinished(self) -> list[str]:
+        """The launched searches that are neither failed nor answered by every supplier, read from S3."""
+        cache = self._stack.api.cache
+        with self._lock:
+            ids = list(self.ids)
+
+        def ended(search_id: str) -> bool:
+            job = cache.load_job(search_id)
+            return job is not None and (
+                job.status == "failed" or set(job.suppliers) <= cache.finished_suppliers(search_id)
+            )
+
+        with ThreadPoolExecutor(8) as pool:
+            return [search_id for search_id, done in zip(ids, pool.map(ended, ids), strict=True) if not done]
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float, interval_s: float = 0.02) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if condition():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(interval_s)
