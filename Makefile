@@ -32,8 +32,13 @@ lint: $(STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
 
-bench: $(STAMP)
-	$(BIN)/python -m bench
+# The benchmarks' extra (matplotlib, for the chart) is installed by make bench only, when pyproject.toml changes.
+$(VENV)/.bench-stamp: pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	@touch $@
+
+bench: $(STAMP) $(VENV)/.bench-stamp
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 openapi: $(STAMP)
 	$(BIN)/python -m search_service.api.openapi --write

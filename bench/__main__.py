@@ -1,4 +1,4 @@
-"""`make bench`: runs every benchmark once, prints a table and writes bench/results/latest.json."""
+"""`make bench`: runs every benchmark once, prints a table and writes bench/results/latest.json and latest.png."""
 
 from __future__ import annotations
 
@@ -13,53 +13,238 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import ENV, api_latency, cold_start, fan_out
+from bench import ENV, api_latency, cold_start, conversations, fan_out
+from bench.chart import draw
 from bench.harness import offline, quiet
 
-RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+BENCHMARKS = ("cold_start", "api_latency", "fan_out", "conversations")
+STARVED_LAG_MS = 25  # p99 of how late a 10 ms sleep wakes, in a stack or among the people: the machine was busy
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--repeat", type=int, default=200, help="timed calls per API figure (default 200)")
+    parser.add_argument(
+        "--users",
+        type=int,
+        default=conversations.DEFAULT_USERS,
+        help=f"people talking at once, per design (default {conversations.DEFAULT_USERS})",
+    )
+    parser.add_argument(
+        "--conversations",
+        type=int,
+        default=conversations.DEFAULT_CONVERSATIONS,
+        help=f"conversations per design (default {conversations.DEFAULT_CONVERSATIONS})",
+    )
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=conversations.DEFAULT_TIME_SCALE,
+        help="multiplies supplier latency, the skill's waits and people's pauses "
+        f"(default {conversations.DEFAULT_TIME_SCALE})",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=conversations.DEFAULT_SEED,
+        help=f"the conversations' seed (default {conversations.DEFAULT_SEED})",
+    )
+    parser.add_argument(
+        "--stacks",
+        type=int,
+        default=conversations.DEFAULT_STACKS,
+        help=f"local stacks (processes) per design (default {conversations.DEFAULT_STACKS})",
+    )
+    parser.add_argument("--only", action="append", choices=BENCHMARKS,
+                        help="run only this benchmark (repeatable); results go to bench/results/<names>.json "
+                        "instead of latest.json")  # fmt: skip
     args = parser.parse_args()
+    if args.time_scale <= 0 or args.users < 1 or args.conversations < 1 or args.stacks < 1:
+        parser.error("--time-scale, --users, --conversations and --stacks must be positive")
 
     offline()
     results: dict[str, Any] = {"machine": machine(), "environment": ENV}
+    runs = {
+        "cold_start": cold_start.run,
+        "api_latency": lambda: api_latency.run(args.repeat),
+        "fan_out": fan_out.run,
+        "conversations": lambda: conversations.run(
+            args.users, args.conversations, args.time_scale, args.seed, args.stacks, progress=_progress
+        ),
+    }
+    chosen = [name for name in BENCHMARKS if not args.only or name in args.only]
     seconds = {}
-    for name, run in (
-        ("cold_start", cold_start.run),
-        ("api_latency", lambda: api_latency.run(args.repeat)),
-        ("fan_out", fan_out.run),
-    ):
+    for name in chosen:
         started = time.perf_counter()
         with quiet():
-            results[name] = run()
+            results[name] = runs[name]()
         seconds[name] = round(time.perf_counter() - started, 1)
     results["bench_s"] = seconds
+    samples = results["conversations"].pop("samples") if "conversations" in results else None
+    results = headline(results) | results
     print(table(results))
-    RESULTS.parent.mkdir(exist_ok=True)
-    partial = RESULTS.with_suffix(".tmp")
+    out = RESULTS_DIR / ("latest.json" if not args.only else "-".join(chosen) + ".json")
+    RESULTS_DIR.mkdir(exist_ok=True)
+    partial = out.with_suffix(".tmp")
     partial.write_text(json.dumps(results, indent=2) + "\n")
-    partial.replace(RESULTS)
-    print(f"\nwritten to {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}")
+    partial.replace(out)
+    print(f"\nwritten to {_shown(out)}")
+    if samples is not None:
+        chart = out.with_suffix(".png")
+        if draw(results, samples, chart):
+            print(f"chart: {_shown(chart)}")
+
+
+def headline(r: dict[str, Any]) -> dict[str, Any]:
+    """The figures compared across runs, at the top of latest.json."""
+    top: dict[str, Any] = {}
+    if "conversations" in r:
+        c = r["conversations"]
+        top["final_turn_wait_s"] = _pick(c["ours"]["final_turn_wait_s"], "p50", "p95", "p99")
+        top["baseline_final_turn_wait_s"] = _pick(c["baseline"]["final_turn_wait_s"], "p50", "p95", "p99")
+        top["turns_over_8s"] = c["ours"]["turns_over_8s"]
+        top["turn_response_s"] = _pick(c["ours"]["turn_response_s"], "p50", "p95", "p99", "max")
+    if "cold_start" in r:
+        top["cold_start_s"] = cold_start.cold_start_s(r["cold_start"])
+    return top
 
 
 def machine() -> dict[str, Any]:
     return {
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
         "platform": platform.platform(),
+        "cpu_model": _cpu_model(),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
+        "load_average_at_start": round(os.getloadavg()[0], 2),  # 1-minute: others' work on the machine shows here
         "packages": {name: version(name) for name in ("boto3", "moto", "aws-lambda-powertools", "pydantic")},
     }
+
+
+def _cpu_model() -> str | None:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            return next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), None)
+    except OSError:
+        return platform.processor() or None
+
+
+def _pick(summary: dict[str, float] | None, *keys: str) -> dict[str, float] | None:
+    return None if summary is None else {key: summary[key] for key in keys}
+
+
+def _progress(line: str) -> None:
+    print(line, file=sys.__stderr__, flush=True)
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
 
 
 def table(r: dict[str, Any]) -> str:
     m = r["machine"]
     lines = [
-        f"Car Search benchmarks  {m['timestamp']}  {m['platform']}  Python {m['python']}  {m['cpus']} CPUs",
+        f"Car Search benchmarks  {m['timestamp']}  {m['platform']}  Python {m['python']}  {m['cpus']} CPUs "
+        f"({m['cpu_model']}), load average {m['load_average_at_start']} at the start",
         "",
+    ]
+    for name, section in (
+        ("conversations", _conversations),
+        ("api_latency", _api_latency),
+        ("fan_out", _fan_out),
+        ("cold_start", _cold_start),
+    ):
+        if name in r:
+            lines += [*section(r), ""]
+    took = ", ".join(f"{name} {s:.0f} s" for name, s in r["bench_s"].items())
+    lines.append(f"took {sum(r['bench_s'].values()):.0f} s ({took})")
+    return "\n".join(lines)
+
+
+def _conversations(r: dict[str, Any]) -> list[str]:
+    c = r["conversations"]
+    ours, base, ratio = c["ours"], c["baseline"], c["ratio_baseline_over_ours"]
+    scale = c["time_scale"]
+    lines = [
+        f"Conversations over HTTP through the local stack: {c['conversations']} per design, {c['users']} people at a "
+        f"time per design, seed {c['seed']}, {c['stacks_per_design']} stacks per design",
+        f"  realistic seconds: supplier latency, the skill's waits and people's pauses ran at x{scale:g} and every "
+        f"time is divided by {scale:g} (compute is not scaled: it reads x{1 / scale:.3g})",
+        f"{'':<34}{'ours (async)':>16}{'baseline (sync)':>18}{'baseline / ours':>17}",
+    ]
+    ow, bw = ours["final_turn_wait_s"] or {}, base["final_turn_wait_s"] or {}
+    for key in ("p50", "p95", "p99", "mean"):
+        times = "-" if ratio.get(key) is None else f"{ratio[key]:.1f}x"
+        lines.append(f"  {'final-turn wait ' + key:<32}{_s(ow.get(key)):>16}{_s(bw.get(key)):>18}{times:>17}")
+    lines.append(
+        f"  {'needed a still-searching turn':<32}{ours['still_searching_share']:>15.1%}"
+        f"{base['still_searching_share']:>18.1%}"
+    )
+    ot, bt = ours["turn_response_s"] or {}, base["turn_response_s"] or {}
+    for key in ("p50", "p95", "p99", "max"):
+        lines.append(f"  {'skill turn ' + key:<32}{_s(ot.get(key)):>16}{_s(bt.get(key)):>18}")
+    for label, count in (
+        ("turns over 8 s", lambda d: _of(d["turns_over_8s"], d["turns"])),
+        ("conversations with an offer", lambda d: _of(d["outcomes"].get("offer", 0), d["conversations"])),
+    ):
+        lines.append(f"  {label:<32}{count(ours):>16}{count(base):>18}")
+    for design in ("ours", "baseline"):
+        others = {k: v for k, v in c[design]["outcomes"].items() if k != "offer"}
+        if others:
+            lines.append(f"  {design}, other outcomes: {_outcomes(others)} (no_match: the skill offers another car)")
+    q = c["question_turn_ms"] or {}
+    stacks = c["stacks"]
+    alike = "yes" if c["query_mismatches"] == 0 else f"NO, {c['query_mismatches']} differ"
+    lines += [
+        f"  turns that wait for nothing (unscaled): p50 {q.get('p50', 0):.0f} ms, p95 {q.get('p95', 0):.0f} ms; "
+        f"the two designs searched alike: {alike}",
+        f"  stacks' CPU (share of one core each): ours {_shares(stacks['ours'])}, "
+        f"baseline {_shares(stacks['baseline'])}; a 10 ms sleep wakes late by p99 {_lag(stacks['ours'])} ms (ours), "
+        f"{_lag(stacks['baseline'])} ms (baseline), {c['client_lag_ms']['p99']:.0f} ms (people)",
+        f"  load average {c['load_average'][0]} before, {c['load_average'][1]} after; ran {c['wall_s']:.0f} s",
+        "  final-turn wait p50 by variant, ours / baseline (needed still searching, ours):",
+    ]
+    lags = [s["lag_ms"]["p99"] for s in stacks["ours"] + stacks["baseline"] if s] + [c["client_lag_ms"]["p99"]]
+    if max(lags) > STARVED_LAG_MS:
+        lines.insert(
+            3,
+            f"  ! the processes were starved (a 10 ms sleep woke over {STARVED_LAG_MS} ms late, p99): the machine was "
+            "busy, these figures are not the design's; run again on a quiet machine",
+        )
+    for variant, v in c["by_variant"].items():
+        lines.append(
+            f"    {variant:<16}{v['conversations']:>4}  {_s(v['final_turn_wait_p50_s']):>8} / "
+            f"{_s(v['baseline_final_turn_wait_p50_s']):<8} ({v['still_searching_share']:.0%})"
+        )
+    for design in ("ours", "baseline"):
+        for problem in c[design]["problems"]:
+            lines.append(f"  ! {design}: {problem}")
+    return lines
+
+
+def _s(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds:.2f} s"
+
+
+def _of(count: int, total: int) -> str:
+    return f"{count} of {total}"
+
+
+def _outcomes(outcomes: dict[str, int]) -> str:
+    return ", ".join(f"{name} {count}" for name, count in sorted(outcomes.items(), key=lambda item: -item[1]))
+
+
+def _shares(stats: list[dict[str, Any]]) -> str:
+    return "+".join(f"{s['cpu_share']:.0%}" for s in stats if s) or "-"
+
+
+def _lag(stats: list[dict[str, Any]]) -> str:
+    return f"{max((s['lag_ms']['p99'] for s in stats if s), default=0):.0f}"
+
+
+def _api_latency(r: dict[str, Any]) -> list[str]:
+    lines = [
         "API latency, in-process against moto S3 (ms; p50 / p99 of one run)",
         f"{'offers':>7}  {'POST start':>15}  {'GET Limit=500':>15}  {'GET CarSize':>15}  "
         f"{'search job':>10}  {'GET body':>9}  {'first POST/GET':>15}  {'full GCs':>9}",
@@ -78,35 +263,44 @@ def table(r: dict[str, Any]) -> str:
         f"the one at {sizes[0]}; {large['get_ms']['p50'] / large['start_ms']['p50']:.1f}x a start. "
         f"n={small['start_ms']['n']} per figure, search job n={small['search_job_ms']['n']}; "
         "full GCs: count x longest pause (ms) during the timed GETs",
-        "",
     ]
+    return lines
+
+
+def _fan_out(r: dict[str, Any]) -> list[str]:
     f = r["fan_out"]
-    lines += [
+    return [
         f"Fan-out: {f['searches']} searches x {f['suppliers_p50']:.0f} simulated suppliers "
         f"(SUPPLIER_LATENCY_SCALE={f['latency_scale']}), medians",
         f"  search wall {f['wall_ms_p50']:.0f} ms, "
         f"sum of supplier latencies {f['supplier_latency_sum_ms_p50']:.0f} ms, fan-out {f['fan_out_p50']:.1f}x; "
         f"the search adds {f['overhead_ms_p50']:.0f} ms to its slowest supplier",
-        "",
     ]
+
+
+def _cold_start(r: dict[str, Any]) -> list[str]:
     cold = {name: c for name, c in r["cold_start"].items() if name != "skill_vs_ask_sdk"}
     ratio = r["cold_start"]["skill_vs_ask_sdk"]
     runs = next(iter(cold.values()))["runs"]
     sdk = cold["ask_sdk_core.skill_builder"]
-    lines += [
+    lines = [
         f"Cold start (ms, median of {runs}; .pyc cached unless said). fresh: a bare interpreter; in Lambda: after",
-        "the modules Lambda's Python runtime has already imported. first call: the skill's LaunchRequest",
-        f"{'module':<32} {'fresh':>6} {'vs SDK':>7} {'in Lambda':>9} {'vs SDK':>7} {'first call':>10} "
-        f"{'no .pyc':>8} {'RSS MB':>7} {'full GC':>8}",
+        "the modules Lambda's Python runtime has already imported. first call: the skill's LaunchRequest, the start",
+        "Lambda's POST /search, the search Lambda's GET (S3 and Lambda's Invoke API on 127.0.0.1). cold: fresh + first",
+        "call in the same process. RSS MB: resident after the import / peak",
+        f"{'module':<32} {'fresh':>6} {'vs SDK':>7} {'in Lambda':>9} {'vs SDK':>7} {'first call':>10} {'cold':>6} "
+        f"{'no .pyc':>8} {'RSS MB':>12} {'full GC':>8}",
     ]
     for module, c in cold.items():
         fresh_ratio = c["import_ms_p50"] / sdk["import_ms_p50"] if c["import_ms_p50"] >= 1 else None
         lambda_ratio = c["import_in_lambda_ms_p50"] / sdk["import_in_lambda_ms_p50"] if fresh_ratio else None
-        first = c["first_invocation_ms_p50"]
+        first, total = c["first_invocation_ms_p50"], c["cold_start_ms_p50"]
+        rss = f"{c['rss_after_import_mb_p50']:.1f} / {c['rss_mb_p50']:.1f}"
         lines.append(
             f"{module:<32} {c['import_ms_p50']:>6.0f} {_x(fresh_ratio):>7} {c['import_in_lambda_ms_p50']:>9.0f} "
             f"{_x(lambda_ratio):>7} {('-' if first is None else f'{first:.0f}'):>10} "
-            f"{c['import_no_pyc_ms_p50']:>8.0f} {c['rss_mb_p50']:>7.1f} {c['full_gc_ms_p50']:>8.1f}"
+            f"{('-' if total is None else f'{total:.0f}'):>6} "
+            f"{c['import_no_pyc_ms_p50']:>8.0f} {rss:>12} {c['full_gc_ms_p50']:>8.1f}"
         )
     lines.append(
         f"the skill's import is {ratio['fresh']:.2f}x the ASK SDK's fresh, {ratio['in_lambda']:.2f}x in Lambda "
@@ -115,9 +309,7 @@ def table(r: dict[str, Any]) -> str:
     lines.append("largest own import costs in Lambda (ms, self time per package):")
     for module, top in ((m, c["top_imports_ms"]) for m, c in cold.items() if c["top_imports_ms"]):
         lines.append(f"  {module:<30} " + ", ".join(f"{name} {ms:.1f}" for name, ms in top.items()))
-    took = ", ".join(f"{name} {s:.0f} s" for name, s in r["bench_s"].items())
-    lines += ["", f"took {sum(r['bench_s'].values()):.0f} s ({took})"]
-    return "\n".join(lines)
+    return lines
 
 
 def _x(ratio: float | None) -> str:

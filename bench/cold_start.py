@@ -8,10 +8,17 @@ Two conditions:
   runtime's, not the function's, so this is what a function's import adds to a real cold start.
 
 Runs take turns module by module, so machine noise falls on all alike. Each child reports its import time,
-the first invocation (the skill: a LaunchRequest, which needs no network), its peak resident memory and what
-one full garbage collection then costs. The peak is VmHWM from /proc/self/status: Linux carries ru_maxrss over
-from the parent across fork and exec, so getrusage in the child would report this (large) benchmark process's
-peak instead; ru_maxrss is the fallback where /proc is missing.
+its resident memory right after the import, the first invocation of each Lambda's handler, its peak resident
+memory and what one full garbage collection then costs. First invocations: the skill a LaunchRequest (it needs
+no network); the start Lambda a POST /search, which writes the job to S3 and invokes the search Lambda; the
+search Lambda the GET the skill sends at the last turn (CarSize, Supplier, Limit=5) for a completed search. Their
+AWS is on 127.0.0.1: an embedded S3 (S3_ENDPOINT_URL) holding that search, and a stand-in for Lambda's Invoke
+API (AWS_ENDPOINT_URL_LAMBDA) that accepts every async invoke with 202; the child refuses any other address
+once imported. `cold_start_s` in latest.json is import plus first invocation, per Lambda.
+
+Memory comes from /proc/self/status: VmRSS after the import, VmHWM (the peak) at the end. Linux carries
+ru_maxrss over from the parent across fork and exec, so getrusage in the child would report this (large)
+benchmark process's peak instead; ru_maxrss is the fallback where /proc is missing.
 
 Bytecode is cached in a temporary PYTHONPYCACHEPREFIX, filled by an untimed first run, so nothing is written
 into the repository; the "no .pyc" figure compiles every module from source, as a deployment package without
@@ -21,6 +28,7 @@ the packages whose own modules cost the most to import (self time, so each milli
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -28,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -45,36 +54,61 @@ MODULES = (
 )
 # What awslambdaric's bootstrap.py and the modules it loads import before the handler's module.
 LAMBDA_RUNTIME = "importlib, json, logging, os, sys, time, traceback, decimal, math, datetime, enum, concurrent.futures"
-# The first call: a LaunchRequest as Alexa sends it, which the skill answers without the search API.
+START = "search_service.start_handler"
+SEARCH = "search_service.search_handler"
+LAMBDAS = {"start": START, "search": SEARCH, "skill": SKILL}  # cold_start_s in latest.json
+# The skill's first call: a LaunchRequest as Alexa sends it, which the skill answers without the search API.
 LAUNCH = launch_request(Device(api_endpoint="https://api.amazonalexa.com", api_access_token=None))
+USER = "cold-start-user"
 CHILD = """
-import gc, importlib, json, sys, time
-if sys.argv[2]:
-    exec("import " + sys.argv[2])
+import gc, importlib, json, socket, sys, time
 
-def peak_rss_mb():
+def rss_mb(field):
     import resource
     try:
         with open("/proc/self/status") as status:
-            return next(int(line.split()[1]) for line in status if line.startswith("VmHWM:")) / 1024
+            return next(int(line.split()[1]) for line in status if line.startswith(field + ":")) / 1024
     except (OSError, StopIteration):
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
+def loopback_only():
+    real_connect = socket.socket.connect
+    def connect(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in ("127.0.0.1", "::1", "localhost"):
+            raise RuntimeError(f"the cold start tried to reach {address!r}")
+        real_connect(self, address)
+    socket.socket.connect = connect
+
+if sys.argv[2]:
+    exec("import " + sys.argv[2])
 started = time.perf_counter()
 module = importlib.import_module(sys.argv[1]) if sys.argv[1] else None
 imported = time.perf_counter()
+rss_after_import = rss_mb("VmRSS")
 first_ms = None
-if sys.argv[1] == "lambda_function":
-    response = module.lambda_handler(json.loads(sys.argv[3]), None)
-    assert response["response"]["outputSpeech"]["ssml"], response
-    first_ms = (time.perf_counter() - imported) * 1000
+if sys.argv[3] != "null":
+    loopback_only()
+    context = None
+    if sys.argv[1].startswith("search_service."):
+        from search_service.adapters.local_context import LocalLambdaContext
+        context = LocalLambdaContext(sys.argv[1].rsplit(".", 1)[-1])
+    event = json.loads(sys.argv[3])
+    called = time.perf_counter()
+    response = module.lambda_handler(event, context)
+    first_ms = (time.perf_counter() - called) * 1000
+    if "statusCode" in response:
+        assert response["statusCode"] in (200, 202), response
+    else:
+        assert response["response"]["outputSpeech"]["ssml"], response
 gc.collect()
 collect_started = time.perf_counter()
 gc.collect()
 print(json.dumps({
     "import_ms": (imported - started) * 1000,
     "first_invocation_ms": first_ms,
-    "rss_mb": peak_rss_mb(),
+    "rss_after_import_mb": rss_after_import,
+    "rss_mb": rss_mb("VmHWM"),
     "full_gc_ms": (time.perf_counter() - collect_started) * 1000,
     "gc_objects": len(gc.get_objects()),
 }))
@@ -85,17 +119,17 @@ def run(repeat: int = 11, repeat_no_pyc: int = 3) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = defaultdict(list)
     in_lambda: dict[str, list[float]] = defaultdict(list)
     no_pyc: dict[str, list[float]] = defaultdict(list)
-    with tempfile.TemporaryDirectory(prefix="bench-pyc-") as cached:
+    with local_aws() as (env, events), tempfile.TemporaryDirectory(prefix="bench-pyc-") as cached:
         for module in MODULES:
-            _child(module, cached, write=True)  # compiles and caches, untimed
+            _child(module, cached, env, events, write=True)  # compiles and caches, untimed
         for _ in range(repeat):
             for module in MODULES:
-                runs[module].append(_child(module, cached))
-                in_lambda[module].append(_child(module, cached, preload=LAMBDA_RUNTIME)["import_ms"])
+                runs[module].append(_child(module, cached, env, events))
+                in_lambda[module].append(_child(module, cached, env, {}, preload=LAMBDA_RUNTIME)["import_ms"])
         for _ in range(repeat_no_pyc):
             for module in MODULES:
                 with tempfile.TemporaryDirectory(prefix="bench-nopyc-") as empty:
-                    no_pyc[module].append(_child(module, empty)["import_ms"])
+                    no_pyc[module].append(_child(module, empty, env, {})["import_ms"])
         top = {module: _top_imports(module, cached) for module in MODULES if module and module != "boto3"}
     results = {}
     for module in MODULES:
@@ -104,7 +138,12 @@ def run(repeat: int = 11, repeat_no_pyc: int = 3) -> dict[str, Any]:
             "import_ms_p50": _p50(r["import_ms"] for r in runs[module]),
             "import_in_lambda_ms_p50": _p50(in_lambda[module]),
             "first_invocation_ms_p50": _p50(first) if first else None,
+            # import and first invocation of the same child, then the median: what a cold start costs the function
+            "cold_start_ms_p50": _p50(r["import_ms"] + r["first_invocation_ms"] for r in runs[module])
+            if first
+            else None,
             "import_no_pyc_ms_p50": _p50(no_pyc[module]),
+            "rss_after_import_mb_p50": _p50(r["rss_after_import_mb"] for r in runs[module]),
             "rss_mb_p50": _p50(r["rss_mb"] for r in runs[module]),
             "full_gc_ms_p50": _p50(r["full_gc_ms"] for r in runs[module]),
             "gc_objects": runs[module][-1]["gc_objects"],
@@ -125,8 +164,73 @@ def _p50(values: Any) -> float:
     return round(statistics.median(values), 1)
 
 
-def _env(pycache: str, write: bool) -> dict[str, str]:
+def cold_start_s(results: dict[str, Any]) -> dict[str, float | None]:
+    """Import plus first invocation, median, in seconds, per Lambda: latest.json's `cold_start_s`."""
+    return {
+        name: (None if (ms := results[module]["cold_start_ms_p50"]) is None else round(ms / 1000, 3))
+        for name, module in LAMBDAS.items()
+    }
+
+
+@contextlib.contextmanager
+def local_aws() -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
+    """An embedded S3 holding one completed search, and a stand-in for Lambda's Invoke API, on 127.0.0.1: the
+    children's environment to reach them, and the first event of each Lambda."""
+    from bench.harness import DeferredLauncher, expect, trip
+    from local_stack.http_server import JsonHandler, LocalServer
+    from local_stack.s3 import EmbeddedS3, s3_client
+    from search_service import start_handler
+    from search_service.adapters.clock import SystemClock
+    from search_service.adapters.local_context import LocalLambdaContext
+    from search_service.adapters.s3_cache import S3ResultCache
+    from search_service.api.gateway import rest_event
+    from search_service.config import Settings
+    from search_service.domain.cities import CityCatalog
+    from search_service.providers.simulated import simulated_providers
+    from search_service.wiring import Services, run_search
+
+    class Invoke(JsonHandler):
+        """Lambda's Invoke API, InvocationType=Event: accepted."""
+
+        def do_POST(self) -> None:
+            self.read_body()
+            self.respond(202, b"")
+
+    s3 = EmbeddedS3()
+    invoke = LocalServer(Invoke, 0)
+    try:
+        url = s3.start()
+        invoke.start()
+        settings = Settings(s3_endpoint_url=url)
+        client = s3_client(url, settings)
+        client.create_bucket(Bucket=settings.results_bucket)
+        catalog = CityCatalog()
+        services = Services(
+            settings,
+            catalog,
+            S3ResultCache(client, settings.results_bucket, settings.results_prefix),
+            simulated_providers(catalog, 0.0),
+            SystemClock(),
+        )
+        launcher = DeferredLauncher()
+        pickup, dropoff = trip(20)
+        body = {"city": "New York", "pickupDate": pickup, "returnDate": dropoff, "user": USER}
+        started = expect(start_handler.build_handler(services, launcher)(rest_event("POST", body=body),
+                                                                        LocalLambdaContext("start")), 202)  # fmt: skip
+        run_search(services)(launcher.launched[-1])
+        token = json.loads(started["body"])["token"]
+        query = {"token": token, "User": USER, "CarSize": "compact", "Supplier": "enterprise", "Limit": "5"}
+        events = {SKILL: LAUNCH, START: rest_event("POST", body=body), SEARCH: rest_event("GET", query=query)}
+        env = {"S3_ENDPOINT_URL": url, "AWS_ENDPOINT_URL_LAMBDA": f"http://127.0.0.1:{invoke.port}"}
+        yield env, events
+    finally:
+        invoke.stop()
+        s3.stop()
+
+
+def _env(pycache: str, write: bool, extra: dict[str, str]) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    env.update(extra)
     env["PYTHONPYCACHEPREFIX"] = pycache
     env["PYTHONPATH"] = os.pathsep.join((str(ROOT / "lambda"), str(ROOT)))
     if not write:
@@ -134,11 +238,19 @@ def _env(pycache: str, write: bool) -> dict[str, str]:
     return env
 
 
-def _child(module: str, pycache: str, write: bool = False, preload: str = "") -> dict[str, Any]:
+def _child(
+    module: str,
+    pycache: str,
+    env: dict[str, str],
+    events: dict[str, Any],
+    write: bool = False,
+    preload: str = "",
+) -> dict[str, Any]:
+    """One fresh interpreter; the first invocation only with the module's event in `events`."""
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, module, preload, json.dumps(LAUNCH)],
+        [sys.executable, "-c", CHILD, module, preload, json.dumps(events.get(module))],
         cwd=ROOT,
-        env=_env(pycache, write),
+        env=_env(pycache, write, env),
         capture_output=True,
         text=True,
         check=False,
@@ -153,7 +265,7 @@ def _top_imports(module: str, pycache: str, count: int = 5) -> dict[str, float]:
     done = subprocess.run(
         [sys.executable, "-X", "importtime", "-c", f"import {LAMBDA_RUNTIME}\nimport {module}"],
         cwd=ROOT,
-        env=_env(pycache, write=False),
+        env=_env(pycache, write=False, extra={}),
         capture_output=True,
         text=True,
         check=True,

@@ -21,6 +21,14 @@ def summary(samples: list[float]) -> dict[str, float]:
     return {"n": len(samples), "p50": round(statistics.median(samples), 3), "p99": round(p99, 3)}
 
 
+def percentiles(samples: list[float], which: tuple[int, ...] = (50, 95, 99)) -> dict[str, float]:
+    """{"p50": ..., "p95": ...} (inclusive interpolation), in the samples' unit, not rounded."""
+    if len(samples) == 1:
+        return {f"p{p}": samples[0] for p in which}
+    cuts = statistics.quantiles(samples, n=100, method="inclusive")
+    return {f"p{p}": (statistics.median(samples) if p == 50 else cuts[p - 1]) for p in which}
+
+
 class FullCollections:
     """Records the pauses of the garbage collector's full (generation 2) collections while active, under
     the `label` of the work that was running."""

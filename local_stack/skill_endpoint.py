@@ -28,8 +28,14 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 Progressive = Callable[[str, str], None]  # (requestId, ssml)
 
 
-def skill_handler(search_api_url: str, api_key: str) -> Handler:
-    """The same handler that lambda_function.py exports in AWS, configured for the local API."""
+def skill_handler(search_api_url: str, api_key: str, time_scale: float = 1.0) -> Handler:
+    """The same handler that lambda_function.py exports in AWS, configured for the local API.
+
+    `time_scale` multiplies all of the skill's own timing (its results budget and poll interval on the last turn,
+    and its HTTP connect and read timeouts), as SUPPLIER_LATENCY_SCALE does the suppliers' latency, so that a
+    benchmark can play time faster and a turn's worst case (budget + timeouts, 7.5 s) stays within Alexa's 8 s once
+    divided back by the scale; 1 is the skill as deployed.
+    """
     # lambda/ is the skill's deployment root: Lambda puts it on sys.path, and so does the local stack.
     if str(LAMBDA_ROOT) not in sys.path:
         sys.path.insert(0, str(LAMBDA_ROOT))
@@ -38,6 +44,11 @@ def skill_handler(search_api_url: str, api_key: str) -> Handler:
     from skill.search_client import SearchClient
 
     settings = SkillSettings.from_env({"SEARCH_API_URL": search_api_url, "SEARCH_API_KEY": api_key})
+    if time_scale != 1.0:
+        settings = settings._replace(**{
+            name: getattr(settings, name) * time_scale
+            for name in ("results_budget_s", "poll_interval_s", "connect_timeout_s", "read_timeout_s")
+        })  # fmt: skip
     search = SearchClient(
         settings.search_api_url, settings.search_api_key, settings.connect_timeout_s, settings.read_timeout_s
     )
