@@ -53,6 +53,7 @@ from search_service.adapters.s3_cache import S3ResultCache
 from search_service.adapters.thread_launcher import ThreadLauncher
 from search_service.api.gateway import event_from_http, http_from_response
 from search_service.config import Settings
+from search_service.wiring import aws_services
 
 STAGE = "beta"
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -304,7 +305,7 @@ def _run_searches(spec: dict[str, Any]) -> None:
     from search_service import search_handler
 
     config = Settings(**spec["settings"])
-    search = search_handler.build_handler(_services(s3_client(spec["s3"], config), config))
+    search = search_handler.build_handler(aws_services(config, s3_client(spec["s3"], config)))
     write = threading.Lock()
 
     def run(number: int, event: dict[str, Any]) -> None:
@@ -325,22 +326,6 @@ def _run_searches(spec: dict[str, Any]) -> None:
         request = json.loads(line)
         threading.Thread(target=run, args=(request["id"], request["event"]), daemon=True).start()
     os._exit(0)  # searches still running are abandoned: the stack is going away
-
-
-def _services(client: Any, config: Settings) -> Any:
-    from search_service.adapters.clock import SystemClock
-    from search_service.domain.cities import CityCatalog
-    from search_service.providers.simulated import simulated_providers
-    from search_service.wiring import Services
-
-    catalog = CityCatalog()
-    return Services(
-        settings=config,
-        catalog=catalog,
-        cache=S3ResultCache(client, config.results_bucket, config.results_prefix),
-        providers=simulated_providers(catalog, config.supplier_latency_scale, config.supplier_failure_rate),
-        clock=SystemClock(),
-    )
 
 
 @dataclass
@@ -396,7 +381,7 @@ def start_search_api(
     try:
         client = s3_client(s3_endpoint, config)
         client.create_bucket(Bucket=config.results_bucket)
-        services = _services(client, config)
+        services = aws_services(config, client)
         search = LambdaFunction(lambda: search_handler.build_handler(services))
         lost_searches = LostSearchQueue(search, retry_delays_s[0] if retry_delays_s else 0.0, config.region)
         launcher = ThreadLauncher(

@@ -39,13 +39,16 @@ def boto3_client(service: str, settings: Settings, endpoint_url: str | None = No
     return boto3.client(service, region_name=settings.region, endpoint_url=endpoint_url, config=config, **credentials)
 
 
-def aws_services(settings: Settings) -> Services:
+def aws_services(settings: Settings, s3: Any = None) -> Services:
+    """`s3`: an S3 client made elsewhere (the local stack's, with its own credentials); by default one from
+    the settings."""
     from search_service.adapters.clock import SystemClock
     from search_service.adapters.s3_cache import S3ResultCache
     from search_service.providers.simulated import simulated_providers
 
     catalog = CityCatalog()
-    s3 = boto3_client("s3", settings, settings.s3_endpoint_url)
+    if s3 is None:
+        s3 = boto3_client("s3", settings, settings.s3_endpoint_url)
     return Services(
         settings=settings,
         catalog=catalog,
