@@ -131,7 +131,8 @@ class JsonHandler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        self.wfile.write(payload)
+        if self.command != "HEAD":  # a HEAD answer has the headers a GET's would have, and no body
+            self.wfile.write(payload)
 
     def log_message(self, format: str, *args: object) -> None:
         return None

@@ -422,11 +422,12 @@ def start_gateway(start: LambdaHandler, search: LambdaHandler, api_key: str, por
         def do_GET(self) -> None:
             self._forward()
 
-        def do_PUT(self) -> None:
-            self._forward()
-
-        def do_DELETE(self) -> None:
-            self._forward()
+        def __getattr__(self, name: str) -> Any:
+            # API Gateway answers every method the API does not declare (PATCH, OPTIONS, HEAD, TRACE, QUERY...)
+            # with its 403; http.server looks for do_<METHOD> and would answer a 501 HTML page instead.
+            if name.startswith("do_"):
+                return self._forward
+            raise AttributeError(name)
 
         def _forward(self) -> None:
             body = self.read_body()
@@ -446,9 +447,15 @@ def start_gateway(start: LambdaHandler, search: LambdaHandler, api_key: str, por
                 return
             handler, name = route
             event = event_from_http(self.command, self.path, dict(self.headers), body, stage=STAGE)
-            with one_at_a_time:
-                answer = handler(event, LocalLambdaContext(name))
-            status, headers, payload = http_from_response(answer)
+            try:
+                with one_at_a_time:
+                    answer = handler(event, LocalLambdaContext(name))
+                status, headers, payload = http_from_response(answer)
+            except Exception:
+                # What API Gateway answers when the Lambda raises, or returns what is not a proxy response.
+                log.exception("the %s Lambda failed", name)
+                self.respond(502, {"message": "Internal server error"})
+                return
             self.respond(status, payload, headers)
 
     server = LocalServer(Gateway, port)
@@ -467,7 +474,7 @@ def _invalid(method: str, path: str, body: bytes) -> str | None:
     if method in BODY_MUST_BE_OBJECT:
         try:
             parsed = json.loads(body or b"")
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: nested too deeply for json to parse
             parsed = None
         if not isinstance(parsed, dict):
             return "The request body must be a JSON object."

@@ -127,6 +127,8 @@ def start_skill_endpoint(
 def _envelope(body: bytes) -> tuple[str | None, dict[str, Any]]:
     try:
         envelope = json.loads(body)
+    except RecursionError:
+        return "the body is nested too deeply: POST an Alexa request envelope", {}
     except ValueError:
         return "the body is not JSON: POST an Alexa request envelope", {}
     if not isinstance(envelope, dict):

@@ -11,7 +11,7 @@ from typing import Any
 
 from local_stack.http_server import LocalServer
 from local_stack.s3 import EmbeddedS3
-from local_stack.search_api import SearchApi, start_search_api
+from local_stack.search_api import DEFAULT_RETRY_DELAYS_S, SearchApi, start_search_api
 from local_stack.skill_endpoint import skill_handler, start_skill_endpoint
 
 # Loopback only and printed at start-up: this is not a secret, it makes the local API behave like the
@@ -26,7 +26,7 @@ class StackOptions:
     latency_scale: float = 1.0  # SUPPLIER_LATENCY_SCALE: 1 is realistic, so the async design is visible
     api_key: str = DEFAULT_API_KEY
     verify_requests: bool = False  # Alexa's signature and timestamp: on behind a real HTTPS endpoint
-    async_retry_delays_s: tuple[float, ...] = (1.0, 2.0)
+    async_retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
     # Multiplies the skill's own timing (results budget 4 s, poll interval 0.5 s, HTTP timeouts 1 s and 2.5 s): a
     # benchmark that plays time faster scales it with the suppliers' latency. 1 is the skill as deployed.
     skill_time_scale: float = 1.0

@@ -54,11 +54,6 @@ def test_the_local_async_invoke_retries_and_ages_out_as_the_template_says(templa
     assert queue["RedrivePolicy"]["maxReceiveCount"] == LOST_SEARCH_MAX_RECEIVES
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="local_stack/stack.py's StackOptions.async_retry_delays_s defaults to (1.0, 2.0), two retries, where "
-    "the template's MaximumRetryAttempts is 1: the default should be (1.0,), i.e. search_api.DEFAULT_RETRY_DELAYS_S",
-)
 def test_the_stacks_default_retries_match_the_template() -> None:
     assert len(StackOptions().async_retry_delays_s) == ASYNC_RETRY_ATTEMPTS
 
@@ -158,6 +153,22 @@ def test_concurrent_requests_through_the_gateway_each_get_their_own_answer() -> 
         server.stop()
     assert all(answer == {"first": token, "then": token} for token, answer in answers), answers[:4]
     assert function.instances > 1  # they were answered at once, not one by one
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        pytest.param(lambda event, context: 1 / 0, id="the Lambda raises"),
+        pytest.param(lambda event, context: {"body": "no statusCode"}, id="not a proxy response"),
+    ],
+)
+def test_a_failing_lambda_gets_api_gateways_502(broken: Any) -> None:
+    server = start_gateway(broken, broken, DEFAULT_API_KEY)
+    try:
+        answer = http("GET", f"http://127.0.0.1:{server.port}/beta/search?token=t&User=u", headers=KEY)
+    finally:
+        server.stop()
+    assert answer == (502, {"message": "Internal server error"})
 
 
 # --- the async searches' own process -------------------------------------------------------------------------
