@@ -68,6 +68,18 @@ def _result(response: dict[str, Any]) -> HttpResult:
     return HttpResult(response["statusCode"], headers, json.loads(response["body"]) if response.get("body") else {})
 
 
+# Every stack's launcher, so that the s3 fixture can end their searches while moto still stands in for S3: a
+# search still running after the test would otherwise send its S3 calls to AWS's real endpoint.
+LAUNCHERS: list[ThreadLauncher] = []
+
+
+def stop_searches(wait_s: float = 10.0) -> None:
+    while LAUNCHERS:
+        launcher = LAUNCHERS.pop()
+        launcher.wait_idle(wait_s)
+        launcher.shutdown()  # what still waits for a retry is dropped
+
+
 def build_stack(
     s3: Any,
     clock: FixedClock,
@@ -87,6 +99,7 @@ def build_stack(
     )
     search = search_handler.build_handler(services)
     threads = ThreadLauncher(lambda event, _: search(event, LocalLambdaContext("search")), (0, 0))
+    LAUNCHERS.append(threads)
     launcher = launcher or threads
     start = start_handler.build_handler(services, wrap_launcher(launcher) if wrap_launcher else launcher)
     return Stack(services, start, search, launcher, clock)
