@@ -119,7 +119,7 @@ class Dialog:
         try:
             started = self._search.start(trip.city or "", dates.pickup_date, dates.return_date, caller.user, key)
         except SearchUnavailable:
-            return Reply([self._say("API_DOWN")], self._say("ASK_CITY_REPROMPT"))
+            return self._api_down(trip)
         if isinstance(started, Rejected):
             return self._rejected(trip, started)
         trip.token, trip.city = started.token, started.city
@@ -183,7 +183,14 @@ class Dialog:
                 return self.results(trip, caller)
             trip.alternative = None
             return Reply([self._say("HELP_RESULTS")], self._say("HELP_RESULTS"))
+        if trip.asked == "retry":
+            return self.find_car(trip, caller, {}) if yes else self.goodbye()
         return self.fallback(trip)
+
+    def _api_down(self, trip: Trip) -> Reply:
+        """The trip is kept: "yes" (or any answer that continues the dialog) tries the API again."""
+        trip.asked = "retry"
+        return Reply([self._say("API_DOWN")], self._say("API_DOWN_REPROMPT"))
 
     # --- the results ------------------------------------------------------------------------------------
 
@@ -196,7 +203,7 @@ class Dialog:
         try:
             found = self._wait_for_results(trip, caller)
         except SearchUnavailable:
-            return Reply([self._say("API_DOWN")], self._say("HELP_RESULTS"))
+            return self._api_down(trip)
         if found is None:
             return Reply([self._say("SEARCH_FAILED")], self._say("HELP_RESULTS"))
         if not found.ready:
@@ -206,6 +213,8 @@ class Dialog:
             else:
                 text = self._say("RESULTS_NOT_READY_ANY")
             return Reply([text], self._say("RESULTS_NOT_READY_REPROMPT"))
+        if found.status == "failed" and found.company_failed and (found.same_size or found.cheapest):
+            return self._company_failed(trip, found)  # not "doesn't have": it could not be asked
         if found.status == "failed":
             return Reply([self._say("SEARCH_FAILED")], self._say("HELP_RESULTS"))
         if not found.offers:
@@ -281,6 +290,16 @@ class Dialog:
         trip.asked = "alternative"
         return Reply([text], self._say("YES_NO_REPROMPT"))
 
+    def _company_failed(self, trip: Trip, found: Results) -> Reply:
+        offer = found.same_size or found.cheapest
+        assert offer is not None
+        trip.alternative = {"size": offer.car_class, "company": offer.supplier}
+        text = self._say("COMPANY_FAILED", company=_company_name(trip.company), other_company=offer.supplier_name,
+                         car=speech.with_article(speech.car_phrase(offer.car_class_name)),
+                         price=speech.dollars(offer.total_price))  # fmt: skip
+        trip.asked = "alternative"
+        return Reply([text], self._say("YES_NO_REPROMPT"))
+
     def _offer(self, key: str, offer: Offer) -> str:
         return self._say(
             key,
@@ -326,7 +345,8 @@ class Dialog:
     def help(self, trip: Trip) -> Reply:
         key = {"city": "HELP_CITY", "pickupDate": "HELP_DATE", "returnDate": "HELP_DATE", "carSize": "HELP_SIZE",
                "company": "HELP_COMPANY", "company_yes_no": "HELP_COMPANY", "offers": "HELP_RESULTS",
-               "alternative": "HELP_RESULTS", "results": "HELP_RESULTS"}.get(trip.asked or "", "HELP_CITY")  # fmt: skip
+               "alternative": "HELP_RESULTS", "results": "HELP_RESULTS",
+               "retry": "API_DOWN_REPROMPT"}.get(trip.asked or "", "HELP_CITY")  # fmt: skip
         reply = Reply([self._say(key)], self._say(key))
         if trip.asked in ("city", "pickupDate", "returnDate", "carSize", "company"):
             reply.elicit = trip.asked
@@ -335,7 +355,7 @@ class Dialog:
     def fallback(self, trip: Trip) -> Reply:
         examples = {"city": "a car in Chicago", "pickupDate": "next weekend", "carSize": "a compact car",
                     "company": "Hertz, or no preference", "company_yes_no": "no preference",
-                    "offers": "next", "alternative": "yes, or no"}  # fmt: skip
+                    "offers": "next", "alternative": "yes, or no", "retry": "yes, or no"}  # fmt: skip
         example = examples.get(trip.asked or "", "find a car in Seattle next weekend")
         reply = Reply([self._say("FALLBACK", example=example)], trip.last_reprompt or self._say("WELCOME_REPROMPT"))
         if trip.asked in ("city", "pickupDate", "returnDate", "carSize", "company"):

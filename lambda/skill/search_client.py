@@ -84,6 +84,9 @@ class Results(NamedTuple):
     same_size: Offer | None = None  # when nothing matches: what does exist
     same_supplier: Offer | None = None
     cheapest: Offer | None = None
+    # The company the results were filtered by failed to answer (the filtered status is then "failed"), while
+    # the alternatives may come from companies that did answer.
+    company_failed: bool = False
 
     @property
     def ready(self) -> bool:
@@ -146,6 +149,7 @@ class SearchClient:
         def offer(raw: dict[str, Any] | None) -> Offer | None:
             return Offer.parse(raw) if raw else None
 
+        company = (payload.get("filters") or {}).get("supplier")
         return Results(
             status=payload["status"],
             offers=tuple(Offer.parse(raw) for raw in payload["offers"]),
@@ -154,6 +158,7 @@ class SearchClient:
             same_size=offer(alternatives.get("sameSize")),
             same_supplier=offer(alternatives.get("sameSupplier")),
             cheapest=offer(alternatives.get("cheapest")),
+            company_failed=any(s["supplier"] == company and s["state"] == "failed" for s in payload["suppliers"]),
         )
 
     def _call(

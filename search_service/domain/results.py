@@ -68,7 +68,11 @@ class GetResults:
         offers = offer_filter.apply(o for outcome in outcomes.values() for o in outcome.offers)
         status = _status(states, any(outcome.status == "complete" for outcome in outcomes.values()))
         alternatives = None
-        if not offers and status in ("complete", "partial") and (offer_filter.size or offer_filter.supplier):
+        # A company that failed to answer has nothing to match, but the others may have what was asked for.
+        company_failed = offer_filter.supplier is not None and status == "failed" and job.status != "failed"
+        if not offers and (status in ("complete", "partial") or company_failed) and (
+            offer_filter.size or offer_filter.supplier
+        ):
             alternatives = self._alternatives(job, offer_filter, outcomes)
         if offer_filter.supplier is not None and not wanted:
             message = f"{SUPPLIERS_BY_CODE[offer_filter.supplier].name} has no rental counter in {job.query.city}."

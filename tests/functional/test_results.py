@@ -107,6 +107,22 @@ def test_get_with_one_supplier_down_is_complete_and_reports_it(s3, clock) -> Non
     assert "hertz" not in {offer["supplier"] for offer in result.body["offers"]}
 
 
+def test_get_filtered_to_a_supplier_that_failed_offers_what_the_others_have(s3, clock) -> None:
+    providers = dict(simulated_providers(CityCatalog(), 0))
+    providers["hertz"] = BrokenSupplier(providers["hertz"])
+    stack = build_stack(s3, clock, providers=providers)
+    token = stack.start_search().body["token"]
+    stack.settle()
+    result = stack.get(token, Supplier="hertz", CarSize="suv")
+    assert result.body["status"] == "failed"
+    assert result.body["suppliers"] == [{"supplier": "hertz", "name": "Hertz", "state": "failed",
+                                         "error": "Hertz's system returned an error"}]  # fmt: skip
+    alternatives = result.body["alternatives"]
+    assert alternatives["sameSize"]["carClass"] == "suv" and alternatives["sameSize"]["supplier"] != "hertz"
+    assert alternatives["sameSupplier"] is None
+    assert alternatives["cheapest"]["supplier"] != "hertz"
+
+
 def test_get_of_a_search_whose_event_was_lost_fails_after_the_deadline(s3, clock) -> None:
     stack = build_stack(s3, clock, launcher=DroppingLauncher())
     token = stack.start_search().body["token"]

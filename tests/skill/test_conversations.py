@@ -23,7 +23,7 @@ from tests.builders.alexa import Conversation
 from tests.builders.http_api import API_KEY, serve
 from tests.builders.stack import Stack, build_stack
 from tests.fakes.clock import FixedClock
-from tests.fakes.suppliers import GatedSupplier, OnlyClassesSupplier
+from tests.fakes.suppliers import BrokenSupplier, GatedSupplier, OnlyClassesSupplier
 
 TODAY = date(2026, 11, 23)  # a Monday; the stack's clock says the same
 
@@ -192,18 +192,30 @@ def test_unknown_city_suggests_the_closest(talk: Talk) -> None:
     assert talk.elicited == "city"
 
 
-def test_no_match_says_what_exists(s3, clock: FixedClock) -> None:
+@pytest.mark.parametrize(
+    ("hertz", "answer"),
+    [
+        # Hertz has no SUV: it says so, and offers what another company has
+        (lambda hertz: OnlyClassesSupplier(hertz, {"economy"}), r"Hertz doesn't have an SUV for your trip, but (\w+) "),
+        # Hertz failed to answer: never "doesn't have", and the same offer from another company
+        (BrokenSupplier, r"Hertz didn't answer this time, but (\w+) has an SUV for [a-z -]+ dollars in total\. "),
+    ],
+    ids=["no match", "company failed"],
+)
+def test_when_the_company_asked_for_has_no_such_car_the_skill_says_who_does(
+    s3, clock: FixedClock, hertz: Any, answer: str
+) -> None:
     providers = dict(simulated_providers(CityCatalog(), 0))
-    providers["hertz"] = OnlyClassesSupplier(providers["hertz"], {"economy"})
+    providers["hertz"] = hertz(providers["hertz"])
     stack = build_stack(s3, clock, providers=providers)
     with serve(stack) as url:
         talk = Talk(_skill(url))
         said = talk.say("find an SUV from Hertz in Denver on December fifth", "FindCarIntent",
                         {"city": "Denver", "pickupDate": "2026-12-05", "carSize": "SUV", "company": "Hertz"},
                         state="STARTED")  # fmt: skip
-        assert said.startswith("Hertz doesn't have an SUV for your trip, but ")
-        assert said.endswith("Would you like that one?")
-        assert talk.say("yes", "AMAZON.YesIntent").startswith("OK, I found an SUV from")
+        found = re.match(answer, said)
+        assert found and said.endswith("Would you like that one?"), said
+        assert talk.say("yes", "AMAZON.YesIntent").startswith(f"OK, I found an SUV from {found.group(1)}")
 
 
 def test_results_not_ready_keeps_the_session_then_answers(s3, clock: FixedClock) -> None:
@@ -236,6 +248,9 @@ def test_search_api_down_apologises_and_keeps_the_session(stack: Stack) -> None:
                     {"city": "Denver", "pickupDate": "2026-11-24"}, state="STARTED")  # fmt: skip
     assert said == "Sorry, I can't reach the rental companies right now. Please try again in a minute."
     assert not talk.ended
+    assert plain(talk.last["reprompt"]["outputSpeech"]["ssml"]) == "Shall I try again now? Please say yes or no."
+    assert talk.say("yes", "AMAZON.YesIntent").startswith("Sorry, I can't reach the rental companies")
+    assert talk.say("no", "AMAZON.NoIntent") == "Goodbye, and have a great trip!" and talk.ended
 
 
 def test_fallback_reprompts_with_an_example(talk: Talk) -> None:
