@@ -260,6 +260,7 @@ def test_the_api_stopping_mid_conversation_gets_an_apology_and_the_session_survi
         results = chat.say("Hertz")
         assert results.error is None, results.error
         assert results.speech in API_DOWN and not results.session_ended
+        assert results.reprompt == "Shall I try again now? Please say yes or no."
         # Asking again, or for another trip, while it is still down: the same
         for again in ("are my results ready", "find a car in Boston tomorrow"):
             turn = chat.say(again)
@@ -267,8 +268,9 @@ def test_the_api_stopping_mid_conversation_gets_an_apology_and_the_session_survi
     finally:
         stack.api.resume()
 
-    # Back: the same session picks up the last trip asked for, with the size and company already given
-    back = chat.say("are my results ready")
+    # Back: "yes" to "shall I try again", and the same session picks up the last trip asked for, with the size
+    # and company already given
+    back = chat.say("yes")
     assert back.error is None and not back.session_ended
     assert "Hertz has an SUV" in (back.speech or "") or "SUV from Hertz" in (back.speech or ""), back.speech
 
