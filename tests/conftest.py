@@ -79,3 +79,13 @@ def stack(s3: object, clock: FixedClock) -> object:
     from tests.builders.stack import build_stack
 
     return build_stack(s3, clock)
+
+
+@pytest.fixture(scope="module")
+def local_stack() -> Iterator[object]:
+    """The whole local stack on free ports, suppliers answering at once: started once per module, stopped after
+    it with no thread or process of it left behind."""
+    from tests.builders.local_stack import running_stack
+
+    with running_stack(async_retry_delays_s=(0.1,)) as stack:
+        yield stack

@@ -70,8 +70,10 @@ class GetResults:
         alternatives = None
         # A company that failed to answer has nothing to match, but the others may have what was asked for.
         company_failed = offer_filter.supplier is not None and status == "failed" and job.status != "failed"
-        if not offers and (status in ("complete", "partial") or company_failed) and (
-            offer_filter.size or offer_filter.supplier
+        if (
+            not offers
+            and (status in ("complete", "partial") or company_failed)
+            and (offer_filter.size or offer_filter.supplier)
         ):
             alternatives = self._alternatives(job, offer_filter, outcomes)
         if offer_filter.supplier is not None and not wanted:

@@ -1,28 +1,11 @@
-"""The local stack on free ports, suppliers answering at once: started once per module, stopped after it."""
+"""Helpers for the local stack's tests; the `local_stack` fixture is in tests/conftest.py."""
 
 from __future__ import annotations
 
 import json
-import threading
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
-
-from local_stack.stack import LocalStack, StackOptions
-
-
-@pytest.fixture(scope="module")
-def local_stack() -> Iterator[LocalStack]:
-    before = {thread.ident for thread in threading.enumerate()}
-    stack = LocalStack(StackOptions(skill_port=0, api_port=0, latency_scale=0, async_retry_delays_s=(0.1,)))
-    stack.start()
-    yield stack
-    stack.stop()
-    leaked = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
-    assert not leaked, f"the local stack left threads behind: {leaked}"
 
 
 def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:

@@ -8,9 +8,8 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from http import client as httpc
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -20,13 +19,12 @@ from skill.strings import Strings
 from local_stack.chat import Chat
 from local_stack.envelopes import Device
 from local_stack.interaction_model import ModelStore
-from local_stack.s3 import EmbeddedS3
-from local_stack.stack import LocalStack, StackOptions
+from local_stack.stack import LocalStack
+from tests.builders.local_stack import RETRY_DELAYS_S, embedded_s3, running_stack  # noqa: F401 (for the tests here)
 from tools.skill_models import MODELS_DIR
 
 MODELS = ModelStore(MODELS_DIR)  # thread-safe, and each locale's model is parsed once for all conversations
 STRINGS = Strings("en-US")
-RETRY_DELAYS_S = (0.05,)  # the template's one retry, a few milliseconds later
 
 
 def spoken(key: str) -> tuple[str, ...]:
@@ -38,32 +36,6 @@ API_DOWN = spoken("API_DOWN")
 SEARCH_FAILED = spoken("SEARCH_FAILED")
 APOLOGIES = API_DOWN + SEARCH_FAILED + spoken("ERROR")
 STORE_DOWN = "The search service cannot reach its results store right now. Please try again in a few seconds."
-
-
-@contextmanager
-def running_stack(**options: Any) -> Iterator[LocalStack]:
-    """The whole stack on free ports, suppliers answering at once unless `latency_scale` says otherwise; stopped
-    at the end, with no thread or child process of it left behind."""
-    before = {thread.ident for thread in threading.enumerate()}
-    settings: dict[str, Any] = {"latency_scale": 0, "async_retry_delays_s": RETRY_DELAYS_S, **options}
-    stack = LocalStack(StackOptions(skill_port=0, api_port=0, **settings)).start()
-    runtime = stack.api.runtime
-    children = [child for child in (embedded_s3(stack)._child, runtime._child if runtime else None) if child]
-    try:
-        yield stack
-    finally:
-        stack.stop()
-    assert children and all(child.poll() is not None for child in children), "the stack left a process running"
-    wait_until(lambda: not [t for t in threading.enumerate() if t.ident not in before and t.is_alive()], 5)
-    leaked = [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
-    assert not leaked, f"the local stack left threads behind: {leaked}"
-
-
-def embedded_s3(stack: LocalStack) -> EmbeddedS3:
-    """The stack's S3. LocalStack keeps it private; the tests stop it and make it fail."""
-    s3 = stack._s3
-    assert s3 is not None, "start() first"
-    return s3
 
 
 def conversation(stack: LocalStack, user_id: str | None = None) -> Chat:

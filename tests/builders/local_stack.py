@@ -1,0 +1,43 @@
+"""The whole local stack for tests: on free ports, suppliers answering at once, stopped with nothing left behind."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from local_stack.s3 import EmbeddedS3
+from local_stack.stack import LocalStack, StackOptions
+
+RETRY_DELAYS_S = (0.05,)  # the template's one retry, a few milliseconds later
+
+
+@contextmanager
+def running_stack(**options: Any) -> Iterator[LocalStack]:
+    """The whole stack on free ports, suppliers answering at once unless `latency_scale` says otherwise; stopped
+    at the end, with no thread or child process of it left behind."""
+    before = {thread.ident for thread in threading.enumerate()}
+    settings: dict[str, Any] = {"latency_scale": 0, "async_retry_delays_s": RETRY_DELAYS_S, **options}
+    stack = LocalStack(StackOptions(skill_port=0, api_port=0, **settings)).start()
+    runtime = stack.api.runtime
+    children = [child for child in (embedded_s3(stack)._child, runtime._child if runtime else None) if child]
+    try:
+        yield stack
+    finally:
+        stack.stop()
+    assert children and all(child.poll() is not None for child in children), "the stack left a process running"
+    deadline = time.monotonic() + 5  # handler threads finish the request they were on
+    while (leaked := [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.02)
+    assert not leaked, f"the local stack left threads behind: {leaked}"
+
+
+def embedded_s3(stack: LocalStack) -> EmbeddedS3:
+    """The stack's S3. LocalStack keeps it private; the tests stop it and make it fail."""
+    s3 = stack._s3
+    assert s3 is not None, "start() first"
+    return s3
