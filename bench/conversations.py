@@ -273,6 +273,7 @@ def serve_stack() -> None:
     """The child process (`python -c ...` with StackOptions as JSON): a LocalStack, its addresses on stdout as one
     JSON line; from "measure" on stdin to "stop" (or the end of stdin), its CPU use and lag as another line."""
     import logging
+    import warnings
 
     import bench  # noqa: F401 - the benchmarks' environment (fake credentials, Powertools quiet) first
     from bench.harness import offline
@@ -285,6 +286,9 @@ def serve_stack() -> None:
     os.close(descriptor)
     sys.stdout = open(log, "w", buffering=1, encoding="utf-8")  # noqa: SIM115 - by path: children look at its name
     logging.basicConfig(stream=sys.stderr, level=logging.ERROR, format="stack: %(levelname)s %(name)s %(message)s")
+    # Powertools' Metrics is one object per process: with concurrent requests in one process (here, not in
+    # Lambda), one request's flush can take another's metrics, and the other then warns it has none to publish.
+    warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
     from local_stack.stack import LocalStack, StackOptions
 
     def say(message: dict[str, Any]) -> None:
