@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import signal
 import sys
@@ -135,14 +136,31 @@ def _quiet_lambdas(log: str) -> None:
     """The Lambdas log JSON and EMF metrics to stdout, as in AWS; here that goes to the log file."""
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray daemon on a laptop
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "CarSearchLocal")
-    import logging
-
     stream = sys.stderr
     if log != "-":
         stream = sys.stdout = open(log, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - the process's life
     # Everything else that logs (the async executor's retries, Powertools' warnings) goes to the same place.
     logging.basicConfig(stream=stream, level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.captureWarnings(True)
+    # The skill logs with the standard library; in Lambda the runtime writes its records as JSON at INFO.
+    skill = logging.getLogger("car-search-skill")
+    skill.setLevel(logging.INFO)
+    skill.propagate = False
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(_LambdaJson())
+    skill.addHandler(handler)
+
+
+class _LambdaJson(logging.Formatter):
+    """Roughly what Lambda's Python runtime writes with LogFormat JSON: the message, level, logger and extra keys."""
+
+    _RECORD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime"}
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {"timestamp": self.formatTime(record), "level": record.levelname, "message": record.getMessage(),
+                "logger": record.name}  # fmt: skip
+        line.update((key, value) for key, value in vars(record).items() if key not in self._RECORD)
+        return json.dumps(line, default=str)
 
 
 def _stop(signum: int, frame: object) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
 from datetime import date
 
 from ask_sdk_core.skill_builder import CustomSkillBuilder
-from aws_lambda_powertools import Logger
 
 from skill.config import SkillSettings
 from skill.dialog import Caller, Dialog
@@ -32,7 +32,7 @@ from skill.strings import Strings
 def build_skill(
     search: SearchClient,
     settings: SkillSettings,
-    logger: Logger | None = None,
+    logger: logging.Logger | None = None,
     progressive: ProgressiveResponder | None = None,
     today: Callable[[], date] | None = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -66,5 +66,5 @@ def build_skill(
     ):
         builder.add_request_handler(handler)
     builder.add_exception_handler(CatchAllExceptionHandler(dialogs))
-    builder.add_global_request_interceptor(LogRequestInterceptor(logger or Logger(service="car-search-skill")))
+    builder.add_global_request_interceptor(LogRequestInterceptor(logger))
     return builder

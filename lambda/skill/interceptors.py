@@ -1,22 +1,29 @@
-"""What every request passes through: a log line with the request id, never user or device ids."""
+"""What every request passes through: a log line with the request id, never user or device ids.
+
+The standard library's logging, not Powertools' Logger, to keep the skill's cold start small: with the function's
+LoggingConfig at LogFormat JSON (infrastructure/cfn-deployer/skill-stack.yaml), Lambda's Python runtime writes each
+record as one JSON object, with its `extra` keys and Lambda's requestId, at the ApplicationLogLevel it sets on the
+root logger."""
 
 from __future__ import annotations
+
+import logging
 
 from ask_sdk_core.dispatch_components import AbstractRequestInterceptor
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_intent_name, get_request_type
-from aws_lambda_powertools import Logger
+
+LOGGER_NAME = "car-search-skill"
 
 
 class LogRequestInterceptor(AbstractRequestInterceptor):
-    def __init__(self, logger: Logger) -> None:
-        self._logger = logger
+    def __init__(self, logger: logging.Logger | None = None) -> None:
+        self._logger = logger or logging.getLogger(LOGGER_NAME)
 
     def process(self, handler_input: HandlerInput) -> None:
         request = handler_input.request_envelope.request
         kind = get_request_type(handler_input)
-        self._logger.append_keys(alexa_request_id=request.request_id)
         intent = get_intent_name(handler_input) if kind == "IntentRequest" else None
         dialog_state = getattr(getattr(request, "dialog_state", None), "value", None)
-        self._logger.info("request", extra={"type": kind, "intent": intent, "locale": request.locale,
-                                            "dialog_state": dialog_state})  # fmt: skip
+        self._logger.info("request", extra={"alexa_request_id": request.request_id, "type": kind, "intent": intent,
+                                            "locale": request.locale, "dialog_state": dialog_state})  # fmt: skip

@@ -52,8 +52,6 @@ DOMAIN_PRINCIPALS = {"custom": "alexa-appkit.amazon.com", "smartHome": "alexa-co
 
 ALEXA_RESPONSE_LIMIT_S = 8
 XRAY_WRITE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}  # no resource-level permissions: "*"
-# Read by Powertools' Logger, not by the skill's code: the template sets them all the same.
-LIBRARY_SETTINGS = {"POWERTOOLS_SERVICE_NAME": "car-search-skill", "POWERTOOLS_LOG_LEVEL": {"Ref": "LogLevel"}}
 # env.get("X"), os.environ.get("X"), os.environ["X"], os.getenv("X"): the ways Python code reads a setting.
 ENV_READ = re.compile(
     r"""(?:\b(?:env|environ)\.get|\bgetenv)\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']"""
@@ -267,10 +265,19 @@ def test_every_setting_the_skill_reads_is_set() -> None:
     assert {"SEARCH_API_URL", "SKILL_ID"} <= set(read), f"the scan of lambda/ found too little: {read}"
     missing = {name: files for name, files in read.items() if name not in variables()}
     assert not missing, f"read by the skill, not set in skill-stack.yaml: {missing}"
-    unread = set(variables()) - set(read) - set(LIBRARY_SETTINGS)
+    unread = set(variables()) - set(read)
     assert not unread, f"set in skill-stack.yaml, read by nothing: {unread}"
-    for name, value in LIBRARY_SETTINGS.items():
-        assert variables()[name] == value
+
+
+def test_the_skills_logs_are_json_at_the_stacks_log_level() -> None:
+    # The skill logs with the standard library (lambda/skill/interceptors.py): only LogFormat JSON makes Lambda's
+    # runtime write the records' extra keys, and set the root logger's level, without which INFO is dropped.
+    logging_config = function()[1]["Properties"]["LoggingConfig"]
+    assert logging_config["LogFormat"] == "JSON"
+    assert logging_config["ApplicationLogLevel"] == {"Ref": "LogLevel"}
+    levels = set(template()["Parameters"]["LogLevel"]["AllowedValues"])
+    assert levels <= {"TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"}  # what ApplicationLogLevel accepts
+    assert template()["Parameters"]["LogLevel"]["Default"] in levels
 
 
 def test_env_read_pattern_finds_every_form() -> None:

@@ -3,6 +3,8 @@ moto S3. What is asserted is what Alexa would say and do."""
 
 from __future__ import annotations
 
+import json
+import logging
 import random
 import re
 import time
@@ -19,7 +21,7 @@ from skill.speech import plain
 
 from search_service.domain.cities import CityCatalog
 from search_service.providers.simulated import simulated_providers
-from tests.builders.alexa import Conversation
+from tests.builders.alexa import DEVICE_ID, USER_ID, Conversation
 from tests.builders.http_api import API_KEY, serve
 from tests.builders.stack import Stack, build_stack
 from tests.fakes.clock import FixedClock
@@ -272,6 +274,18 @@ def test_session_ended_is_answered_with_no_speech(talk: Talk) -> None:
     talk.launch()
     response = talk.handler(talk.conversation.session_ended("ERROR", ("INVALID_RESPONSE", "bad ssml")), None)
     assert "outputSpeech" not in response["response"]
+
+
+def test_each_request_is_logged_without_user_or_device(talk: Talk, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="car-search-skill"):
+        talk.say("find a car in Denver tomorrow", "FindCarIntent",
+                 {"city": "Denver", "pickupDate": "2026-11-24"}, state="STARTED")  # fmt: skip
+    [record] = [r for r in caplog.records if r.name == "car-search-skill"]
+    assert record.getMessage() == "request"
+    assert (record.type, record.intent, record.locale) == ("IntentRequest", "FindCarIntent", "en-US")  # type: ignore[attr-defined]
+    assert record.alexa_request_id.startswith("amzn1.echo-api.request.")  # type: ignore[attr-defined]
+    logged = json.dumps(vars(record), default=str)
+    assert USER_ID not in logged and DEVICE_ID not in logged
 
 
 def test_session_attributes_stay_small(talk: Talk) -> None:
