@@ -143,7 +143,7 @@ def _quiet_lambdas(log: str) -> None:
     logging.basicConfig(stream=stream, level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.captureWarnings(True)
     # The skill logs with the standard library; in Lambda the runtime writes its records as JSON at INFO.
-    skill = logging.getLogger("car-search-skill")
+    skill = logging.getLogger("car-search-skill")  # skill.interceptors.LOGGER_NAME; lambda/ is not on sys.path yet
     skill.setLevel(logging.INFO)
     skill.propagate = False
     handler = logging.StreamHandler(stream)

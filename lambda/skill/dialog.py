@@ -214,7 +214,7 @@ class Dialog:
                 text = self._say("RESULTS_NOT_READY_ANY")
             return Reply([text], self._say("RESULTS_NOT_READY_REPROMPT"))
         if found.status == "failed" and found.company_failed and (found.same_size or found.cheapest):
-            return self._company_failed(trip, found)  # not "doesn't have": it could not be asked
+            return self._no_match(trip, found)  # the companies that did answer have what was asked for
         if found.status == "failed":
             return Reply([self._say("SEARCH_FAILED")], self._say("HELP_RESULTS"))
         if not found.offers:
@@ -269,7 +269,13 @@ class Dialog:
     def _no_match(self, trip: Trip, found: Results) -> Reply:
         asked_car = speech.with_article(speech.car_phrase(_class_name(trip.size))) if _set(trip.size) else ""
         company = found.same_supplier.supplier_name if found.same_supplier else _company_name(trip.company)
-        if found.same_size is not None and _set(trip.company):
+        if found.company_failed and (offer := found.same_size or found.cheapest) is not None:
+            # Not "doesn't have": the company could not be asked.
+            trip.alternative = {"size": offer.car_class, "company": offer.supplier}
+            text = self._say("COMPANY_FAILED", company=company, other_company=offer.supplier_name,
+                             car=speech.with_article(speech.car_phrase(offer.car_class_name)),
+                             price=speech.dollars(offer.total_price))  # fmt: skip
+        elif found.same_size is not None and _set(trip.company):
             offer = found.same_size
             trip.alternative = {"size": offer.car_class, "company": offer.supplier}
             text = self._say("NO_MATCH_SAME_SIZE", company=company, car=asked_car,
@@ -287,16 +293,6 @@ class Dialog:
                              company=offer.supplier_name, price=speech.dollars(offer.total_price))  # fmt: skip
         else:
             return Reply([self._say("NO_CARS")], self._say("HELP_RESULTS"))
-        trip.asked = "alternative"
-        return Reply([text], self._say("YES_NO_REPROMPT"))
-
-    def _company_failed(self, trip: Trip, found: Results) -> Reply:
-        offer = found.same_size or found.cheapest
-        assert offer is not None
-        trip.alternative = {"size": offer.car_class, "company": offer.supplier}
-        text = self._say("COMPANY_FAILED", company=_company_name(trip.company), other_company=offer.supplier_name,
-                         car=speech.with_article(speech.car_phrase(offer.car_class_name)),
-                         price=speech.dollars(offer.total_price))  # fmt: skip
         trip.asked = "alternative"
         return Reply([text], self._say("YES_NO_REPROMPT"))
 

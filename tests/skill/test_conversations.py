@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from skill.builder import build_skill
 from skill.config import SkillSettings
+from skill.interceptors import LOGGER_NAME
 from skill.search_client import SearchClient
 from skill.speech import plain
 
@@ -277,10 +278,10 @@ def test_session_ended_is_answered_with_no_speech(talk: Talk) -> None:
 
 
 def test_each_request_is_logged_without_user_or_device(talk: Talk, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="car-search-skill"):
+    with caplog.at_level(logging.INFO, logger=LOGGER_NAME):
         talk.say("find a car in Denver tomorrow", "FindCarIntent",
                  {"city": "Denver", "pickupDate": "2026-11-24"}, state="STARTED")  # fmt: skip
-    [record] = [r for r in caplog.records if r.name == "car-search-skill"]
+    [record] = [r for r in caplog.records if r.name == LOGGER_NAME]
     assert record.getMessage() == "request"
     assert (record.type, record.intent, record.locale) == ("IntentRequest", "FindCarIntent", "en-US")  # type: ignore[attr-defined]
     assert record.alexa_request_id.startswith("amzn1.echo-api.request.")  # type: ignore[attr-defined]
