@@ -61,7 +61,7 @@ LAMBDAS = {"start": START, "search": SEARCH, "skill": SKILL}  # cold_start_s in 
 LAUNCH = launch_request(Device(api_endpoint="https://api.amazonalexa.com", api_access_token=None))
 USER = "cold-start-user"
 CHILD = """
-import gc, importlib, json, socket, sys, time
+import gc, importlib, json, sys, time
 
 def rss_mb(field):
     import resource
@@ -71,15 +71,6 @@ def rss_mb(field):
     except (OSError, StopIteration):
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
-def loopback_only():
-    real_connect = socket.socket.connect
-    def connect(self, address):
-        host = address[0] if isinstance(address, tuple) else address
-        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in ("127.0.0.1", "::1", "localhost"):
-            raise RuntimeError(f"the cold start tried to reach {address!r}")
-        real_connect(self, address)
-    socket.socket.connect = connect
-
 if sys.argv[2]:
     exec("import " + sys.argv[2])
 started = time.perf_counter()
@@ -88,7 +79,8 @@ imported = time.perf_counter()
 rss_after_import = rss_mb("VmRSS")
 first_ms = None
 if sys.argv[3] != "null":
-    loopback_only()
+    from local_stack.offline import stay_offline
+    stay_offline("the cold start")
     context = None
     if sys.argv[1].startswith("search_service."):
         from search_service.adapters.local_context import LocalLambdaContext

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -104,12 +103,6 @@ def quiet() -> Iterator[None]:
 
 def offline() -> None:
     """Fail loudly if anything in this process tries to leave the machine."""
-    real_connect = socket.socket.connect
+    from local_stack.offline import stay_offline
 
-    def loopback_only(self: socket.socket, address: Any) -> None:
-        host = address[0] if isinstance(address, tuple) else address
-        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in ("127.0.0.1", "::1", "localhost"):
-            raise RuntimeError(f"the benchmark tried to reach {address!r}: it runs offline")
-        real_connect(self, address)
-
-    socket.socket.connect = loopback_only  # type: ignore[method-assign]
+    stay_offline("the benchmark")

@@ -1,9 +1,9 @@
-"""Shared fixtures. No test reaches the network: connections to anything but loopback fail loudly."""
+"""Shared fixtures. No test reaches the network: connections to, and name lookups of, anything but loopback fail
+loudly (local_stack.offline)."""
 
 from __future__ import annotations
 
 import os
-import socket
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -17,33 +17,12 @@ os.environ.update({
     "POWERTOOLS_SERVICE_NAME": "car-search",
 })  # fmt: skip
 
+from local_stack.offline import stay_offline
 from search_service.adapters.local_context import LocalLambdaContext
 from tests.fakes.clock import FixedClock
 
-_real_connect = socket.socket.connect
-_real_getaddrinfo = socket.getaddrinfo
-LOOPBACK = ("127.0.0.1", "::1", "localhost")
-
-
-def _loopback_only(self: socket.socket, address: object) -> None:
-    host = address[0] if isinstance(address, tuple) else address
-    if self.family in (socket.AF_INET, socket.AF_INET6) and host not in LOOPBACK:
-        raise RuntimeError(f"a test tried to reach {address!r}: tests never leave this machine")
-    _real_connect(self, address)  # type: ignore[arg-type]
-
-
-def _no_dns(host: object, *args: object, **kwargs: object) -> object:
-    # Refused before the resolver asks a name server: a DNS query leaves the machine too.
-    if isinstance(host, bytes):
-        host = host.decode()
-    if host not in (None, "", *LOOPBACK):
-        raise RuntimeError(f"a test tried to resolve {host!r}: tests never leave this machine")
-    return _real_getaddrinfo(host, *args, **kwargs)  # type: ignore[arg-type]
-
-
 # For the whole run, not per test: a thread a test left behind (a search still running) is held to it too.
-socket.socket.connect = _loopback_only  # type: ignore[method-assign]
-socket.getaddrinfo = _no_dns  # type: ignore[assignment]
+stay_offline("a test")
 
 
 @pytest.fixture
