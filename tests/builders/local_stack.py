@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 from local_stack.s3 import EmbeddedS3
 from local_stack.stack import LocalStack, StackOptions
+from tests.builders.waiting import wait_until
 
 RETRY_DELAYS_S = (0.05,)  # the template's one retry, a few milliseconds later
 
@@ -28,12 +28,13 @@ def running_stack(**options: Any) -> Iterator[LocalStack]:
     finally:
         stack.stop()
     assert children and all(child.poll() is not None for child in children), "the stack left a process running"
-    deadline = time.monotonic() + 5  # handler threads finish the request they were on
-    while (leaked := [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]) and (
-        time.monotonic() < deadline
-    ):
-        time.sleep(0.02)
+    wait_until(lambda: not _new_threads(before), 5)  # handler threads finish the request they were on
+    leaked = _new_threads(before)
     assert not leaked, f"the local stack left threads behind: {leaked}"
+
+
+def _new_threads(before: set[int | None]) -> list[str]:
+    return [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()]
 
 
 def embedded_s3(stack: LocalStack) -> EmbeddedS3:

@@ -16,6 +16,7 @@ from search_service.domain.tokens import search_id
 from search_service.observability import logger
 from search_service.providers.simulated import simulated_providers
 from tests.builders.stack import USER, Stack, build_stack
+from tests.builders.waiting import wait_until
 from tests.fakes.clock import FixedClock
 from tests.fakes.suppliers import DroppingLauncher, GatedSupplier, MeetingSupplier
 
@@ -162,7 +163,7 @@ def test_readers_racing_the_writes_always_see_whole_results(s3: Any, clock: Fixe
         reader.start()
     for code, supplier in providers.items():  # suppliers answer one by one while the readers read
         supplier.gate.set()
-        _wait_until(lambda code=code: _state_of(stack.get(token).body, code) == "complete")
+        assert wait_until(lambda code=code: _state_of(stack.get(token).body, code) == "complete", 5, 0.01)
         seen.append((200, stack.get(token).body["status"], 0))
     stack.settle()
     stop.set()
@@ -178,14 +179,6 @@ def test_readers_racing_the_writes_always_see_whole_results(s3: Any, clock: Fixe
 
 def _state_of(body: dict[str, Any], code: str) -> str:
     return next(s["state"] for s in body["suppliers"] if s["supplier"] == code)
-
-
-def _wait_until(condition: Any, attempts: int = 500) -> None:
-    for _ in range(attempts):
-        if condition():
-            return
-        threading.Event().wait(0.01)
-    raise AssertionError("condition not reached")
 
 
 @pytest.mark.parametrize("event", [{}, {"action": "run-search"}, {"action": "delete-everything", "searchId": "x"}])

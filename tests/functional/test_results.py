@@ -12,6 +12,7 @@ from search_service.domain.fleet import SUPPLIERS_BY_CODE
 from search_service.domain.tokens import new_token
 from search_service.providers.simulated import simulated_providers
 from tests.builders.stack import Stack, build_stack
+from tests.builders.waiting import wait_until
 from tests.fakes.clock import FixedClock
 from tests.fakes.suppliers import BrokenSupplier, DroppingLauncher, GatedSupplier, OnlyClassesSupplier
 
@@ -52,7 +53,7 @@ def test_get_with_some_suppliers_in_is_partial_and_says_who_is_still_searching(g
     token = stack.start_search().body["token"]
     suppliers["enterprise"].gate.set()
     suppliers["alamo"].gate.set()
-    _wait_for(lambda: stack.get(token).body["status"] == "partial")
+    assert wait_until(lambda: stack.get(token).body["status"] == "partial", 4)
 
     result = stack.get(token)
     assert result.status == 200
@@ -68,7 +69,7 @@ def test_get_filtered_to_a_supplier_that_answered_is_complete_while_others_searc
     stack, suppliers = gated
     token = stack.start_search().body["token"]
     suppliers["enterprise"].gate.set()
-    _wait_for(lambda: stack.get(token, Supplier="enterprise").status == 200)
+    assert wait_until(lambda: stack.get(token, Supplier="enterprise").status == 200, 4)
 
     result = stack.get(token, Supplier="Enterprise", CarSize="compact")
     assert result.body["status"] == "complete"
@@ -285,13 +286,3 @@ def test_results_name_the_suppliers_searched_for_the_city(stack: Stack) -> None:
     suppliers = started.body["search"]["suppliers"]
     assert "sixt" not in suppliers and "enterprise" in suppliers
     assert all(SUPPLIERS_BY_CODE[code].min_tier >= 3 for code in suppliers)
-
-
-def _wait_for(condition, attempts: int = 200) -> None:
-    import time
-
-    for _ in range(attempts):
-        if condition():
-            return
-        time.sleep(0.02)
-    raise AssertionError("condition not reached")

@@ -7,8 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
-import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from http import client as httpc
 from typing import Any
@@ -124,13 +122,3 @@ class Launches:
 
         with ThreadPoolExecutor(8) as pool:
             return [search_id for search_id, done in zip(ids, pool.map(ended, ids), strict=True) if not done]
-
-
-def wait_until(condition: Callable[[], bool], timeout_s: float, interval_s: float = 0.02) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        if condition():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(interval_s)
