@@ -3,7 +3,8 @@
     chat [--replay FILE] [--verbose] [--locale en-US]   talk to the skill (make chat, make chat REPLAY=...)
     serve                                             the stack alone, for HTTP clients and simulators
 
-Ports come from SKILL_PORT (8080) and API_PORT (3000), suppliers' latency from SUPPLIER_LATENCY_SCALE (1).
+Ports come from SKILL_PORT (8080) and API_PORT (3000), suppliers' latency from SUPPLIER_LATENCY_SCALE (1), and
+CAR_SEARCH_TODAY=YYYY-MM-DD moves the whole stack's clock to that day.
 The Lambdas' own logs and metrics go to --log (local_stack.log; "-" for the terminal), so the conversation
 stays readable. Ctrl-C or SIGTERM stops everything.
 """
@@ -39,16 +40,23 @@ def main(argv: list[str] | None = None) -> int:
     _quiet_lambdas(args.log)
     signal.signal(signal.SIGTERM, _stop)  # SIGTERM stops like Ctrl-C: the finally below cleans up
 
+    from local_stack.clock import TODAY_VARIABLE
     from local_stack.stack import LocalStack, StackOptions
 
-    stack = LocalStack(StackOptions.from_env(dict(os.environ)))
+    try:
+        options = StackOptions.from_env(dict(os.environ))
+    except ValueError as error:
+        print(f"cannot start the local stack: {error}", file=out)
+        return 2
+    stack = LocalStack(options)
     try:
         stack.start()
     except OSError as error:
         print(f"cannot start the local stack: {error} (is SKILL_PORT or API_PORT taken?)", file=out)
         return 2
     try:
-        print(f"search API key: {stack.options.api_key}   Lambda logs: {args.log}", file=out)
+        moved = f"   today: {stack.options.clock.now().date()} ({TODAY_VARIABLE})" if stack.options.clock.offset else ""
+        print(f"search API key: {stack.options.api_key}   Lambda logs: {args.log}{moved}", file=out)
         print(f"ready: skill {stack.skill_url} api {stack.api_url.rsplit('/', 1)[0]}/search", file=out, flush=True)
         if args.command == "serve":
             while True:
@@ -72,7 +80,8 @@ def _chat(stack: LocalStack, args: argparse.Namespace, out: TextIO) -> int:
         replay = json.loads(args.replay.read_text(encoding="utf-8"))
         inputs = [str(line) for line in replay.get("userInput", [])]
         locale = locale or replay.get("locale")
-    device = Device(stack.progressive_endpoint, stack.access_token, locale=locale or "en-US")
+    clock = stack.options.clock.now
+    device = Device(stack.progressive_endpoint, stack.access_token, locale=locale or "en-US", clock=clock)
     chat = Chat(stack.skill_url, ModelStore(MODELS_DIR), device)
     chat.on_progressive = lambda text: print(f"Alexa (progressive): {text}", file=out, flush=True)
     stack.on_progressive(chat.progressive)

@@ -21,7 +21,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
 from local_stack.envelopes import (
@@ -61,12 +60,10 @@ class Chat:
         skill_url: str,
         models: ModelStore,
         device: Device,
-        today: Callable[[], date] = date.today,
     ) -> None:
         self._skill_url = skill_url
         self._models = models
         self.device = device
-        self._today = today
         self._session_open = False
         self._elicited: Json | None = None  # the updatedIntent of the last Dialog.ElicitSlot, with its slot
         self._progressive: dict[str, list[str]] = {}
@@ -85,7 +82,7 @@ class Chat:
         model = self._models.get(self.device.locale)
         started = time.perf_counter()
         elicited = (self._elicited["name"], self._elicited["slot"]) if self._elicited and self._session_open else None
-        understood = understand(text, model, self._today(), elicited)
+        understood = understand(text, model, self.device.today(), elicited)
         turn.understood = understood
         turn.nlu_ms = (time.perf_counter() - started) * 1000
         if understood.invoked or not self._session_open:

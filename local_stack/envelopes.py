@@ -8,9 +8,9 @@ slot carries entity resolution per authority (ER_SUCCESS_MATCH with values, or E
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 
 Json = dict[str, Any]
@@ -28,11 +28,16 @@ class FilledSlot:
 
 @dataclass
 class Device:
-    """The user and device the requests come from, and where the skill may send progressive responses."""
+    """The user and device the requests come from, and where the skill may send progressive responses.
+
+    `clock` is the stack's (local_stack.clock): Alexa stamps each request with it and resolves "today" and
+    "next weekend" on the device's date, in `time_zone` (None: this machine's, as an Echo has its owner's)."""
 
     api_endpoint: str
     api_access_token: str | None
     locale: str = "en-US"
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC), repr=False)
+    time_zone: tzinfo | None = None
     skill_id: str = SKILL_ID
     user_id: str = USER_ID
     session_id: str = field(default_factory=lambda: f"amzn1.echo-api.session.{uuid.uuid4()}")
@@ -44,9 +49,12 @@ class Device:
         self.new_session = True
         self.attributes = {}
 
+    def today(self) -> date:
+        return self.clock().astimezone(self.time_zone).date()
+
 
 def launch_request(device: Device) -> Json:
-    return _from(device, request("LaunchRequest", device.locale))
+    return _from(device, request("LaunchRequest", device.locale, device.clock()))
 
 
 def intent_request(
@@ -61,7 +69,7 @@ def intent_request(
     slots = {name: slot(name, filled.get(name), device.skill_id) for name in declared}
     if slots:
         body["slots"] = slots
-    intent_request = request("IntentRequest", device.locale)
+    intent_request = request("IntentRequest", device.locale, device.clock())
     if dialog_state is not None:
         intent_request["dialogState"] = dialog_state
     intent_request["intent"] = body
@@ -69,7 +77,7 @@ def intent_request(
 
 
 def session_ended_request(device: Device, reason: str = "USER_INITIATED") -> Json:
-    ended = request("SessionEndedRequest", device.locale)
+    ended = request("SessionEndedRequest", device.locale, device.clock())
     ended["reason"] = reason
     return _from(device, ended)
 

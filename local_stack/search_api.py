@@ -43,9 +43,11 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+from local_stack.clock import StackClock
 from local_stack.http_server import JsonHandler, LocalServer
 from local_stack.s3 import s3_client
 from search_service.adapters.local_context import LocalLambdaContext
@@ -202,8 +204,13 @@ class SearchRuntime:
     invocation record). The child runs each event on a thread of its own, so concurrent invocations run at once,
     as concurrent Lambda instances do; it ends with its parent (when its stdin closes), or at `close()`."""
 
-    def __init__(self, s3_endpoint: str, settings: Settings) -> None:
-        spec = {"s3": s3_endpoint, "settings": asdict(settings), "log": _log_file()}
+    def __init__(self, s3_endpoint: str, settings: Settings, clock: StackClock = StackClock()) -> None:
+        spec = {
+            "s3": s3_endpoint,
+            "settings": asdict(settings),
+            "log": _log_file(),
+            "clock_offset_s": clock.offset.total_seconds(),
+        }
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
         self._child = subprocess.Popen(
             [sys.executable, "-m", "local_stack.search_api", json.dumps(spec)],
@@ -305,7 +312,8 @@ def _run_searches(spec: dict[str, Any]) -> None:
     from search_service import search_handler
 
     config = Settings(**spec["settings"])
-    search = search_handler.build_handler(aws_services(config, s3_client(spec["s3"], config)))
+    clock = StackClock(timedelta(seconds=spec["clock_offset_s"]))
+    search = search_handler.build_handler(aws_services(config, s3_client(spec["s3"], config), clock))
     write = threading.Lock()
 
     def run(number: int, event: dict[str, Any]) -> None:
@@ -370,18 +378,20 @@ def start_search_api(
     api_key: str,
     port: int = 0,
     retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S,
+    clock: StackClock = StackClock(),
     **settings: Any,
 ) -> SearchApi:
     """`retry_delays_s`: the waits before the async invoke's retries, one per retry (the template has
-    ASYNC_RETRY_ATTEMPTS); the lost-search queue redelivers after the first of them."""
+    ASYNC_RETRY_ATTEMPTS); the lost-search queue redelivers after the first of them. `clock`: the stack's, for both
+    Lambdas here and in the search runtime (default: the real time)."""
     from search_service import search_handler, start_handler
 
     config = replace(Settings.from_env(), s3_endpoint_url=s3_endpoint, **settings)
-    runtime = SearchRuntime(s3_endpoint, config)  # starts now: its imports overlap the rest of the start
+    runtime = SearchRuntime(s3_endpoint, config, clock)  # starts now: its imports overlap the rest of the start
     try:
         client = s3_client(s3_endpoint, config)
         client.create_bucket(Bucket=config.results_bucket)
-        services = aws_services(config, client)
+        services = aws_services(config, client, clock)
         search = LambdaFunction(lambda: search_handler.build_handler(services))
         lost_searches = LostSearchQueue(search, retry_delays_s[0] if retry_delays_s else 0.0, config.region)
         launcher = ThreadLauncher(

@@ -17,6 +17,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,11 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 Progressive = Callable[[str, str], None]  # (requestId, ssml)
 
 
-def skill_handler(search_api_url: str, api_key: str, time_scale: float = 1.0) -> Handler:
-    """The same handler that lambda_function.py exports in AWS, configured for the local API.
+def skill_handler(
+    search_api_url: str, api_key: str, time_scale: float = 1.0, now: Callable[[], datetime] | None = None
+) -> Handler:
+    """The same handler that lambda_function.py exports in AWS, configured for the local API, on the stack's
+    clock (`now`: the system clock when None, as in Lambda).
 
     `time_scale` multiplies all of the skill's own timing (its results budget and poll interval on the last turn,
     and its HTTP connect and read timeouts), as SUPPLIER_LATENCY_SCALE does the suppliers' latency, so that a
@@ -52,7 +56,7 @@ def skill_handler(search_api_url: str, api_key: str, time_scale: float = 1.0) ->
     search = SearchClient(
         settings.search_api_url, settings.search_api_key, settings.connect_timeout_s, settings.read_timeout_s
     )
-    handler: Handler = build_skill(search, settings).lambda_handler()
+    handler: Handler = build_skill(search, settings, now=now).lambda_handler()
     return handler
 
 

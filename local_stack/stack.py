@@ -6,9 +6,10 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from local_stack.clock import StackClock
 from local_stack.http_server import LocalServer
 from local_stack.s3 import EmbeddedS3
 from local_stack.search_api import DEFAULT_RETRY_DELAYS_S, SearchApi, start_search_api
@@ -30,6 +31,8 @@ class StackOptions:
     # Multiplies the skill's own timing (results budget 4 s, poll interval 0.5 s, HTTP timeouts 1 s and 2.5 s): a
     # benchmark that plays time faster scales it with the suppliers' latency. 1 is the skill as deployed.
     skill_time_scale: float = 1.0
+    # What time it is for the whole stack: the skill, both search Lambdas, the search runtime and the chat's NLU.
+    clock: StackClock = field(default_factory=StackClock)
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> StackOptions:
@@ -39,6 +42,7 @@ class StackOptions:
             latency_scale=float(env.get("SUPPLIER_LATENCY_SCALE", "1")),
             api_key=env.get("SEARCH_API_KEY") or DEFAULT_API_KEY,
             verify_requests=env.get("VERIFY_ALEXA_REQUESTS", "false").strip().lower() in ("1", "true", "yes"),
+            clock=StackClock.from_env(env),
         )
 
 
@@ -86,6 +90,7 @@ class LocalStack:
                 self.options.api_key,
                 self.options.api_port,
                 self.options.async_retry_delays_s,
+                self.options.clock,
                 supplier_latency_scale=self.options.latency_scale,
             )
             verifier: Any = None
@@ -93,7 +98,9 @@ class LocalStack:
                 from local_stack.verify import RequestVerifier
 
                 verifier = RequestVerifier()
-            handler = skill_handler(self._api.url, self.options.api_key, self.options.skill_time_scale)
+            handler = skill_handler(
+                self._api.url, self.options.api_key, self.options.skill_time_scale, self.options.clock.now
+            )
             self._skill = start_skill_endpoint(
                 handler, self.access_token, self._progressive, self.options.skill_port, verifier
             )

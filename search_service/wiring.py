@@ -39,9 +39,9 @@ def boto3_client(service: str, settings: Settings, endpoint_url: str | None = No
     return boto3.client(service, region_name=settings.region, endpoint_url=endpoint_url, config=config, **credentials)
 
 
-def aws_services(settings: Settings, s3: Any = None) -> Services:
+def aws_services(settings: Settings, s3: Any = None, clock: Clock | None = None) -> Services:
     """`s3`: an S3 client made elsewhere (the local stack's, with its own credentials); by default one from
-    the settings."""
+    the settings. `clock`: the local stack's; by default, in Lambda, the system clock."""
     from search_service.adapters.clock import SystemClock
     from search_service.adapters.s3_cache import S3ResultCache
     from search_service.providers.simulated import simulated_providers
@@ -54,7 +54,7 @@ def aws_services(settings: Settings, s3: Any = None) -> Services:
         catalog=catalog,
         cache=S3ResultCache(s3, settings.results_bucket, settings.results_prefix),
         providers=simulated_providers(catalog, settings.supplier_latency_scale, settings.supplier_failure_rate),
-        clock=SystemClock(),
+        clock=clock or SystemClock(),
     )
 
 

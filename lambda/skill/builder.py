@@ -6,7 +6,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from datetime import date
+from datetime import datetime
 
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
@@ -34,7 +34,7 @@ def build_skill(
     settings: SkillSettings,
     logger: logging.Logger | None = None,
     progressive: ProgressiveResponder | None = None,
-    today: Callable[[], date] | None = None,
+    now: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
 ) -> CustomSkillBuilder:
@@ -45,7 +45,7 @@ def build_skill(
 
     def dialogs(locale: str) -> Dialog:
         return Dialog(
-            search, Strings(locale), tell, settings.results_budget_s, settings.poll_interval_s, today, sleep, rng
+            search, Strings(locale), tell, settings.results_budget_s, settings.poll_interval_s, now, sleep, rng
         )
 
     builder = CustomSkillBuilder()

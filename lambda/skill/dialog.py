@@ -60,7 +60,7 @@ class Dialog:
         progressive: Callable[[Caller, str], object],
         results_budget_s: float,
         poll_interval_s: float,
-        today: Callable[[], date] | None = None,
+        now: Callable[[], datetime] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
     ) -> None:
@@ -69,8 +69,11 @@ class Dialog:
         self._progressive = progressive
         self._budget_s = results_budget_s
         self._poll_s = poll_interval_s
-        self._today = today or (lambda: datetime.now(UTC).astimezone(LATEST_US_ZONE).date())
+        self._now = now or (lambda: datetime.now(UTC))
         self._sleep = sleep
+
+    def _today(self) -> date:
+        return self._now().astimezone(LATEST_US_ZONE).date()
 
     # --- FindCarIntent: every turn of the main dialog ---------------------------------------------------
 

@@ -6,6 +6,7 @@ import importlib
 import io
 import json
 import zipfile
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -43,7 +44,10 @@ def deployed(s3: Any, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
 
 def test_deployed_handlers_start_run_and_serve_a_search(deployed: tuple[Any, Any]) -> None:
     start, search = deployed
-    body = {"city": "Seattle", "pickupDate": "2026-12-04", "returnDate": "2026-12-06", "user": "u-1"}
+    # The deployed Lambdas read the system clock and nothing else (CAR_SEARCH_TODAY is for the local stack only):
+    # the trip is a week from the real today.
+    pickup = datetime.now(UTC).date() + timedelta(days=7)
+    body = {"city": "Seattle", "pickupDate": str(pickup), "returnDate": str(pickup + timedelta(days=2)), "user": "u-1"}
     started = start(rest_event("POST", body=body), LocalLambdaContext("start"))
     assert started["statusCode"] == 202
     token = json.loads(started["body"])["token"]

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import date
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -18,24 +17,24 @@ from local_stack.envelopes import Device
 from local_stack.http_server import LocalServer
 from local_stack.interaction_model import ModelStore
 from local_stack.stack import LocalStack
+from tests.builders.local_stack import device
+from tests.builders.today import MONDAY, week_of
 from tools.skill_models import MODELS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 REPLAYS = sorted((ROOT / "local_stack" / "replays").glob("*.json"))
-MONDAY = date(2026, 11, 23)
 
 
 @pytest.fixture
 def chat(local_stack: LocalStack) -> Iterator[Chat]:
-    device = Device(local_stack.progressive_endpoint, local_stack.access_token)
-    talk = Chat(local_stack.skill_url, ModelStore(MODELS_DIR), device, today=lambda: MONDAY)
+    talk = Chat(local_stack.skill_url, ModelStore(MODELS_DIR), device(local_stack))
     local_stack.on_progressive(talk.progressive)
     yield talk
 
 
 def test_the_seeds_conversation(chat: Chat) -> None:
     first = chat.say("Alexa, ask car search to find a car in New York next weekend")
-    assert first.understood and first.understood.slots["pickupDate"].value == "2026-W48-WE"
+    assert first.understood and first.understood.slots["pickupDate"].value == week_of(MONDAY) + "-WE"
     assert first.speech == "What size car would you like for your trip in New York this weekend?"
     size = chat.say("A small car")
     assert size.understood and size.understood.slots["carSize"].matches == (("compact", "compact"),)

@@ -30,11 +30,12 @@ from local_stack.search_api import (
 )
 from local_stack.stack import DEFAULT_API_KEY, LocalStack, StackOptions
 from search_service.config import Settings
+from tests.builders.today import stack_clock, trip
 from tests.infrastructure.cloudformation import SEARCH_STACK, load
 from tests.local_stack.conftest import http
 
 KEY = {"x-api-key": DEFAULT_API_KEY, "Content-Type": "application/json"}
-TRIP = {"city": "Boston", "pickupDate": "2027-03-05", "returnDate": "2027-03-08", "user": "workshop-user"}
+TRIP = trip("workshop-user")
 
 
 @pytest.fixture(scope="module")
@@ -307,7 +308,8 @@ def test_a_server_accepts_many_connections_at_once() -> None:
 
 
 def test_a_paused_search_api_refuses_connections_and_resumes_on_the_same_port() -> None:
-    with LocalStack(StackOptions(skill_port=0, api_port=0, latency_scale=0, async_retry_delays_s=(0.05,))) as stack:
+    options = StackOptions(skill_port=0, api_port=0, latency_scale=0, async_retry_delays_s=(0.05,), clock=stack_clock())
+    with LocalStack(options) as stack:
         url = stack.api_url + "/search"
         assert http("POST", url, TRIP, KEY)[0] == 202
         stack.api.pause()

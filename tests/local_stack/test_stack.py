@@ -17,10 +17,11 @@ import pytest
 
 from local_stack.envelopes import Device, launch_request
 from local_stack.stack import DEFAULT_API_KEY, LocalStack, StackOptions
+from tests.builders.today import stack_clock, trip
 from tests.local_stack.conftest import http
 
 KEY = {"x-api-key": DEFAULT_API_KEY, "Content-Type": "application/json"}
-TRIP = {"city": "Boston", "pickupDate": "2027-03-05", "returnDate": "2027-03-08", "user": "workshop-user"}
+TRIP = trip("workshop-user")
 
 
 def launch(stack: LocalStack) -> dict:
@@ -112,7 +113,7 @@ def test_the_progressive_response_api_takes_the_stacks_token_only(local_stack: L
 
 def test_the_stack_stops_cleanly_and_frees_its_ports() -> None:
     before = {thread.ident for thread in threading.enumerate()}
-    stack = LocalStack(StackOptions(skill_port=0, api_port=0, latency_scale=0)).start()
+    stack = LocalStack(StackOptions(skill_port=0, api_port=0, latency_scale=0, clock=stack_clock())).start()
     skill_port = int(stack.skill_url.rsplit(":", 1)[1].strip("/"))
     api_port = int(stack.api_url.split(":")[2].split("/")[0])
     assert http("POST", stack.api_url + "/search", TRIP, KEY)[0] == 202

@@ -4,7 +4,6 @@ S3), and the search API's own answers over HTTP."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -15,10 +14,16 @@ from urllib.parse import urlencode, urlsplit
 from skill.strings import Strings
 
 from local_stack.chat import Chat
-from local_stack.envelopes import Device
 from local_stack.interaction_model import ModelStore
 from local_stack.stack import LocalStack
-from tests.builders.local_stack import RETRY_DELAYS_S, embedded_s3, running_stack  # noqa: F401 (for the tests here)
+from tests.builders.local_stack import (  # noqa: F401 (for the tests here)
+    RETRY_DELAYS_S,
+    api_user,
+    device,
+    embedded_s3,
+    running_stack,
+    token_of,
+)
 from tools.skill_models import MODELS_DIR
 
 MODELS = ModelStore(MODELS_DIR)  # thread-safe, and each locale's model is parsed once for all conversations
@@ -37,24 +42,11 @@ STORE_DOWN = "The search service cannot reach its results store right now. Pleas
 
 
 def conversation(stack: LocalStack, user_id: str | None = None) -> Chat:
-    """A conversation as Alexa would hold it, with its own user when `user_id` is given. Dates are the real
-    today's, as the search API judges them by the real clock."""
-    device = Device(stack.progressive_endpoint, stack.access_token)
-    if user_id is not None:
-        device.user_id = user_id
-    chat = Chat(stack.skill_url, MODELS, device)
+    """A conversation as Alexa would hold it, with its own user when `user_id` is given, from a device on the
+    stack's clock."""
+    chat = Chat(stack.skill_url, MODELS, device(stack) if user_id is None else device(stack, user_id=user_id))
     stack.on_progressive(chat.progressive)
     return chat
-
-
-def api_user(chat: Chat) -> str:
-    """The pseudonym the skill sends the search API as `user` for this conversation's Alexa user."""
-    return hashlib.sha256(f"car-search|{chat.device.user_id}".encode()).hexdigest()[:40]
-
-
-def token_of(chat: Chat) -> str | None:
-    """The search token the skill keeps in its session attributes."""
-    return (chat.device.attributes.get("trip") or {}).get("token")
 
 
 class Api:

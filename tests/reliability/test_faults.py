@@ -23,6 +23,7 @@ import pytest
 from local_stack.s3 import S3Fault
 from local_stack.stack import LocalStack
 from search_service.search_handler import LOST_SEARCH
+from tests.builders.today import trip
 from tests.reliability._stack import (
     API_DOWN,
     RETRY_DELAYS_S,
@@ -37,7 +38,7 @@ from tests.reliability._stack import (
     token_of,
 )
 
-TRIP = {"city": "Boston", "pickupDate": "2027-03-05", "returnDate": "2027-03-08", "user": "reliability-user"}
+TRIP = trip("reliability-user")
 ALL_OFFERS = 500  # the API's largest Limit: every offer of a search in one answer
 
 

@@ -36,7 +36,6 @@ from __future__ import annotations
 import http.client
 import json
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,7 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 
 from local_stack.stack import LocalStack
+from tests.builders.today import day
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 MAX_EXAMPLES = 100  # per operation, in the fuzzing phase
@@ -98,7 +98,7 @@ def refused_only_for_the_rules(ctx: Any, response: Any, case: Any) -> None:
 def finished_search(local_stack: LocalStack) -> dict[str, str]:
     """A search that has all its results, so that fuzzed filters reach the code that applies them."""
     status, body = _request(local_stack, "POST", "/search", {
-        "city": "Denver", "pickupDate": _days_ahead(7), "returnDate": _days_ahead(10), "user": USER,
+        "city": "Denver", "pickupDate": day(7), "returnDate": day(10), "user": USER,
     })  # fmt: skip
     assert status == 202, body
     for _ in range(100):
@@ -213,7 +213,3 @@ def _request(
         return answer.status, json.loads(raw) if raw else None
     except ValueError:
         return answer.status, raw.decode(errors="replace")
-
-
-def _days_ahead(days: int) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).date().isoformat()

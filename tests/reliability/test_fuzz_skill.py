@@ -33,7 +33,6 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import fields
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -45,6 +44,8 @@ from skill.strings import Strings
 from local_stack import envelopes
 from local_stack.envelopes import Device, FilledSlot
 from local_stack.stack import LocalStack
+from tests.builders.local_stack import device
+from tests.builders.today import day as on
 from tests.skill_package import model
 
 MAX_EXAMPLES = 300
@@ -99,10 +100,6 @@ DATES = ["PRESENT_REF", "2026-W50", "2026-W50-WE", "2026-12", "2026-12-XX", "202
 DURATIONS = ["P3D", "P1W", "PT5H", "P1M", "P2YT3H10M", "P99999999999D", "P1000000000Y", "PT0S", "P", "P0.0001D"]
 
 
-def _future(days: int) -> str:
-    return (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
-
-
 hostile_text = st.one_of(
     st.sampled_from(INJECTIONS),
     st.lists(st.one_of(st.sampled_from(INJECTIONS), st.text(max_size=12)), min_size=1, max_size=4).map("".join),
@@ -112,7 +109,7 @@ hostile_text = st.one_of(
 # 128 KB, so a huge value goes in `value` alone, as in envelopes from before `slotValue` existed.
 HUGE = ["x" * 100_000, "<&" * 50_000, "é" * 16_000, "<audio/>" * 12_000]
 city = st.one_of(st.sampled_from(["Denver", "New York", "Portland", "Springfield", "Chicago"]), hostile_text)
-day = st.one_of(st.integers(-3, 400).map(_future), st.sampled_from(DATES), st.sampled_from(DATES), hostile_text)
+day = st.one_of(st.integers(-3, 400).map(on), st.sampled_from(DATES), st.sampled_from(DATES), hostile_text)
 duration = st.one_of(st.sampled_from(DURATIONS), st.sampled_from(DURATIONS), hostile_text)
 # Anything JSON can hold, for values of the wrong type.
 junk = st.recursive(
@@ -288,7 +285,10 @@ def saved_sessions(local_stack: LocalStack) -> list[dict[str, Any]]:
         envelopes.launch_request(device),
         _find_car(
             device,
-            {"city": FilledSlot("Denver", "AMAZON.US_CITY"), "pickupDate": FilledSlot(_future(10), "AMAZON.DATE")},
+            {
+                "city": FilledSlot("Denver", "AMAZON.US_CITY"),
+                "pickupDate": FilledSlot(on(10), "AMAZON.DATE"),
+            },
         ),
         _find_car(device, {"carSize": FilledSlot("compact", "CarSizeType", (("compact", "compact"),))}),
         envelopes.intent_request(device, "AMAZON.NoIntent", [], {}),
@@ -373,13 +373,7 @@ def _assert_typed(saved: Any) -> None:
 
 
 def _device(stack: LocalStack, attributes: dict[str, Any]) -> Device:
-    return Device(
-        api_endpoint=stack.progressive_endpoint,
-        api_access_token=stack.access_token,
-        session_id=SESSION_ID,
-        new_session=False,
-        attributes=attributes,
-    )
+    return device(stack, session_id=SESSION_ID, new_session=False, attributes=attributes)
 
 
 def _find_car(device: Device, filled: dict[str, FilledSlot]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -28,7 +28,8 @@ from tests.builders.stack import Stack, build_stack
 from tests.fakes.clock import FixedClock
 from tests.fakes.suppliers import BrokenSupplier, GatedSupplier, OnlyClassesSupplier
 
-TODAY = date(2026, 11, 23)  # a Monday; the stack's clock says the same
+# Monday 23 November 2026, 10:00 in New York: the `clock` fixture's time, which the stack's Lambdas read too.
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
 
 @dataclass
@@ -73,7 +74,7 @@ class FirstVariant(random.Random):
 
 def _skill(url: str, budget_s: float = 3.0):
     config = SkillSettings(search_api_url=url, results_budget_s=budget_s, poll_interval_s=0.05)
-    return build_skill(SearchClient(url, API_KEY), config, today=lambda: TODAY, rng=FirstVariant()).lambda_handler()
+    return build_skill(SearchClient(url, API_KEY), config, now=lambda: NOW, rng=FirstVariant()).lambda_handler()
 
 
 @pytest.fixture
