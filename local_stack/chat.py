@@ -60,8 +60,12 @@ class Chat:
         skill_url: str,
         models: ModelStore,
         device: Device,
+        timeout_s: float = SKILL_TIMEOUT_S,
     ) -> None:
+        """`timeout_s`: how long Alexa waits for the skill's answer; longer only where the stack's skill_time_scale
+        stretches the skill's own timing."""
         self._skill_url = skill_url
+        self._timeout_s = timeout_s
         self._models = models
         self.device = device
         self._session_open = False
@@ -123,7 +127,7 @@ class Chat:
     def _send(self, envelope: Json, turn: Turn) -> None:
         turn.request_type = envelope["request"]["type"]
         started = time.perf_counter()
-        response, turn.error = post_json(self._skill_url, envelope, SKILL_TIMEOUT_S)
+        response, turn.error = post_json(self._skill_url, envelope, self._timeout_s)
         turn.skill_ms = (time.perf_counter() - started) * 1000
         with self._lock:
             turn.progressive = [plain(s) for s in self._progressive.pop(envelope["request"]["requestId"], [])]
@@ -178,7 +182,7 @@ def post_json(url: str, body: Json, timeout_s: float) -> tuple[Json, str | None]
     except urllib.error.HTTPError as error:
         return {}, f"{PROBLEM}: HTTP {error.code} {error.read()[:300].decode(errors='replace')}"
     except TimeoutError:
-        return {}, f"{PROBLEM}: no answer within Alexa's {SKILL_TIMEOUT_S:.0f} s"
+        return {}, f"{PROBLEM}: no answer within Alexa's {timeout_s:.0f} s"
     except (OSError, ValueError) as error:
         return {}, f"{PROBLEM}: {type(error).__name__}: {error}"
 

@@ -49,3 +49,6 @@ def today_from_env(env: Mapping[str, str]) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         raise ValueError(f"{TODAY_VARIABLE}={value!r} is not a date: write it as YYYY-MM-DD, e.g. 2027-01-15") from None
+
+
+REAL_TIME = StackClock()

@@ -47,8 +47,9 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from local_stack.clock import StackClock
+from local_stack.clock import REAL_TIME, StackClock
 from local_stack.http_server import JsonHandler, LocalServer
+from local_stack.log_stream import WholeLines
 from local_stack.s3 import s3_client
 from search_service.adapters.local_context import LocalLambdaContext
 from search_service.adapters.s3_cache import S3ResultCache
@@ -204,11 +205,14 @@ class SearchRuntime:
     invocation record). The child runs each event on a thread of its own, so concurrent invocations run at once,
     as concurrent Lambda instances do; it ends with its parent (when its stdin closes), or at `close()`."""
 
-    def __init__(self, s3_endpoint: str, settings: Settings, clock: StackClock = StackClock()) -> None:
+    def __init__(
+        self, s3_endpoint: str, settings: Settings, clock: StackClock = REAL_TIME, log: str | None = None
+    ) -> None:
+        """`log`: the file the child's Lambda logs go to; by default this process's stdout's (see `_log_file`)."""
         spec = {
             "s3": s3_endpoint,
             "settings": asdict(settings),
-            "log": _log_file(),
+            "log": log or _log_file(),
             "clock_offset_s": clock.offset.total_seconds(),
         }
         env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
@@ -306,14 +310,23 @@ def _run_searches(spec: dict[str, Any]) -> None:
     """The child process: the search Lambda's handler, wired to the embedded S3, one thread per event. Events come
     on stdin, one JSON object a line ({"id", "event"}); answers go to stdout ({"id", "result"} or {"id", "error"}),
     and the Lambda's own logs to the parent's log file or stderr."""
-    protocol = sys.stdout
-    sys.stdout = open(spec["log"], "a", buffering=1, encoding="utf-8") if spec.get("log") else sys.stderr  # noqa: SIM115
+    # The protocol keeps the pipe on a descriptor of its own, and descriptor 1 goes to the log: whatever holds
+    # sys.stdout, however early it took it (Powertools' Logger takes it when this module's imports create it), writes
+    # to the log and can never break a protocol line.
+    sys.stdout.flush()
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    log = open(spec["log"], "a", encoding="utf-8") if spec.get("log") else sys.stderr  # noqa: SIM115 - the process's life
+    os.dup2(log.fileno(), sys.stdout.fileno())
+    sys.stdout.reconfigure(line_buffering=True)  # a pipe's block buffering would hold lines the child's exit drops
+    sys.stdout = WholeLines(sys.stdout)  # print()'s lines (the EMF metrics) whole, between the logger's
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     from search_service import search_handler
 
     config = Settings(**spec["settings"])
     clock = StackClock(timedelta(seconds=spec["clock_offset_s"]))
-    search = search_handler.build_handler(aws_services(config, s3_client(spec["s3"], config), clock))
+    services = aws_services(config, s3_client(spec["s3"], config), clock)
+    # Concurrent searches, each on an instance of its own, as in Lambda: an instance's metrics are its own.
+    search = LambdaFunction(lambda: search_handler.build_handler(services))
     write = threading.Lock()
 
     def run(number: int, event: dict[str, Any]) -> None:
@@ -378,16 +391,18 @@ def start_search_api(
     api_key: str,
     port: int = 0,
     retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S,
-    clock: StackClock = StackClock(),
+    clock: StackClock = REAL_TIME,
+    runtime_log: str | None = None,
     **settings: Any,
 ) -> SearchApi:
     """`retry_delays_s`: the waits before the async invoke's retries, one per retry (the template has
     ASYNC_RETRY_ATTEMPTS); the lost-search queue redelivers after the first of them. `clock`: the stack's, for both
-    Lambdas here and in the search runtime (default: the real time)."""
+    Lambdas here and in the search runtime (default: the real time). `runtime_log`: see SearchRuntime."""
     from search_service import search_handler, start_handler
 
     config = replace(Settings.from_env(), s3_endpoint_url=s3_endpoint, **settings)
-    runtime = SearchRuntime(s3_endpoint, config, clock)  # starts now: its imports overlap the rest of the start
+    # The search runtime starts now: its imports overlap the rest of the start.
+    runtime = SearchRuntime(s3_endpoint, config, clock, runtime_log)
     try:
         client = s3_client(s3_endpoint, config)
         client.create_bucket(Bucket=config.results_bucket)

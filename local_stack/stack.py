@@ -33,6 +33,8 @@ class StackOptions:
     skill_time_scale: float = 1.0
     # What time it is for the whole stack: the skill, both search Lambdas, the search runtime and the chat's NLU.
     clock: StackClock = field(default_factory=StackClock)
+    # The file the search runtime's Lambda logs go to; by default where this process's stdout goes, if a file.
+    runtime_log: str | None = None
 
     @classmethod
     def from_env(cls, env: dict[str, str]) -> StackOptions:
@@ -91,6 +93,7 @@ class LocalStack:
                 self.options.api_port,
                 self.options.async_retry_delays_s,
                 self.options.clock,
+                self.options.runtime_log,
                 supplier_latency_scale=self.options.latency_scale,
             )
             verifier: Any = None

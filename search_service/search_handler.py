@@ -15,7 +15,7 @@ from search_service.api.errors import too_large
 from search_service.config import Settings
 from search_service.domain.errors import CacheUnavailable
 from search_service.domain.models import LostSearchRecord, RunSearchEvent
-from search_service.observability import logger, metrics, tracer
+from search_service.observability import Telemetry, tracer
 from search_service.wiring import Services, aws_services, run_search, search_app
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -23,7 +23,9 @@ LOST_SEARCH = "The search could not be run."
 
 
 def build_handler(services: Services) -> Handler:
-    app = search_app(services)
+    telemetry = Telemetry()
+    logger, metrics = telemetry.logger, telemetry.metrics
+    app = search_app(services, telemetry)
     run = run_search(services)
 
     def run_job(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -34,7 +36,7 @@ def build_handler(services: Services) -> Handler:
             logger.error("not a search event", extra={"keys": sorted(event)[:10]})
             metrics.add_metric(name="EventRejected", unit=MetricUnit.Count, value=1)
             return {"status": "ignored", "reason": "not a search event"}
-        logger.set_correlation_id(job.search_id)
+        telemetry.correlate(job.search_id)
         budget_s = context.get_remaining_time_in_millis() / 1000 if context else None
         with tracer().provider.in_subsegment("## run_search") as segment:
             report = run(job.search_id, budget_s)
@@ -96,11 +98,10 @@ def build_handler(services: Services) -> Handler:
         # Only the records that failed go back to the queue (ReportBatchItemFailures in the template).
         return {"batchItemFailures": retry}
 
-    @metrics.log_metrics
-    @logger.inject_lambda_context(clear_state=True)
+    @telemetry.lambda_handler
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if "httpMethod" in event:
-            return too_large(event) or app.resolve(event, context)
+            return too_large(event, telemetry) or app.resolve(event, context)
         if "Records" in event:
             return mark_lost(event)
         return run_job(event, context)

@@ -8,7 +8,7 @@ from typing import Any
 
 from search_service.api.errors import too_large
 from search_service.config import Settings
-from search_service.observability import logger, metrics
+from search_service.observability import Telemetry
 from search_service.ports import SearchLauncher
 from search_service.wiring import Services, aws_services, boto3_client, start_app
 
@@ -16,12 +16,12 @@ Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 def build_handler(services: Services, launcher: SearchLauncher) -> Handler:
-    app = start_app(services, launcher)
+    telemetry = Telemetry()
+    app = start_app(services, launcher, telemetry)
 
-    @metrics.log_metrics
-    @logger.inject_lambda_context(clear_state=True)
+    @telemetry.lambda_handler
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return too_large(event) or app.resolve(event, context)
+        return too_large(event, telemetry) or app.resolve(event, context)
 
     return handler
 

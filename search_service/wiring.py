@@ -17,6 +17,7 @@ from search_service.domain.cities import CityCatalog
 from search_service.domain.results import GetResults
 from search_service.domain.run import RunSearch
 from search_service.domain.start import StartSearch
+from search_service.observability import Telemetry
 from search_service.ports import Clock, ResultCache, SearchLauncher, SupplierProvider
 
 
@@ -58,26 +59,28 @@ def aws_services(settings: Settings, s3: Any = None, clock: Clock | None = None)
     )
 
 
-def api(router: Router) -> APIGatewayRestResolver:
+def api(router: Router, telemetry: Telemetry) -> APIGatewayRestResolver:
     # A response that breaks its own model is our bug: 500, never a misleading 4xx.
     app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
     app.include_router(router)
-    register_error_handlers(app)
+    register_error_handlers(app, telemetry)
     return app
 
 
-def start_app(services: Services, launcher: SearchLauncher) -> APIGatewayRestResolver:
+def start_app(services: Services, launcher: SearchLauncher, telemetry: Telemetry) -> APIGatewayRestResolver:
     settings = services.settings
     start = StartSearch(
         services.catalog, services.providers, services.cache, launcher, services.clock, settings.policy()
     )
-    return api(start_routes(start, services.catalog, settings.result_max_age_s, settings.retry_after_s))
+    routes = start_routes(start, services.catalog, settings.result_max_age_s, settings.retry_after_s, telemetry)
+    return api(routes, telemetry)
 
 
-def search_app(services: Services) -> APIGatewayRestResolver:
+def search_app(services: Services, telemetry: Telemetry) -> APIGatewayRestResolver:
     settings = services.settings
     results = GetResults(services.cache, services.clock, settings.policy())
-    return api(search_routes(results, services.catalog, settings.result_max_age_s, settings.retry_after_s))
+    routes = search_routes(results, services.catalog, settings.result_max_age_s, settings.retry_after_s, telemetry)
+    return api(routes, telemetry)
 
 
 def run_search(services: Services) -> RunSearch:

@@ -21,7 +21,7 @@ from search_service.domain.errors import (
     SearchExpired,
     SearchNotFound,
 )
-from search_service.observability import logger, metrics
+from search_service.observability import Telemetry
 
 MAX_BODY_BYTES = 16 * 1024
 START_FIELDS = "city, pickupDate, returnDate and user"
@@ -36,13 +36,13 @@ def error_response(
     return Response(status.value, content_types.APPLICATION_JSON, body, headers=headers)
 
 
-def too_large(event: dict[str, Any]) -> dict[str, Any] | None:
+def too_large(event: dict[str, Any], telemetry: Telemetry) -> dict[str, Any] | None:
     """API Gateway takes bodies up to 10 MB; ours are a few hundred bytes, so refuse big ones unread."""
     size = len((event.get("body") or "").encode())
     if size <= MAX_BODY_BYTES:
         return None
     message = f"The request body is {size} bytes; the limit is {MAX_BODY_BYTES}."
-    metrics.add_metric(name="RequestRejected", unit=MetricUnit.Count, value=1)
+    telemetry.metrics.add_metric(name="RequestRejected", unit=MetricUnit.Count, value=1)
     return {
         "statusCode": 413,
         "headers": {"Content-Type": content_types.APPLICATION_JSON},
@@ -51,7 +51,9 @@ def too_large(event: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def register_error_handlers(app: APIGatewayRestResolver) -> None:
+def register_error_handlers(app: APIGatewayRestResolver, telemetry: Telemetry) -> None:
+    metrics = telemetry.metrics
+
     @app.exception_handler(RequestValidationError)
     def invalid_shape(error: RequestValidationError) -> Response[ErrorBody]:
         problems = [_problem(item) for item in error.errors()]
@@ -121,17 +123,19 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
 
     @app.exception_handler(LaunchFailed)
     def not_started(error: LaunchFailed) -> Response[ErrorBody]:
-        return _unavailable(error, "SearchFailed", "The search could not be started.")
+        return _unavailable(telemetry, error, "SearchFailed", "The search could not be started.")
 
     @app.exception_handler(CacheUnavailable)
     def store_down(error: CacheUnavailable) -> Response[ErrorBody]:
-        return _unavailable(error, "StoreUnavailable", "The search service cannot reach its results store right now.")
+        return _unavailable(
+            telemetry, error, "StoreUnavailable", "The search service cannot reach its results store right now."
+        )
 
 
-def _unavailable(error: Exception, metric: str, message: str) -> Response[ErrorBody]:
+def _unavailable(telemetry: Telemetry, error: Exception, metric: str, message: str) -> Response[ErrorBody]:
     """Something behind the API failed: the client may retry, the operator gets a log line and a metric."""
-    logger.error(message, extra={"reason": str(error)})
-    metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
+    telemetry.logger.error(message, extra={"reason": str(error)})
+    telemetry.metrics.add_metric(name=metric, unit=MetricUnit.Count, value=1)
     return error_response(
         HTTPStatus.SERVICE_UNAVAILABLE,
         f"{message} Please try again in a few seconds.",

@@ -17,6 +17,7 @@ from search_service.config import Settings
 from search_service.domain.cities import CityCatalog
 from search_service.domain.results import GetResults
 from search_service.domain.start import StartSearch
+from search_service.observability import Telemetry
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 DESCRIPTION = (
@@ -32,11 +33,12 @@ def document() -> dict[str, Any]:
     catalog = CityCatalog()
     app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
     # The routes are only described here, never called, so they need no use cases behind them.
+    telemetry = Telemetry()
     app.include_router(
-        start_routes(cast(StartSearch, None), catalog, settings.result_max_age_s, settings.retry_after_s)
+        start_routes(cast(StartSearch, None), catalog, settings.result_max_age_s, settings.retry_after_s, telemetry)
     )
     app.include_router(
-        search_routes(cast(GetResults, None), catalog, settings.result_max_age_s, settings.retry_after_s)
+        search_routes(cast(GetResults, None), catalog, settings.result_max_age_s, settings.retry_after_s, telemetry)
     )
     doc = json.loads(app.get_openapi_json_schema(title="Car Search API", version="1.0.0", description=DESCRIPTION))
     # Powertools documents a 422 for request validation on every route; this API answers those with 400.

@@ -23,7 +23,7 @@ from search_service.domain.cities import CityCatalog
 from search_service.domain.filters import MAX_UPGRADE, OfferFilter
 from search_service.domain.results import GetResults
 from search_service.domain.tokens import TOKEN_PATTERN, search_id
-from search_service.observability import logger, metrics
+from search_service.observability import Telemetry
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -54,7 +54,9 @@ Upgrade = Annotated[
 Limit = Annotated[int, Query(alias="Limit", ge=1, le=MAX_LIMIT, description="At most this many offers")]
 
 
-def search_routes(results: GetResults, catalog: CityCatalog, max_age_s: int, retry_after_s: int) -> Router:
+def search_routes(
+    results: GetResults, catalog: CityCatalog, max_age_s: int, retry_after_s: int, telemetry: Telemetry
+) -> Router:
     router = Router()
 
     @router.get(
@@ -85,7 +87,7 @@ def search_routes(results: GetResults, catalog: CityCatalog, max_age_s: int, ret
         upgrade: Upgrade = 0,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Response[SearchResults]:
-        logger.set_correlation_id(search_id(token, id))
+        telemetry.correlate(search_id(token, id))
         offer_filter = OfferFilter.parse(size, supplier, rating, upgrade)
         view = results(token, id, offer_filter)
         body = SearchResults(
@@ -111,8 +113,8 @@ def search_routes(results: GetResults, catalog: CityCatalog, max_age_s: int, ret
             if view.alternatives
             else None,
         )
-        metrics.add_metric(name="OffersReturned", unit=MetricUnit.Count, value=len(body.offers))
-        logger.info("results read", extra={"status": view.status, "offers": len(view.offers)})
+        telemetry.metrics.add_metric(name="OffersReturned", unit=MetricUnit.Count, value=len(body.offers))
+        telemetry.logger.info("results read", extra={"status": view.status, "offers": len(view.offers)})
         headers = {"Retry-After": str(retry_after_s)} if view.status in ("pending", "partial") else {}
         status_code = 202 if view.status == "pending" else 200
         return Response(status_code, content_types.APPLICATION_JSON, body, headers=headers)

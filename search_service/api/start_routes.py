@@ -13,7 +13,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from search_service.api.models import ErrorBody, StartAccepted, StartBody, documented, summarise
 from search_service.domain.cities import CityCatalog
 from search_service.domain.start import StartRequest, StartSearch
-from search_service.observability import logger, metrics
+from search_service.observability import Telemetry
 
 IdempotencyKey = Annotated[
     str | None,
@@ -26,7 +26,9 @@ IdempotencyKey = Annotated[
 ]
 
 
-def start_routes(start: StartSearch, catalog: CityCatalog, max_age_s: int, retry_after_s: int) -> Router:
+def start_routes(
+    start: StartSearch, catalog: CityCatalog, max_age_s: int, retry_after_s: int, telemetry: Telemetry
+) -> Router:
     router = Router()
 
     @router.post(
@@ -58,12 +60,12 @@ def start_routes(start: StartSearch, catalog: CityCatalog, max_age_s: int, retry
             city=body.city, pickup_date=body.pickup_date, return_date=body.return_date, user=body.user
         )
         started = start(request, idempotency_key)
-        logger.set_correlation_id(started.job.search_id)
-        logger.info(
+        telemetry.correlate(started.job.search_id)
+        telemetry.logger.info(
             "search accepted",
             extra={"city": started.job.query.city_id, "days": started.job.query.days, "replayed": started.replayed},
         )
-        metrics.add_metric(
+        telemetry.metrics.add_metric(
             name="SearchReplayed" if started.replayed else "SearchStarted", unit=MetricUnit.Count, value=1
         )
         base = router.current_event.request_context.path or router.current_event.path

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from local_stack.search_api import LambdaFunction
 from search_service import search_handler, start_handler
 from search_service.adapters.local_context import LocalLambdaContext
 from search_service.adapters.s3_cache import S3ResultCache
@@ -97,9 +98,11 @@ def build_stack(
         providers=providers if providers is not None else simulated_providers(catalog, 0),
         clock=clock,
     )
-    search = search_handler.build_handler(services)
+    # Each concurrent invocation gets a Lambda instance of its own, as in Lambda and the local stack.
+    search = LambdaFunction(lambda: search_handler.build_handler(services))
     threads = ThreadLauncher(lambda event, _: search(event, LocalLambdaContext("search")), (0, 0))
     LAUNCHERS.append(threads)
     launcher = launcher or threads
-    start = start_handler.build_handler(services, wrap_launcher(launcher) if wrap_launcher else launcher)
+    launched = wrap_launcher(launcher) if wrap_launcher else launcher
+    start = LambdaFunction(lambda: start_handler.build_handler(services, launched))
     return Stack(services, start, search, launcher, clock)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -13,8 +14,8 @@ from search_service.adapters.local_context import LocalLambdaContext
 from search_service.domain.cities import CityCatalog
 from search_service.domain.models import RunSearchEvent
 from search_service.domain.tokens import search_id
-from search_service.observability import logger
 from search_service.providers.simulated import simulated_providers
+from tests.builders.logs import written_lines
 from tests.builders.stack import USER, Stack, build_stack
 from tests.builders.waiting import wait_until
 from tests.fakes.clock import FixedClock
@@ -192,14 +193,19 @@ def test_event_for_an_unknown_search_is_skipped(stack: Stack) -> None:
     assert _stored_keys(stack) == []
 
 
+@pytest.fixture
+def written() -> Iterator[list[dict[str, Any]]]:
+    with written_lines() as lines:
+        yield lines
+
+
 def test_one_search_logs_join_up_by_correlation_id_without_the_user(
-    stack: Stack, caplog: pytest.LogCaptureFixture
+    stack: Stack, written: list[dict[str, Any]]
 ) -> None:
     token = stack.start_search().body["token"]
     stack.settle()
     stack.get(token)
-    # The records as the Lambdas write them to CloudWatch: Powertools' JSON lines
-    lines = [json.loads(logger.registered_formatter.format(record)) for record in caplog.records]
+    lines = written
 
     by_message = {line["message"]: line for line in lines}
     expected = search_id(token, USER)

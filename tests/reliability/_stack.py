@@ -13,7 +13,7 @@ from urllib.parse import urlencode, urlsplit
 
 from skill.strings import Strings
 
-from local_stack.chat import Chat
+from local_stack.chat import SKILL_TIMEOUT_S, Chat
 from local_stack.interaction_model import ModelStore
 from local_stack.stack import LocalStack
 from tests.builders.local_stack import (  # noqa: F401 (for the tests here)
@@ -44,7 +44,8 @@ STORE_DOWN = "The search service cannot reach its results store right now. Pleas
 def conversation(stack: LocalStack, user_id: str | None = None) -> Chat:
     """A conversation as Alexa would hold it, with its own user when `user_id` is given, from a device on the
     stack's clock."""
-    chat = Chat(stack.skill_url, MODELS, device(stack) if user_id is None else device(stack, user_id=user_id))
+    talking = device(stack) if user_id is None else device(stack, user_id=user_id)
+    chat = Chat(stack.skill_url, MODELS, talking, SKILL_TIMEOUT_S * stack.options.skill_time_scale)
     stack.on_progressive(chat.progressive)
     return chat
 

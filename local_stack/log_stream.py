@@ -1,0 +1,35 @@
+"""The stream the Lambdas' log lines and metrics go to in the local stack, one whole line at a time."""
+
+from __future__ import annotations
+
+import io
+import threading
+from typing import Any, TextIO
+
+
+class WholeLines(io.TextIOBase):
+    """Writes each line to `stream` in one piece. print() writes its text and its newline in two calls, and in the
+    local stack many Lambda instances write to one stream at once: a line written by another thread between the two
+    joined two JSON lines (a metric and a log record) into one that no log reader could parse. A thread's text is
+    held until its newline."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._pending = threading.local()
+
+    def write(self, text: str) -> int:
+        held: str = getattr(self._pending, "text", "") + text
+        lines, newline, rest = held.rpartition("\n")
+        if newline:
+            self._stream.write(lines + newline)
+        self._pending.text = rest
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def writable(self) -> bool:
+        return True
+
+    def __getattr__(self, name: str) -> Any:  # name, isatty, fileno, encoding: the stream's
+        return getattr(self._stream, name)
