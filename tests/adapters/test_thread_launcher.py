@@ -13,6 +13,7 @@ import pytest
 from search_service.adapters.thread_launcher import ThreadLauncher
 from search_service.domain.errors import LaunchFailed
 from search_service.domain.models import LostSearchRecord
+from tests.builders.waiting import PATIENCE_S, wait_until
 
 
 class Target:
@@ -39,7 +40,7 @@ def test_an_event_that_succeeds_sends_no_record() -> None:
     target = Target()
     launcher = _launcher(target, records)
     launcher.launch("s-1")
-    assert launcher.wait_idle(5)
+    assert launcher.wait_idle(PATIENCE_S)
     assert target.events == [{"action": "run-search", "searchId": "s-1"}]
     assert records == [] and launcher.failures == 0
     launcher.shutdown()
@@ -50,7 +51,7 @@ def test_a_crash_is_retried_and_a_success_on_the_retry_sends_no_record() -> None
     target = Target(failing=1)
     launcher = _launcher(target, records)
     launcher.launch("s-1")
-    assert launcher.wait_idle(5)
+    assert launcher.wait_idle(PATIENCE_S)
     assert len(target.events) == 2 and records == [] and launcher.failures == 0
     launcher.shutdown()
 
@@ -60,7 +61,7 @@ def test_an_event_that_fails_every_attempt_sends_lambdas_invocation_record() -> 
     target = Target(failing=99)
     launcher = _launcher(target, records, retry_delays_s=(0.0, 0.01), function_name="car-search-search")
     launcher.launch("s-1")
-    assert launcher.wait_idle(5)  # idle only once the record is delivered
+    assert launcher.wait_idle(PATIENCE_S)  # idle only once the record is delivered
 
     assert len(target.events) == 3 and launcher.failures == 1
     [record] = records
@@ -87,14 +88,15 @@ def test_an_event_that_waited_too_long_is_given_up_unrun_as_event_age_exceeded()
 
     def target(event: dict[str, Any], context: Any) -> None:
         ran.append(event["searchId"])
-        gate.wait(5)
+        gate.wait(PATIENCE_S)
 
     launcher = ThreadLauncher(target, (0.0,), max_workers=1, on_failure=records.append, max_event_age_s=0.05)
     launcher.launch("first")
+    assert wait_until(lambda: ran == ["first"], PATIENCE_S)  # taken at once, however busy the machine
     launcher.launch("second")
-    threading.Event().wait(0.1)
+    threading.Event().wait(0.1)  # past the maximum age: only the first event's end lets the worker take it
     gate.set()
-    assert launcher.wait_idle(5)
+    assert launcher.wait_idle(PATIENCE_S)
 
     # THEN the second never ran, and its record says why, with no response to report
     assert ran == ["first"]
@@ -112,7 +114,7 @@ def test_a_failing_destination_is_logged_and_does_not_stall_the_launcher(caplog:
 
     launcher = ThreadLauncher(Target(failing=99), (0.0,), on_failure=refuse)
     launcher.launch("s-1")
-    assert launcher.wait_idle(5)
+    assert launcher.wait_idle(PATIENCE_S)
     assert launcher.failures == 1
     assert "on-failure destination did not take the record" in caplog.text
     launcher.shutdown()
@@ -121,7 +123,7 @@ def test_a_failing_destination_is_logged_and_does_not_stall_the_launcher(caplog:
 def test_without_a_destination_a_given_up_event_is_logged() -> None:
     launcher = ThreadLauncher(Target(failing=99), (0.0,))
     launcher.launch("s-1")
-    assert launcher.wait_idle(5)
+    assert launcher.wait_idle(PATIENCE_S)
     assert launcher.failures == 1
     launcher.shutdown()
 
@@ -131,12 +133,9 @@ def test_shutdown_during_the_retry_delay_drops_the_event_without_a_record() -> N
     target = Target(failing=99)
     launcher = _launcher(target, records, retry_delays_s=(30.0,))
     launcher.launch("s-1")
-    for _ in range(500):
-        if target.events:
-            break
-        threading.Event().wait(0.01)
+    assert wait_until(lambda: bool(target.events), PATIENCE_S)
     launcher.shutdown()
-    assert launcher.wait_idle(5)
+    assert launcher.wait_idle(PATIENCE_S)
     assert len(target.events) == 1 and records == []
     with pytest.raises(LaunchFailed):
         launcher.launch("s-2")
@@ -150,23 +149,22 @@ def test_launch_only_queues_and_events_run_at_once_up_to_max_workers() -> None:
     gate = threading.Event()
     running: list[str] = []
 
+    finished: list[str] = []
+
     def target(event: dict[str, Any], context: Any) -> None:
         running.append(event["searchId"])
-        gate.wait(5)
+        gate.wait(PATIENCE_S)
+        finished.append(event["searchId"])
 
     launcher = ThreadLauncher(target, (0.0,), max_workers=3)
     for number in range(5):
-        started = time.monotonic()
         launcher.launch(f"s-{number}")
-        assert time.monotonic() - started < 0.5  # never waits for a search, nor for a thread to start
-    for _ in range(500):
-        if len(running) == 3:
-            break
-        time.sleep(0.01)
-    time.sleep(0.05)
+    assert not gate.is_set() and finished == []  # each launch returned while its search could not end
+    assert wait_until(lambda: len(running) == 3, PATIENCE_S)
+    time.sleep(0.05)  # a fourth would have started by now
     assert len(running) == 3  # the other two wait for a worker, as throttled events wait in Lambda's queue
     gate.set()
-    assert launcher.wait_idle(5)
+    assert launcher.wait_idle(PATIENCE_S)
     assert sorted(running) == [f"s-{number}" for number in range(5)]
     launcher.shutdown()
 
@@ -176,14 +174,10 @@ def test_idle_workers_end_and_the_next_launch_starts_one_again() -> None:
     before = set(_async_workers())
     launcher = ThreadLauncher(lambda event, _: ran.append(event["searchId"]), (0.0,), idle_timeout_s=0.05)
     launcher.launch("s-1")
-    assert launcher.wait_idle(5)
-    for _ in range(200):
-        if not set(_async_workers()) - before:
-            break
-        time.sleep(0.01)
-    assert not set(_async_workers()) - before
+    assert launcher.wait_idle(PATIENCE_S)
+    assert wait_until(lambda: not set(_async_workers()) - before, PATIENCE_S)
     launcher.launch("s-2")
-    assert launcher.wait_idle(5) and ran == ["s-1", "s-2"]
+    assert launcher.wait_idle(PATIENCE_S) and ran == ["s-1", "s-2"]
     launcher.shutdown()
 
 
@@ -191,15 +185,18 @@ def test_shutdown_drops_the_queued_events_and_lets_the_running_one_finish() -> N
     gate = threading.Event()
     ran: list[str] = []
 
+    started: list[str] = []
+
     def target(event: dict[str, Any], context: Any) -> None:
-        gate.wait(5)
+        started.append(event["searchId"])
+        gate.wait(PATIENCE_S)
         ran.append(event["searchId"])
 
     launcher = ThreadLauncher(target, (0.0,), max_workers=1)
     for number in range(3):
         launcher.launch(f"s-{number}")
-    time.sleep(0.05)
+    assert wait_until(lambda: started == ["s-0"], PATIENCE_S)
     launcher.shutdown()
     gate.set()
-    assert launcher.wait_idle(5)
+    assert launcher.wait_idle(PATIENCE_S)
     assert ran == ["s-0"]

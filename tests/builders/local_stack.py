@@ -13,7 +13,7 @@ from local_stack.envelopes import Device
 from local_stack.s3 import EmbeddedS3
 from local_stack.stack import LocalStack, StackOptions
 from tests.builders.today import DEVICE_ZONE, stack_clock
-from tests.builders.waiting import wait_until
+from tests.builders.waiting import PATIENCE_S, wait_until
 
 RETRY_DELAYS_S = (0.05,)  # the template's one retry, a few milliseconds later
 
@@ -33,7 +33,7 @@ def running_stack(**options: Any) -> Iterator[LocalStack]:
     finally:
         stack.stop()
     assert children and all(child.poll() is not None for child in children), "the stack left a process running"
-    wait_until(lambda: not _new_threads(before), 5)  # handler threads finish the request they were on
+    wait_until(lambda: not _new_threads(before), PATIENCE_S)  # handler threads finish the request they were on
     leaked = _new_threads(before)
     assert not leaked, f"the local stack left threads behind: {leaked}"
 

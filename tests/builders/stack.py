@@ -18,6 +18,7 @@ from search_service.domain.cities import CityCatalog
 from search_service.ports import SearchLauncher, SupplierProvider
 from search_service.providers.simulated import simulated_providers
 from search_service.wiring import Services
+from tests.builders.waiting import PATIENCE_S
 from tests.fakes.clock import FixedClock
 
 USER = "amzn1.ask.account.TESTUSER"
@@ -59,7 +60,7 @@ class Stack:
 
     def settle(self) -> None:
         assert isinstance(self.launcher, ThreadLauncher)
-        assert self.launcher.wait_idle(30), "the async searches did not finish"
+        assert self.launcher.wait_idle(PATIENCE_S), "the async searches did not finish"
 
 
 def _result(response: dict[str, Any]) -> HttpResult:
@@ -74,7 +75,7 @@ def _result(response: dict[str, Any]) -> HttpResult:
 LAUNCHERS: list[ThreadLauncher] = []
 
 
-def stop_searches(wait_s: float = 10.0) -> None:
+def stop_searches(wait_s: float = PATIENCE_S) -> None:
     while LAUNCHERS:
         launcher = LAUNCHERS.pop()
         launcher.wait_idle(wait_s)

@@ -17,7 +17,7 @@ from search_service.domain.tokens import search_id
 from search_service.providers.simulated import simulated_providers
 from tests.builders.logs import written_lines
 from tests.builders.stack import USER, Stack, build_stack
-from tests.builders.waiting import wait_until
+from tests.builders.waiting import PATIENCE_S, wait_until
 from tests.fakes.clock import FixedClock
 from tests.fakes.suppliers import DroppingLauncher, GatedSupplier, MeetingSupplier
 
@@ -67,7 +67,7 @@ def test_same_event_delivered_twice_at_once_gives_one_clean_result(s3: Any, cloc
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(10)
+        thread.join(PATIENCE_S)
 
     result = stack.get(token, Limit=500).body
     assert result["status"] == "complete"
@@ -164,12 +164,12 @@ def test_readers_racing_the_writes_always_see_whole_results(s3: Any, clock: Fixe
         reader.start()
     for code, supplier in providers.items():  # suppliers answer one by one while the readers read
         supplier.gate.set()
-        assert wait_until(lambda code=code: _state_of(stack.get(token).body, code) == "complete", 5, 0.01)
+        assert wait_until(lambda code=code: _state_of(stack.get(token).body, code) == "complete", PATIENCE_S, 0.01)
         seen.append((200, stack.get(token).body["status"], 0))
     stack.settle()
     stop.set()
     for reader in readers:
-        reader.join(10)
+        reader.join(PATIENCE_S)
 
     assert seen and {status for status, _, _ in seen} <= {200, 202}
     final = stack.get(token, Limit=500).body

@@ -12,7 +12,7 @@ from search_service.domain.fleet import SUPPLIERS_BY_CODE
 from search_service.domain.tokens import new_token
 from search_service.providers.simulated import simulated_providers
 from tests.builders.stack import Stack, build_stack
-from tests.builders.waiting import wait_until
+from tests.builders.waiting import PATIENCE_S, wait_until
 from tests.fakes.clock import FixedClock
 from tests.fakes.suppliers import BrokenSupplier, DroppingLauncher, GatedSupplier, OnlyClassesSupplier
 
@@ -53,7 +53,7 @@ def test_get_with_some_suppliers_in_is_partial_and_says_who_is_still_searching(g
     token = stack.start_search().body["token"]
     suppliers["enterprise"].gate.set()
     suppliers["alamo"].gate.set()
-    assert wait_until(lambda: stack.get(token).body["status"] == "partial", 4)
+    assert wait_until(lambda: stack.get(token).body["status"] == "partial", PATIENCE_S)
 
     result = stack.get(token)
     assert result.status == 200
@@ -69,7 +69,7 @@ def test_get_filtered_to_a_supplier_that_answered_is_complete_while_others_searc
     stack, suppliers = gated
     token = stack.start_search().body["token"]
     suppliers["enterprise"].gate.set()
-    assert wait_until(lambda: stack.get(token, Supplier="enterprise").status == 200, 4)
+    assert wait_until(lambda: stack.get(token, Supplier="enterprise").status == 200, PATIENCE_S)
 
     result = stack.get(token, Supplier="Enterprise", CarSize="compact")
     assert result.body["status"] == "complete"

@@ -17,7 +17,7 @@ from local_stack.interaction_model import ModelStore
 from search_service.domain.tokens import search_id
 from tests.builders.local_stack import api_user, device, running_stack, token_of
 from tests.builders.today import MONDAY
-from tests.builders.waiting import wait_until
+from tests.builders.waiting import PATIENCE_S, wait_until
 from tests.local_stack.conftest import http
 from tools.skill_models import MODELS_DIR
 
@@ -34,7 +34,7 @@ def test_car_search_today_moves_the_clock_to_that_day_and_it_runs_on_from_there(
     clock = StackClock.from_env({"CAR_SEARCH_TODAY": "2031-02-14"})
     first = clock.now()
     assert first.date().isoformat() == "2031-02-14" and first.tzinfo is UTC
-    assert wait_until(lambda: clock.now() > first, 5)
+    assert wait_until(lambda: clock.now() > first, PATIENCE_S)
 
 
 @pytest.mark.parametrize("value", ["tomorrow", "2027-13-01", "14/02/2031"])
@@ -59,7 +59,7 @@ def test_the_skill_the_nlu_both_lambdas_and_the_search_runtime_read_the_stacks_c
         cache = stack.api.cache
         job = cache.load_job(search_id(token, api_user(chat)))
         assert job is not None and job.created_at.date() == moved
-        assert wait_until(lambda: set(job.suppliers) <= cache.finished_suppliers(job.search_id), 20)
+        assert wait_until(lambda: set(job.suppliers) <= cache.finished_suppliers(job.search_id), PATIENCE_S)
         outcomes = cache.load_outcomes(job.search_id, job.suppliers).values()
         assert {outcome.finished_at.date() for outcome in outcomes} == {moved}
 

@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ import pytest
 from local_stack.envelopes import Device, launch_request
 from local_stack.stack import DEFAULT_API_KEY, LocalStack, StackOptions
 from tests.builders.today import stack_clock, trip
+from tests.builders.waiting import PATIENCE_S, wait_until
 from tests.local_stack.conftest import http
 
 KEY = {"x-api-key": DEFAULT_API_KEY, "Content-Type": "application/json"}
@@ -32,12 +32,8 @@ def test_the_search_api_starts_a_search_and_serves_its_filtered_results(local_st
     status, started = http("POST", local_stack.api_url + "/search", TRIP, KEY)
     assert status == 202 and started["token"]
     url = f"{local_stack.api_url}/search?token={started['token']}&User=workshop-user&CarSize=compact"
-    deadline = time.monotonic() + 10
-    while True:
-        status, results = http("GET", url, headers=KEY)
-        if results.get("status") == "complete" or time.monotonic() > deadline:
-            break
-        time.sleep(0.05)
+    assert wait_until(lambda: http("GET", url, headers=KEY)[1].get("status") == "complete", PATIENCE_S)
+    status, results = http("GET", url, headers=KEY)
     assert status == 200 and results["status"] == "complete"
     assert results["offers"] and {offer["carClass"] for offer in results["offers"]} == {"compact"}
 
@@ -121,8 +117,9 @@ def test_the_stack_stops_cleanly_and_frees_its_ports() -> None:
     for port in (skill_port, api_port):
         with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=1):
             pass
-    time.sleep(0.1)
-    assert [t.name for t in threading.enumerate() if t.ident not in before and t.is_alive()] == []
+    assert wait_until(
+        lambda: not [t for t in threading.enumerate() if t.ident not in before and t.is_alive()], PATIENCE_S
+    )
 
 
 def test_a_taken_port_fails_the_start_and_leaves_nothing_running(local_stack: LocalStack) -> None:
@@ -153,6 +150,6 @@ def test_make_serve_prints_its_ready_line_and_sigterm_stops_it_at_once(tmp_path:
         assert ready, "no ready line"
         assert http("POST", ready[2] + "/search", TRIP, KEY)[0] == 202  # a slow search is running when it stops
         serve.send_signal(signal.SIGTERM)
-        assert serve.wait(timeout=5) == 0
+        assert serve.wait(timeout=PATIENCE_S) == 0
     finally:
         serve.kill()

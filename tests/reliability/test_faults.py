@@ -24,6 +24,7 @@ from local_stack.s3 import S3Fault
 from local_stack.stack import LocalStack
 from search_service.search_handler import LOST_SEARCH
 from tests.builders.today import trip
+from tests.builders.waiting import PATIENCE_S
 from tests.reliability._stack import (
     API_DOWN,
     RETRY_DELAYS_S,
@@ -81,7 +82,7 @@ def test_with_s3_down_the_start_is_a_clear_503_the_skill_apologises_and_the_sess
 ) -> None:
     chat = conversation(stack)
     earlier = api.post(TRIP)[2]["token"]
-    assert stack.api.launcher.wait_idle(10)
+    assert stack.api.launcher.wait_idle(PATIENCE_S)
 
     with S3_FAULTS[fault](stack):
         # The search API: a 503 that says what is wrong and when to come back, for starts and for reads
@@ -120,7 +121,7 @@ def test_a_search_lambda_crashing_on_every_attempt_ends_failed_and_the_skill_say
         assert "What size car" in (first.speech or "")
         token = token_of(chat)
         assert token
-        assert stack.api.launcher.wait_idle(10)
+        assert stack.api.launcher.wait_idle(PATIENCE_S)
 
         # Lambda gave up after its retry and sent the record to the lost-search queue, which marked it failed
         lost_searches = stack.api.lost_searches
@@ -158,7 +159,7 @@ def test_a_supplier_timing_out_gives_partial_results_that_say_so(monkeypatch: py
         assert offer.error is None and not offer.session_ended
         assert "compact car" in (offer.speech or "") and "dollars" in (offer.speech or "")
 
-        assert stack.api.launcher.wait_idle(10)
+        assert stack.api.launcher.wait_idle(PATIENCE_S)
         api = Api(stack)
         status, _, body = api.get(token_of(chat) or "", api_user(chat), Limit=ALL_OFFERS)
         api.close()
@@ -203,9 +204,9 @@ def test_concurrent_gets_racing_the_writes_over_http_never_see_a_torn_result() -
 
         with ThreadPoolExecutor(16) as readers:
             polls = [readers.submit(poll) for _ in range(16)]
-            assert done.wait(15), "the search did not complete"
-            seen = [future.result(10) for future in polls]
-        assert stack.api.launcher.wait_idle(10)
+            assert done.wait(PATIENCE_S), "the search did not complete"
+            seen = [future.result(PATIENCE_S) for future in polls]
+        assert stack.api.launcher.wait_idle(PATIENCE_S)
         final = starter.get(token, TRIP["user"], Limit=ALL_OFFERS)[2]
         starter.close()
 
@@ -280,7 +281,7 @@ def test_a_search_started_before_the_api_stopped_is_there_when_it_is_back(stack:
     token = api.post(TRIP)[2]["token"]
     stack.api.pause()
     try:
-        assert stack.api.launcher.wait_idle(10)  # the search Lambda carries on without the API in front
+        assert stack.api.launcher.wait_idle(PATIENCE_S)  # the search Lambda carries on without the API in front
     finally:
         stack.api.resume()
     answer = Api(stack)
@@ -292,6 +293,6 @@ def test_a_search_started_before_the_api_stopped_is_there_when_it_is_back(stack:
 
 def test_every_search_started_under_these_faults_has_ended(stack: LocalStack, launches: Launches) -> None:
     """Runs last in this module: every search the faults above started ended complete or failed."""
-    assert stack.api.launcher.wait_idle(10)
+    assert stack.api.launcher.wait_idle(PATIENCE_S)
     assert len(launches.ids) >= 5
     assert launches.unfinished() == []

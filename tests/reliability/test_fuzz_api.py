@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,7 @@ from schemathesis import GenerationMode
 
 from local_stack.stack import LocalStack
 from tests.builders.today import day
+from tests.builders.waiting import PATIENCE_S, wait_until
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 MAX_EXAMPLES = 100  # per operation, in the fuzzing phase
@@ -101,12 +101,14 @@ def finished_search(local_stack: LocalStack) -> dict[str, str]:
         "city": "Denver", "pickupDate": day(7), "returnDate": day(10), "user": USER,
     })  # fmt: skip
     assert status == 202, body
-    for _ in range(100):
-        status, results = _request(local_stack, "GET", f"/search?token={body['token']}&User={USER}")
-        if status == 200 and results["status"] == "complete":
-            return {"token": body["token"], "User": USER}
-        time.sleep(0.05)
-    raise AssertionError(f"the search did not finish: {results!r}")
+    url = f"/search?token={body['token']}&User={USER}"
+
+    def complete() -> bool:
+        status, results = _request(local_stack, "GET", url)
+        return status == 200 and results["status"] == "complete"
+
+    assert wait_until(complete, PATIENCE_S), "the search did not finish"
+    return {"token": body["token"], "User": USER}
 
 
 @schema.parametrize()

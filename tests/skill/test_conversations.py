@@ -25,6 +25,7 @@ from search_service.providers.simulated import simulated_providers
 from tests.builders.alexa import DEVICE_ID, USER_ID, Conversation
 from tests.builders.http_api import API_KEY, serve
 from tests.builders.stack import Stack, build_stack
+from tests.builders.waiting import PATIENCE_S
 from tests.fakes.clock import FixedClock
 from tests.fakes.suppliers import BrokenSupplier, GatedSupplier, OnlyClassesSupplier
 
@@ -234,7 +235,7 @@ def test_results_not_ready_keeps_the_session_then_answers(s3, clock: FixedClock)
             assert said.startswith("I'm still waiting to hear from Avis")
             assert not talk.ended
             providers["avis"].gate.set()
-            deadline = time.monotonic() + 5
+            deadline = time.monotonic() + PATIENCE_S
             while "OK, I found" not in (
                 said := talk.say("are my results ready", "CheckResultsIntent", state="STARTED")
             ):
