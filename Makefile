@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test chat serve lint bench openapi package clean
+.PHONY: install test chat serve lint typecheck bench openapi package clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, found " + sys.version.split()[0])'
@@ -32,6 +32,10 @@ lint: $(STAMP)
 	$(BIN)/python -m ruff check .
 	$(BIN)/python -m ruff format --check .
 
+# mypy over the product code, as [tool.mypy] in pyproject.toml says; tests/ is not checked.
+typecheck: $(STAMP)
+	$(BIN)/python -m mypy
+
 # The benchmarks' extra (matplotlib, for the chart) is installed by make bench only, when pyproject.toml changes.
 $(VENV)/.bench-stamp: pyproject.toml | $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[dev,bench]'
@@ -48,4 +52,4 @@ package: $(STAMP)
 	$(BIN)/python -m tools.package
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache local_stack.log
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache local_stack.log

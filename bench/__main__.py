@@ -321,4 +321,4 @@ def _pp(summary: dict[str, float]) -> str:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from bench.harness import Stack, build_stack, moto_s3, trip
@@ -69,7 +70,7 @@ def _measure(
     stacks: dict[int, Stack], tokens: dict[int, str], call: Call, repeat: int
 ) -> tuple[dict[int, float], dict[int, list[tuple[float, Any]]], dict[int, list[float]]]:
     """Times `repeat` calls per size, sizes in turn, after WARM_UP untimed ones of which the first is kept."""
-    first = {size: timed_ms(lambda s=stack, t=tokens[size]: call(s, t))[0] for size, stack in stacks.items()}
+    first = {size: timed_ms(partial(call, stack, tokens[size]))[0] for size, stack in stacks.items()}
     for size, stack in stacks.items():
         for _ in range(WARM_UP - 1):
             call(stack, tokens[size])
@@ -78,7 +79,7 @@ def _measure(
         for _ in range(repeat):
             for size, stack in stacks.items():
                 gcs.label = size
-                samples[size].append(timed_ms(lambda s=stack, t=tokens[size]: call(s, t)))
+                samples[size].append(timed_ms(partial(call, stack, tokens[size])))
     return first, samples, gcs.by_label()
 
 
@@ -86,7 +87,7 @@ def _run_searches(stack: Stack, size: int) -> list[float]:
     """The search Lambda's async job for the last few searches started, the last one included."""
     timings = []
     for search_id in stack.launcher.launched[-SEARCH_RUNS:]:
-        ms, outcome = timed_ms(lambda s=search_id: stack.run(s))
+        ms, outcome = timed_ms(partial(stack.run, search_id))
         if outcome.get("status") != "done" or outcome.get("offers") != size:
             raise RuntimeError(f"the search of {size} offers went wrong: {outcome}")
         timings.append(ms)

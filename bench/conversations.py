@@ -557,7 +557,8 @@ def baseline_query(script: Script, models: Any) -> Query:
     model = models.get("en-US")
     slots: dict[str, str] = {}
     for step in script.steps:
-        elicited = ("FindCarIntent", PROMPTS[step.answers][1]) if step.answers and PROMPTS[step.answers][1] else None
+        slot = PROMPTS[step.answers][1] if step.answers else None
+        elicited = ("FindCarIntent", slot) if slot else None
         understood = understand(step.said, model, date.today(), elicited)
         if understood.intent == "AMAZON.NoIntent":
             slots["company"] = "any"

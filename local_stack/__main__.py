@@ -182,7 +182,8 @@ def _stop(signum: int, frame: object) -> None:
 if __name__ == "__main__":
     code = main()
     sys.stdout.flush()
-    sys.__stdout__.flush()
+    if sys.__stdout__ is not None:  # None when the process was started without a stdout
+        sys.__stdout__.flush()
     # A search still asking its (simulated, up to 12 s slow) suppliers would hold the interpreter's exit until
     # it ends, writing to an S3 that is gone: the stack is stopped, so leave now.
     os._exit(code)

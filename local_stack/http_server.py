@@ -30,6 +30,7 @@ class DropsConnectionsOnClose:
         self._connections_lock = threading.Lock()
         super().__init__(*args, **kwargs)
 
+    # The super() calls below reach the server class this is mixed into, which mypy cannot see: hence their ignores.
     def process_request(self, request: Any, client_address: Any) -> None:
         with self._connections_lock:
             self._connections.add(request)

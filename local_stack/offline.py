@@ -27,5 +27,7 @@ def stay_offline(who: str) -> None:
             raise RuntimeError(f"{who} tried to resolve {name!r}: it never leaves this machine")
         return real_getaddrinfo(host, *args, **kwargs)
 
-    socket.socket.connect = connect  # type: ignore[method-assign]
+    # Replacing a method of the class is the point here, and `self` is a socket.socket where the stubs declare
+    # connect() on its C base, _socket.socket.
+    socket.socket.connect = connect  # type: ignore[method-assign,assignment]
     socket.getaddrinfo = getaddrinfo

@@ -225,7 +225,7 @@ class _S3Service:
 
             from local_stack.http_server import BACKLOG, DropsConnectionsOnClose
 
-            class Server(DropsConnectionsOnClose, ThreadedWSGIServer):  # type: ignore[misc]
+            class Server(DropsConnectionsOnClose, ThreadedWSGIServer):
                 request_queue_size = BACKLOG
 
             try:
@@ -273,7 +273,7 @@ def _keep_alive_handler() -> type:
 
     from moto.server import MotoRequestHandler
 
-    class KeepAlive(MotoRequestHandler):  # type: ignore[misc]
+    class KeepAlive(MotoRequestHandler):
         wbufsize = 1 << 16  # the status line, headers and body leave in one write: no Nagle delay between them
 
         def setup(self) -> None:

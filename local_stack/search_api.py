@@ -134,7 +134,7 @@ def _requests_per_thread() -> bool:
         per_thread = type("PerThreadRouterMeta", (type(BaseRouter),), {name: _PerThread(name) for name in names})
         for name in names:
             type.__setattr__(BaseRouter, name, _PerThread(name))  # instances: app.current_event
-        BaseRouter.__class__ = per_thread  # the class: BaseRouter.current_event = ...
+        type.__setattr__(BaseRouter, "__class__", per_thread)  # the class: BaseRouter.current_event = ...
     except TypeError:
         log.warning("Powertools' BaseRouter cannot keep requests per thread: the local API answers one at a time")
         return False
@@ -293,7 +293,7 @@ def _remote_error(error: dict[str, Any]) -> Exception:
     """The child's exception as one of the same class name, with its traceback, for the invocation record."""
     kind = type(str(error.get("type") or "Exception"), (Exception,), {})
     raised = kind(error.get("message", ""))
-    raised.stack_trace = error.get("trace") or []  # type: ignore[attr-defined]
+    raised.stack_trace = error.get("trace") or []
     return raised
 
 
@@ -430,7 +430,9 @@ def start_search_api(
     except BaseException:
         runtime.close()
         raise
-    return SearchApi(server, launcher, services.cache, config, client, lost_searches, serve, runtime)
+    cache = services.cache
+    assert isinstance(cache, S3ResultCache)  # what aws_services makes; Services has it as the port
+    return SearchApi(server, launcher, cache, config, client, lost_searches, serve, runtime)
 
 
 def start_gateway(start: LambdaHandler, search: LambdaHandler, api_key: str, port: int = 0) -> LocalServer:

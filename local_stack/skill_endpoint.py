@@ -56,7 +56,8 @@ def skill_handler(
     search = SearchClient(
         settings.search_api_url, settings.search_api_key, settings.connect_timeout_s, settings.read_timeout_s
     )
-    handler: Handler = build_skill(search, settings, now=now).lambda_handler()
+    # The SDK's annotation of lambda_handler() says the event is a str; it is the envelope's dict (it json.dumps it).
+    handler: Handler = build_skill(search, settings, now=now).lambda_handler()  # type: ignore[assignment]
     return handler
 
 

@@ -41,11 +41,13 @@ class Settings:
                 value = parse(raw)
             except ValueError:
                 raise ValueError(f"{name}={raw!r} is not a valid {parse.__name__}") from None
+            if not isinstance(value, int | float):  # the checks below are for numbers
+                return value
             if isinstance(value, float) and not math.isfinite(value):
                 raise ValueError(f"{name}={raw!r} must be a finite number")
-            if minimum is not None and value < minimum:  # type: ignore[operator]
+            if minimum is not None and value < minimum:
                 raise ValueError(f"{name}={raw!r} must be at least {minimum}")
-            if maximum is not None and value > maximum:  # type: ignore[operator]
+            if maximum is not None and value > maximum:
                 raise ValueError(f"{name}={raw!r} must be at most {maximum}")
             return value
 

@@ -143,7 +143,10 @@ def strip_dependencies(folder: Path, requirements: Path) -> list[str]:
     Kept: everything a kept distribution installed, test folders included: they weigh little, and a package
     may import them.
     """
-    installed = {canonicalize_name(d.metadata["Name"]): d for d in importlib.metadata.distributions(path=[str(folder)])}
+    distributions = importlib.metadata.distributions(path=[str(folder)])
+    installed: dict[str, importlib.metadata.Distribution] = {
+        canonicalize_name(d.metadata["Name"]): d for d in distributions
+    }
     needed = needed_distributions(installed, parse_requirements(requirements.read_text().splitlines()))
     dropped = sorted(set(installed) - needed)
     for name in dropped:
@@ -187,7 +190,7 @@ def needed_distributions(installed: dict[str, Any], roots: Iterable[Requirement]
 
 def _remove_distribution(folder: Path, distribution: importlib.metadata.Distribution) -> None:
     root = folder.resolve()
-    paths = [Path(distribution.locate_file(file)).resolve() for file in distribution.files or ()]
+    paths = [Path(str(distribution.locate_file(file))).resolve() for file in distribution.files or ()]
     for path in paths:
         if path.is_relative_to(root) and path.is_file():  # RECORD also lists scripts as ../../bin/...
             path.unlink()

@@ -116,7 +116,7 @@ def normalize(utterance: str) -> str:
 def _rewrite(text: str, rewrites: Iterable[tuple[str, str]]) -> str:
     for old, new in rewrites:
         whole_words = rf"(?<![\w'{{]){re.escape(old)}(?![\w'}}])"
-        text = re.sub(whole_words, lambda _match, new=new: new, text)
+        text = re.sub(whole_words, new.replace("\\", r"\\"), text)  # `new` as it is, no group references
     return text
 
 

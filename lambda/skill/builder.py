@@ -49,7 +49,7 @@ def build_skill(
         )
 
     builder = CustomSkillBuilder()
-    builder.skill_id = settings.skill_id
+    builder.skill_id = settings.skill_id  # type: ignore[assignment]  # the SDK sets None in __init__, so mypy types it None
     for handler in (
         LaunchRequestHandler(dialogs),
         FindCarIntentHandler(dialogs),

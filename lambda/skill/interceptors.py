@@ -13,6 +13,8 @@ from ask_sdk_core.dispatch_components import AbstractRequestInterceptor
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_intent_name, get_request_type
 
+from skill.responses import request_of
+
 LOGGER_NAME = "car-search-skill"
 
 
@@ -21,8 +23,8 @@ class LogRequestInterceptor(AbstractRequestInterceptor):
         self._logger = logger or logging.getLogger(LOGGER_NAME)
 
     def process(self, handler_input: HandlerInput) -> None:
-        request = handler_input.request_envelope.request
         kind = get_request_type(handler_input)
+        request = request_of(handler_input)
         intent = get_intent_name(handler_input) if kind == "IntentRequest" else None
         dialog_state = getattr(getattr(request, "dialog_state", None), "value", None)
         self._logger.info("request", extra={"alexa_request_id": request.request_id, "type": kind, "intent": intent,

@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable
 
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import get_api_access_token, get_locale, get_request_type
-from ask_sdk_model import Intent, IntentConfirmationStatus, Response, Slot, SlotConfirmationStatus
+from ask_sdk_core.utils import get_request_type
+from ask_sdk_model import Intent, IntentConfirmationStatus, Request, Response, Slot, SlotConfirmationStatus
 from ask_sdk_model.dialog import ElicitSlotDirective
 from ask_sdk_model.ui import SimpleCard
 
@@ -19,19 +19,27 @@ from skill.state import Trip
 DialogFactory = Callable[[str], Dialog]  # by locale
 
 
+def request_of(handler_input: HandlerInput) -> Request:
+    """The SDK's models make every field optional, the request too; the SDK could not dispatch without one."""
+    request = handler_input.request_envelope.request
+    assert request is not None
+    return request
+
+
 def caller(handler_input: HandlerInput) -> Caller:
     envelope = handler_input.request_envelope
+    request = request_of(handler_input)
     system = envelope.context.system if envelope.context else None
-    user_id = (
-        system.user.user_id if system and system.user else (envelope.session.user.user_id if envelope.session else "")
-    )
+    user = system.user if system and system.user else (envelope.session.user if envelope.session else None)
+    # Alexa always sends the ids, though the SDK's models have them optional.
+    request_id = request.request_id or ""
     return Caller(
         # The search API gets a pseudonym: Alexa's user id stays between Alexa and the skill.
-        user=hashlib.sha256(f"car-search|{user_id}".encode()).hexdigest()[:40],
-        session_id=envelope.session.session_id if envelope.session else envelope.request.request_id,
-        request_id=envelope.request.request_id,
+        user=hashlib.sha256(f"car-search|{user.user_id if user else ''}".encode()).hexdigest()[:40],
+        session_id=(envelope.session.session_id if envelope.session else None) or request_id,
+        request_id=request_id,
         api_endpoint=system.api_endpoint if system else None,
-        api_access_token=get_api_access_token(handler_input) if system else None,
+        api_access_token=system.api_access_token if system else None,
         started=time.monotonic(),
     )
 
@@ -53,12 +61,14 @@ def render(handler_input: HandlerInput, trip: Trip, reply: Reply) -> Response:
         builder.add_directive(ElicitSlotDirective(updated_intent=_find_car_intent(trip), slot_to_elicit=reply.elicit))
     if reply.card:
         builder.set_card(SimpleCard(title=reply.card[0], content=reply.card[1]))
-    trip.save(handler_input.attributes_manager.session_attributes)
+    attributes = handler_input.attributes_manager.session_attributes
+    assert attributes is not None  # optional in the SDK's types; outside a session its getter raises instead
+    trip.save(attributes)
     return builder.response
 
 
 def locale(handler_input: HandlerInput) -> str:
-    return get_locale(handler_input) or "en-US"
+    return request_of(handler_input).locale or "en-US"
 
 
 def _find_car_intent(trip: Trip) -> Intent:

@@ -50,9 +50,9 @@ def pause(ms: int = 300) -> Pause:
 # U+FFFF) is dropped, and the five XML specials escaped. A table costs a fifth of a millisecond to build; the same
 # test as a regular expression takes several to compile, at every cold start.
 _NOT_XML = (*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0xD800, 0xE000), 0xFFFE, 0xFFFF)
-_SSML_TEXT = {
+_SSML_TEXT: dict[int, str | None] = {
     **dict.fromkeys(_NOT_XML),
-    **str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}),
+    **{ord(c): entity for c, entity in {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;"}.items()},
 }
 _TAG = re.compile(r"<[^>]*>")
 _SPACES = re.compile(r"\s+")

@@ -26,7 +26,7 @@ class Trip:
     last_reprompt: str | None = None
 
     @classmethod
-    def load(cls, attributes: dict[str, Any]) -> Trip:
+    def load(cls, attributes: dict[str, Any] | None) -> Trip:
         """The trip `save()` wrote. Alexa sends back what the skill saved, but anything else found there (a trip
         that is not an object, a field of another type) is left out rather than trusted: that part of the dialog
         is asked again, where keeping it would fail the turn, and every turn after it, in the catch-all."""

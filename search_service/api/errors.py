@@ -31,7 +31,7 @@ RETRY_AFTER_UNAVAILABLE_S = 5
 
 def error_response(
     status: HTTPStatus, message: str, problems: list[Problem] | None = None, headers: dict[str, str] | None = None
-) -> Response[ErrorBody]:
+) -> Response[Any]:  # an ErrorBody as JSON, by alias: Powertools' encoder would dump the model by field name
     body = ErrorBody(message=message, errors=problems or []).model_dump(mode="json", by_alias=True)
     return Response(status.value, content_types.APPLICATION_JSON, body, headers=headers)
 

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ConfigDict, Field
 
 from search_service.domain.cities import CityCatalog
 from search_service.domain.models import Model, Offer, RentalLocationInfo, SearchJob
+
+if TYPE_CHECKING:  # the route modules import Powertools' event handler; the models alone do not need it
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
 
 MAX_USER_LENGTH = 512
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -110,22 +113,22 @@ def summarise(job: SearchJob, catalog: CityCatalog, max_age_s: int) -> SearchSum
         pickup_date=job.query.pickup_date,
         return_date=job.query.return_date,
         days=job.query.days,
-        locations=[RentalLocationInfo(code=loc.code, name=loc.name, kind=loc.kind) for loc in city.locations],  # type: ignore[arg-type]
+        locations=[RentalLocationInfo(code=loc.code, name=loc.name, kind=loc.kind) for loc in city.locations],
         suppliers=list(job.suppliers),
         created_at=job.created_at,
         expires_at=job.created_at + timedelta(seconds=max_age_s),
     )
 
 
-def documented(model: type[Model], description: str, *headers: str) -> dict[str, Any]:
+def documented(model: type[Model], description: str, *headers: str) -> OpenAPIResponse:
     """An OpenAPI response entry for a JSON body of this model, with the headers it sets."""
-    entry: dict[str, Any] = {"description": description, "content": {"application/json": {"model": model}}}
+    entry: OpenAPIResponse = {"description": description, "content": {"application/json": {"model": model}}}
     if headers:
         entry["headers"] = {name: RESPONSE_HEADERS[name] for name in headers}
     return entry
 
 
-RESPONSE_HEADERS: dict[str, dict[str, Any]] = {
+RESPONSE_HEADERS: dict[str, OpenAPIResponseHeader] = {
     "Location": {"description": "Where to GET the results", "schema": {"type": "string"}},
     "Retry-After": {"description": "Seconds to wait before asking again", "schema": {"type": "integer"}},
     "Idempotent-Replayed": {

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from search_service.api.models import ErrorBody, StartAccepted, StartBody, documented, summarise
 from search_service.domain.cities import CityCatalog
@@ -68,7 +69,9 @@ def start_routes(
         telemetry.metrics.add_metric(
             name="SearchReplayed" if started.replayed else "SearchStarted", unit=MetricUnit.Count, value=1
         )
-        base = router.current_event.request_context.path or router.current_event.path
+        event = router.current_event
+        assert isinstance(event, APIGatewayProxyEvent)  # what the API's APIGatewayRestResolver makes
+        base = event.request_context.path or event.path
         poll = f"{base}?{urlencode({'token': started.token, 'User': body.user})}"
         accepted = StartAccepted(
             token=started.token,

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Literal
 
 STATES: dict[str, str] = {
     "AL": "Alabama", "AK": "Alaska", "AZ": "Arizona", "AR": "Arkansas", "CA": "California",
@@ -30,7 +31,7 @@ STATES: dict[str, str] = {
 class RentalLocation:
     code: str  # IATA code for an airport, "<city id>-dt" for the downtown branch
     name: str
-    kind: str  # "airport" or "downtown"
+    kind: Literal["airport", "downtown"]
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class City:
 
 def _city(name: str, state: str, tz: str, airports: str, downtown: str, cost: float, tier: int,
           *aliases: str) -> City:  # fmt: skip
-    pairs = tuple(tuple(part.split("=", 1)) for part in airports.split(";"))
+    pairs = tuple((code, airport) for code, airport in (part.split("=", 1) for part in airports.split(";")))
     return City(
         name,
         state,
@@ -74,7 +75,7 @@ def _city(name: str, state: str, tz: str, airports: str, downtown: str, cost: fl
         cost,
         tier,
         aliases,
-    )  # type: ignore[arg-type]
+    )
 
 
 # The 50 largest US cities by population, then popular destinations and the namesakes that make a city

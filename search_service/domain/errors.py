@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -11,7 +12,7 @@ class FieldProblem:
     field: str
     message: str
     code: str
-    details: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)  # `field` is the attribute above
 
 
 class InvalidRequest(Exception):

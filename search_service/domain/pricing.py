@@ -76,7 +76,7 @@ def quote(
         example_model=f"{model} or similar",
         seats=car_class.seats,
         bags=car_class.bags,
-        location=RentalLocationInfo(code=location.code, name=location.name, kind=location.kind),  # type: ignore[arg-type]
+        location=RentalLocationInfo(code=location.code, name=location.name, kind=location.kind),
         pickup_date=pickup,
         return_date=dropoff,
         days=days,

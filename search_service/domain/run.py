@@ -73,10 +73,8 @@ class RunSearch:
             # A supplier stuck past its timeout must not hold the Lambda: it is recorded as failed below.
             pool.shutdown(wait=False, cancel_futures=True)
         for future, code in futures.items():
-            if future.done() and future.exception() is not None:
-                raise future.exception()  # type: ignore[misc]  # the cache is down: let Lambda retry
             if future.done():
-                outcome = future.result()
+                outcome = future.result()  # raises what _ask raised: the cache is down, let Lambda retry
             else:
                 outcome = self._failed(code, f"did not answer within {timeout:g} s", timeout)
                 self._cache.save_outcome(search_id, outcome)

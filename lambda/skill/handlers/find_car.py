@@ -36,6 +36,7 @@ def _resolved_id(handler_input: HandlerInput, name: str) -> str | None:
     if slot is None or slot.resolutions is None:
         return None
     for authority in slot.resolutions.resolutions_per_authority or []:
-        if authority.status and authority.status.code == StatusCode.ER_SUCCESS_MATCH and authority.values:
-            return authority.values[0].value.id
+        value = authority.values[0].value if authority.values else None
+        if authority.status and authority.status.code == StatusCode.ER_SUCCESS_MATCH and value:
+            return value.id
     return None

@@ -5,7 +5,7 @@ import logging
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import is_request_type
-from ask_sdk_model import Response
+from ask_sdk_model import Response, SessionEndedRequest
 
 log = logging.getLogger(__name__)
 
@@ -18,6 +18,7 @@ class SessionEndedRequestHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         request = handler_input.request_envelope.request
+        assert isinstance(request, SessionEndedRequest)  # what can_handle let through
         error = request.error
         log.info(
             "session ended",
