@@ -145,12 +145,12 @@ def _quiet_lambdas(log: str) -> None:
     """The Lambdas log JSON and EMF metrics to stdout, as in AWS; here that goes to the log file."""
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")  # no X-Ray daemon on a laptop
     os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "CarSearchLocal")
-    from local_stack.log_stream import WholeLines
+    from local_stack.log_stream import whole_lines
 
     stream: TextIO = sys.stderr
     if log != "-":
         # Concurrent Lambda instances print to it: each line whole (see WholeLines).
-        stream = sys.stdout = WholeLines(open(log, "a", buffering=1, encoding="utf-8"))  # noqa: SIM115 - the process's life
+        stream = sys.stdout = whole_lines(open(log, "a", buffering=1, encoding="utf-8"))  # noqa: SIM115 - the process's life
     # Everything else that logs (the async executor's retries, Powertools' warnings) goes to the same place.
     logging.basicConfig(stream=stream, level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.captureWarnings(True)

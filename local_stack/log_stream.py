@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
 
 class WholeLines(io.TextIOBase):
@@ -33,3 +33,9 @@ class WholeLines(io.TextIOBase):
 
     def __getattr__(self, name: str) -> Any:  # name, isatty, fileno, encoding: the stream's
         return getattr(self._stream, name)
+
+
+def whole_lines(stream: TextIO) -> TextIO:
+    """`stream`, each line written whole, where a TextIO is expected (sys.stdout): WholeLines writes and flushes and
+    hands everything else to the stream, which is all that print() and logging ask of one."""
+    return cast(TextIO, WholeLines(stream))

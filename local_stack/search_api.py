@@ -30,6 +30,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
+import io
 import itertools
 import json
 import logging
@@ -49,7 +50,7 @@ from typing import Any
 
 from local_stack.clock import REAL_TIME, StackClock
 from local_stack.http_server import JsonHandler, LocalServer
-from local_stack.log_stream import WholeLines
+from local_stack.log_stream import whole_lines
 from local_stack.s3 import s3_client
 from search_service.adapters.local_context import LocalLambdaContext
 from search_service.adapters.s3_cache import S3ResultCache
@@ -317,8 +318,9 @@ def _run_searches(spec: dict[str, Any]) -> None:
     protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     log = open(spec["log"], "a", encoding="utf-8") if spec.get("log") else sys.stderr  # noqa: SIM115 - the process's life
     os.dup2(log.fileno(), sys.stdout.fileno())
+    assert isinstance(sys.stdout, io.TextIOWrapper)
     sys.stdout.reconfigure(line_buffering=True)  # a pipe's block buffering would hold lines the child's exit drops
-    sys.stdout = WholeLines(sys.stdout)  # print()'s lines (the EMF metrics) whole, between the logger's
+    sys.stdout = whole_lines(sys.stdout)  # print()'s lines (the EMF metrics) whole, between the logger's
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     from search_service import search_handler
 
