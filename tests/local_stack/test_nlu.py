@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from skill.strings import Strings
 
 from local_stack.interaction_model import (
     InteractionModel,
@@ -150,6 +151,25 @@ def test_every_built_in_phrase_of_a_declared_intent(locale: str) -> None:
         for phrase in phrases:
             understood = understand(phrase, model, TODAY)
             assert (understood.intent, understood.slots, understood.sample) == (intent, {}, phrase)
+
+
+def test_what_the_skill_tells_the_user_to_ask_is_understood() -> None:
+    # GIVEN every question the skill's strings tell the user to ask ("In a few seconds, ask me: are my results ready?")
+    asked = [
+        (locale, phrase)
+        for locale in LOCALES
+        for key in sorted(Strings(locale).keys())
+        for variant in Strings(locale).variants(key)
+        for phrase in re.findall(r"ask me: ([^?.!]+)", variant, re.IGNORECASE)
+    ]
+    assert asked, "no string tells the user what to ask any more"
+    # THEN the locale's model understands each one
+    wrong = [
+        f"{locale} {phrase!r} -> {understood}"
+        for locale, phrase in asked
+        if (understood := understand(phrase, MODELS[locale], TODAY)).intent in (None, FALLBACK_INTENT)
+    ]
+    assert not wrong, "\n".join(wrong)
 
 
 def test_built_in_phrases_only_for_declared_intents() -> None:
