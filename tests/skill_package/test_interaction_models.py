@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 
 import pytest
+from skill import dialog
 from skill.handlers.find_car import RESOLVED_SLOTS, SPOKEN_SLOTS
 
 from search_service.domain.fleet import CAR_CLASSES, SUPPLIERS
@@ -32,12 +35,48 @@ BUILT_IN_TYPES_READ = {
     "returnDate": "AMAZON.DATE",
     "duration": "AMAZON.DURATION",
 }
-ELICITED_SLOTS = ("city", "pickupDate", "carSize", "company")
 # Every custom skill must have these (Alexa's certification asks for Stop, Cancel and Help; the model build adds
 # NavigateHome). That the skill has a handler for each intent of the model is tests/skill/test_intents.py's rule.
 REQUIRED_BY_ALEXA = {"AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.HelpIntent", "AMAZON.NavigateHomeIntent"}
 # Letters, spaces, possessive or contracting apostrophes and the periods of spoken letters ("s. u. v.").
 SPOKEN = re.compile(r"^(?:[A-Za-z]+'?[A-Za-z]*\.?|\{[A-Za-z]+\})(?: (?:[A-Za-z]+'?[A-Za-z]*\.?|\{[A-Za-z]+\}))*$")
+
+
+def _literals(node: ast.expr) -> set[str]:
+    """The strings an expression can be: a literal, or either branch of a conditional of literals."""
+    if isinstance(node, ast.IfExp):
+        return _literals(node.body) | _literals(node.orelse)
+    return {node.value} if isinstance(node, ast.Constant) and isinstance(node.value, str) else set()
+
+
+def slots_the_dialog_elicits() -> set[str]:
+    """The slots skill.dialog asks for with Dialog.ElicitSlot: every literal `elicit=` and slot argument of
+    `_ask(trip, slot, ...)`, following a local variable to what is assigned to it."""
+    found: set[str] = set()
+    tree = ast.parse(Path(dialog.__file__).read_text(encoding="utf-8"))
+    for function in (node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)):
+        assigned: dict[str, set[str]] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign):
+                for target in (target for target in node.targets if isinstance(target, ast.Name)):
+                    assigned.setdefault(target.id, set()).update(_literals(node.value))
+        for node in (node for node in ast.walk(function) if isinstance(node, ast.Call)):
+            slots = [keyword.value for keyword in node.keywords if keyword.arg == "elicit"]
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "_ask" and len(node.args) > 1:
+                slots.append(node.args[1])
+            for slot in slots:
+                found |= assigned.get(slot.id, set()) if isinstance(slot, ast.Name) else _literals(slot)
+    return found
+
+
+def _elicited(slot: str) -> object:
+    if slot != "returnDate":
+        return slot
+    reason = (
+        "product: the dialog asks for returnDate ('When would you like to return the car?', RETURN_BEFORE_PICKUP), "
+        "but no model has a prompt or a {returnDate} slot sample for it, so the answer falls back"
+    )
+    return pytest.param(slot, marks=pytest.mark.xfail(strict=True, reason=reason))
 
 
 def _all_samples(locale: str) -> list[tuple[str, str | None, str]]:
@@ -180,23 +219,33 @@ def test_find_car_dialog_is_handled_by_the_skill_without_confirmations(locale: s
         assert slot["confirmationRequired"] is False, slot["name"]
 
 
-@locales
-def test_slots_the_lambda_elicits_have_an_elicitation_prompt_and_slot_samples(locale: str) -> None:
-    dialog_slots = {slot["name"]: slot for slot in model(locale)["dialog"]["intents"][0]["slots"]}
-    prompts = {prompt["id"]: prompt for prompt in model(locale)["prompts"]}
-    for name in ELICITED_SLOTS:
-        assert dialog_slots[name]["prompts"]["elicitation"] in prompts, name
-        assert f"{{{name}}}" in slots(locale, "FindCarIntent")[name]["samples"], name
+def test_the_dialog_elicits_slots_of_find_car() -> None:
+    elicited = slots_the_dialog_elicits()
+    assert elicited, "the scan of skill/dialog.py found no elicited slot"
+    assert elicited <= set(slots("en-US", "FindCarIntent"))
+
+
+@pytest.mark.parametrize("name", [_elicited(slot) for slot in sorted(slots_the_dialog_elicits())])
+def test_slots_the_lambda_elicits_have_an_elicitation_prompt_and_slot_samples(name: str) -> None:
+    missing = []
+    for locale in ALL_LOCALES:
+        dialog_slot = next(slot for slot in model(locale)["dialog"]["intents"][0]["slots"] if slot["name"] == name)
+        if dialog_slot["prompts"].get("elicitation") not in {prompt["id"] for prompt in model(locale)["prompts"]}:
+            missing.append(f"{locale}: no elicitation prompt")
+        if f"{{{name}}}" not in slots(locale, "FindCarIntent")[name].get("samples", []):
+            missing.append(f"{locale}: no slot sample {{{name}}} alone")
+    assert not missing, "\n".join(missing)
 
 
 def test_elicitation_prompts_say_the_designed_questions() -> None:
     first = {prompt["id"].rsplit(".", 1)[1]: prompt["variations"][0]["value"] for prompt in model("en-US")["prompts"]}
-    assert first == {
+    designed = {
         "city": "Where would you like to rent a car?",
         "pickupDate": "When do you need the car?",
         "carSize": "What size car would you like?",
         "company": "Is there a specific company you'd like to rent from?",
     }
+    assert {slot: first.get(slot) for slot in designed} == designed  # a prompt for another slot may come
 
 
 # --- samples ----------------------------------------------------------------------------------------
