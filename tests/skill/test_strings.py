@@ -370,7 +370,7 @@ def test_strings_unknown_locale_speaks_en_us() -> None:
 
 def test_strings_locale_loads_once_and_is_read_only() -> None:
     assert Strings("en-GB").variants("ASK_CITY") is Strings("en-GB").variants("ASK_CITY")
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="does not support item assignment"):
         Strings("en-GB")._table["ASK_CITY"] = ("x",)  # type: ignore[index]
 
 
