@@ -50,8 +50,8 @@ VALUES = Values(
     location="John F. Kennedy International Airport",
     example="a compact car",
 )
-# Written for a card, not spoken: no closing punctuation needed.
-CARD_KEYS = {"CARD_TITLE", "CARD_OFFER_LINE"}
+# Keys starting with this are written for a card, not spoken: no capital or closing punctuation needed.
+CARD_PREFIX = "CARD_"
 
 
 def placeholders(variant: str) -> set[str]:
@@ -118,9 +118,9 @@ def voice_first_problems(key: str, variant: str) -> list[str]:
         problems.append("a word for a screen")
     if variant != variant.strip() or "  " in variant:
         problems.append("extra spaces")
-    if key not in CARD_KEYS and not (variant[0].isupper() or variant[0] == "{"):
+    if not key.startswith(CARD_PREFIX) and not (variant[0].isupper() or variant[0] == "{"):
         problems.append("no capital letter first")
-    if key not in CARD_KEYS and not variant.endswith((".", "?", "!", "...")):
+    if not key.startswith(CARD_PREFIX) and not variant.endswith((".", "?", "!", "...")):
         problems.append("no closing punctuation")
     return problems
 
