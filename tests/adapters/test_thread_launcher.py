@@ -137,7 +137,7 @@ def test_shutdown_during_the_retry_delay_drops_the_event_without_a_record() -> N
     launcher.shutdown()
     assert launcher.wait_idle(PATIENCE_S)
     assert len(target.events) == 1 and records == []
-    with pytest.raises(LaunchFailed):
+    with pytest.raises(LaunchFailed, match="the local async executor is stopped"):
         launcher.launch("s-2")
 
 

@@ -49,7 +49,7 @@ def test_client_rejected_trip_carries_the_api_problems(client: SearchClient) -> 
 
 
 def test_client_unknown_token_is_search_gone(client: SearchClient) -> None:
-    with pytest.raises(SearchGone):
+    with pytest.raises(SearchGone, match="results answered 404"):
         client.results("A" * 32, "user-1")
 
 
@@ -64,7 +64,7 @@ def test_client_with_the_api_down_raises_search_unavailable() -> None:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     client = SearchClient(f"http://127.0.0.1:{port}/beta", connect_timeout_s=0.2)
-    with pytest.raises(SearchUnavailable):
+    with pytest.raises(SearchUnavailable, match="POST failed: ConnectionRefusedError"):
         client.start("Denver", date(2026, 12, 5), date(2026, 12, 7), "user-1", "turn-1")
 
 

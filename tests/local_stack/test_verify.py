@@ -186,9 +186,11 @@ def test_a_genuine_request_passes(pki: Pki) -> None:
 
 
 def test_header_names_are_case_insensitive(pki: Pki) -> None:
-    verifier, _ = _verifier(pki)
+    verifier, fetch = _verifier(pki)
     body = _body()
-    verifier.verify({"signaturecertchainurl": CERT_URL, "SIGNATURE-256": _sign(pki.leaf_key, body)}, body)
+    headers = {"signaturecertchainurl": CERT_URL, "SIGNATURE-256": _sign(pki.leaf_key, body)}
+    assert verifier.verify(headers, body) is None  # accepted: a refused request raises VerificationError
+    assert fetch.urls == [CERT_URL]  # the chain the lower-case header names
 
 
 # The certificate chain URL: Amazon's examples, and more ways out of s3.amazonaws.com/echo.api/
@@ -413,9 +415,10 @@ def test_an_empty_signature_header_counts_as_missing(pki: Pki) -> None:
 
 @pytest.mark.parametrize("offset_s", [-150, 150, 0])
 def test_a_timestamp_up_to_150_seconds_away_passes(pki: Pki, offset_s: int) -> None:
-    verifier, _ = _verifier(pki)
+    verifier, fetch = _verifier(pki)
     body = _body(NOW + timedelta(seconds=offset_s))
-    verifier.verify(_signed(pki, body), body)
+    assert verifier.verify(_signed(pki, body), body) is None  # accepted: a refused request raises VerificationError
+    assert fetch.urls == [CERT_URL]  # past the timestamp check, on to the certificate
 
 
 @pytest.mark.parametrize("offset_s", [-151, 151])
@@ -526,7 +529,7 @@ def test_a_chain_that_fails_the_checks_is_not_remembered(pki: Pki) -> None:
     verifier, fetch = _verifier(pki, _pem(pki.leaf(self_signed=True)))
     body = _body()
     for _ in range(2):
-        with pytest.raises(VerificationError):
+        with pytest.raises(VerificationError, match="does not chain to a trusted root"):
             verifier.verify(_signed(pki, body), body)
     assert len(fetch.urls) == 2
 
