@@ -50,11 +50,12 @@ def in_memory_service(
     providers: Mapping[str, SupplierProvider] | None = None,
     policy: Policy | None = None,
     supplier_timeout_s: float = 5.0,
+    cache: InMemoryResultCache | None = None,
 ) -> InMemoryService:
     """Suppliers answer at once unless `providers` says otherwise; the policy is the deployed default."""
     policy = policy or Policy()
     providers = simulated_providers(CATALOG, 0) if providers is None else providers
-    cache = InMemoryResultCache()
+    cache = InMemoryResultCache() if cache is None else cache
     run = RunSearch(cache, providers, clock, policy, supplier_timeout_s)
     launcher = InMemoryLauncher(run)
     start = StartSearch(CATALOG, providers, cache, launcher, clock, policy)

@@ -19,6 +19,7 @@ from tests.fakes.suppliers import (
     GatedSupplier,
     MeetingSupplier,
     OnlyClassesSupplier,
+    StuckSupplier,
 )
 
 FAKES = [
@@ -27,7 +28,10 @@ FAKES = [
     (SearchLauncher, DroppingLauncher),
     (SearchLauncher, FailingLauncher),
     (Clock, FixedClock),
-    *((SupplierProvider, fake) for fake in (GatedSupplier, BrokenSupplier, OnlyClassesSupplier, MeetingSupplier)),
+    *(
+        (SupplierProvider, fake)
+        for fake in (GatedSupplier, BrokenSupplier, OnlyClassesSupplier, MeetingSupplier, StuckSupplier)
+    ),
 ]
 
 
