@@ -193,16 +193,32 @@ def test_launch_failure_is_raised_and_the_search_left_behind_is_failed(
     assert service.launcher.deliver() == []
 
 
-def test_retry_after_a_launch_failure_with_the_same_key_starts_afresh(service: InMemoryService) -> None:
+class _RefusesToMarkFailed(InMemoryResultCache):
+    """A store that fails the one write marking a search failed, as a transient S3 error would."""
+
+    def mark_failed(self, search_id: str, reason: str) -> None:
+        raise CacheUnavailable("S3 answered InternalError")
+
+
+@pytest.mark.parametrize(
+    ("cache", "raised"),
+    [(InMemoryResultCache, LaunchFailed), (_RefusesToMarkFailed, CacheUnavailable)],
+    ids=["marked-failed", "could-not-be-marked-failed"],
+)
+def test_retry_after_a_launch_failure_with_the_same_key_starts_afresh(
+    clock: FixedClock, cache: type[InMemoryResultCache], raised: type[Exception]
+) -> None:
+    service = in_memory_service(clock, cache=cache())
     service.launcher.broken = True
-    with pytest.raises(LaunchFailed):
+    with pytest.raises(raised):
         service.start_search(key="turn-1")
     service.launcher.broken = False
 
+    # WHEN the client retries with the same key (the skill does, for the same trip in the same session)
     retried = service.start_search(key="turn-1")
 
+    # THEN it is a new search that runs, not the one never launched replayed for the key's 30 minutes
     assert not retried.replayed
-    assert service.cache.load_job(retried.job.search_id) == retried.job  # pending, not the failed one
     assert [report.search_id for report in service.launcher.deliver()] == [retried.job.search_id]
 
 
