@@ -88,9 +88,11 @@ class StartSearch:
         try:
             self._launcher.launch(job.search_id)
         except LaunchFailed:
-            self._cache.mark_failed(job.search_id, "The search could not be started.")
-            if key_id is not None:
-                self._cache.release_idempotency_key(key_id)  # so that the client's retry starts afresh
+            try:
+                self._cache.mark_failed(job.search_id, "The search could not be started.")
+            finally:
+                if key_id is not None:
+                    self._cache.release_idempotency_key(key_id)  # so that the client's retry starts afresh
             raise
         return Started(token, job, False, self._expiry(now))
 

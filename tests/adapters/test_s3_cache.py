@@ -1,4 +1,6 @@
-"""The S3 cache under moto: what is stored, and which write wins when two race."""
+"""What only the S3 cache does: where it keeps each record, how botocore's errors reach the domain, and what it does
+when another request changes an object between its two calls. What every ResultCache promises, the fake included,
+is in tests/contract/test_result_cache.py."""
 
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ from search_service.domain.models import IdempotencyRecord, SearchJob, SearchQue
 
 NOW = datetime(2026, 11, 23, 15, tzinfo=UTC)
 SEARCH = "a" * 64
+BUCKET = "car-search-results"
+KEY = "results/idempotency/k.json"
 
 
 @pytest.fixture
 def cache(s3: Any) -> S3ResultCache:
-    return S3ResultCache(s3, "car-search-results", "results/")
+    return S3ResultCache(s3, BUCKET, "results/")
 
 
 def _job() -> SearchJob:
@@ -27,82 +31,61 @@ def _job() -> SearchJob:
     return SearchJob(search_id=SEARCH, query=query, suppliers=("hertz", "avis"), created_at=NOW)
 
 
-def _outcome(status: str, supplier: str = "hertz") -> SupplierOutcome:
-    return SupplierOutcome(supplier=supplier, status=status, error=None if status == "complete" else "timed out",
-                           latency_s=1.0, finished_at=NOW)  # fmt: skip
+def _claim(token: str, seconds_later: float = 0) -> IdempotencyRecord:
+    return IdempotencyRecord(
+        token=token * 32, request_fingerprint="f", created_at=NOW + timedelta(seconds=seconds_later)
+    )
 
 
-def test_job_is_stored_under_the_results_prefix_as_json(cache: S3ResultCache, s3: Any) -> None:
+def _keys(s3: Any) -> list[str]:
+    return sorted(item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []))
+
+
+def test_records_are_stored_under_the_results_prefix_as_json(cache: S3ResultCache, s3: Any) -> None:
     cache.create_job(_job())
-    stored = s3.get_object(Bucket="car-search-results", Key=f"results/{SEARCH}/job.json")
+    cache.save_outcome(SEARCH, SupplierOutcome(supplier="hertz", status="complete", latency_s=1.0, finished_at=NOW))
+    cache.claim_idempotency_key("k", _claim("t"), 1800)
+    assert _keys(s3) == [f"results/{SEARCH}/job.json", f"results/{SEARCH}/suppliers/hertz.json", KEY]
+    stored = s3.get_object(Bucket=BUCKET, Key=f"results/{SEARCH}/job.json")
     assert stored["ContentType"] == "application/json"
-    assert cache.load_job(SEARCH) == _job()
-
-
-def test_job_cannot_be_created_twice(cache: S3ResultCache) -> None:
-    cache.create_job(_job())
-    with pytest.raises(Exception):  # noqa: B017 - a token collision must never overwrite a search
-        cache.create_job(_job())
-
-
-def test_mark_failed_keeps_the_query(cache: S3ResultCache) -> None:
-    cache.create_job(_job())
-    cache.mark_failed(SEARCH, "The search could not be started.")
-    job = cache.load_job(SEARCH)
-    assert job is not None and (job.status, job.failure) == ("failed", "The search could not be started.")
-    assert job.query == _job().query
-
-
-def test_failed_outcome_never_hides_a_complete_one(cache: S3ResultCache) -> None:
-    cache.save_outcome(SEARCH, _outcome("complete"))
-    cache.save_outcome(SEARCH, _outcome("failed"))
-    assert cache.load_outcomes(SEARCH, ["hertz"])["hertz"].status == "complete"
-
-
-def test_complete_outcome_replaces_a_failed_one(cache: S3ResultCache) -> None:
-    cache.save_outcome(SEARCH, _outcome("failed"))
-    cache.save_outcome(SEARCH, _outcome("complete"))
-    assert cache.load_outcomes(SEARCH, ["hertz"])["hertz"].status == "complete"
-
-
-def test_outcomes_of_suppliers_not_in_yet_are_absent(cache: S3ResultCache) -> None:
-    cache.save_outcome(SEARCH, _outcome("complete", "avis"))
-    assert set(cache.load_outcomes(SEARCH, ["hertz", "avis", "sixt"])) == {"avis"}
-    assert cache.finished_suppliers(SEARCH) == {"avis"}
-
-
-def test_idempotency_claim_first_wins_and_later_claims_get_the_holder(cache: S3ResultCache) -> None:
-    first = IdempotencyRecord(token="t" * 32, request_fingerprint="f", created_at=NOW)
-    second = IdempotencyRecord(token="u" * 32, request_fingerprint="f", created_at=NOW + timedelta(seconds=5))
-    assert cache.claim_idempotency_key("k", first, 1800) == first
-    assert cache.claim_idempotency_key("k", second, 1800) == first
-
-
-def test_idempotency_claim_takes_over_an_expired_key(cache: S3ResultCache) -> None:
-    old = IdempotencyRecord(token="t" * 32, request_fingerprint="f", created_at=NOW)
-    new = IdempotencyRecord(token="u" * 32, request_fingerprint="f", created_at=NOW + timedelta(minutes=31))
-    cache.claim_idempotency_key("k", old, 1800)
-    assert cache.claim_idempotency_key("k", new, 1800) == new
-    assert cache.claim_idempotency_key("k", old, 1800) == new
-
-
-def test_released_idempotency_key_can_be_claimed_again(cache: S3ResultCache) -> None:
-    first = IdempotencyRecord(token="t" * 32, request_fingerprint="f", created_at=NOW)
-    second = IdempotencyRecord(token="u" * 32, request_fingerprint="f", created_at=NOW)
-    cache.claim_idempotency_key("k", first, 1800)
-    cache.release_idempotency_key("k")
-    assert cache.claim_idempotency_key("k", second, 1800) == second
+    assert b'"searchId":"' + SEARCH.encode() in stored["Body"].read()  # camelCase, as on the wire
 
 
 def test_missing_bucket_is_cache_unavailable_not_a_crash(s3: Any) -> None:
     cache = S3ResultCache(s3, "no-such-bucket", "results/")
     with pytest.raises(CacheUnavailable, match="NoSuchBucket"):
         cache.create_job(_job())
-    with pytest.raises(CacheUnavailable):
+    with pytest.raises(CacheUnavailable, match="NoSuchBucket"):
         cache.finished_suppliers(SEARCH)
 
 
-def test_unreadable_object_is_reported_not_parsed(cache: S3ResultCache, s3: Any) -> None:
-    s3.put_object(Bucket="car-search-results", Key=f"results/{SEARCH}/job.json", Body=b'{"half": ')
-    with pytest.raises(CacheUnavailable, match="unreadable cache object"):
-        cache.load_job(SEARCH)
+def test_idempotency_key_released_between_the_claims_two_calls_is_claimed(cache: S3ResultCache, s3: Any) -> None:
+    # GIVEN a live holder that another request releases just after our conditional PUT found it
+    cache.claim_idempotency_key("k", _claim("t"), 1800)
+
+    def released_meanwhile(params: dict[str, Any], **_: Any) -> None:
+        if params["Key"] == KEY:
+            s3.meta.events.unregister("before-parameter-build.s3.GetObject", released_meanwhile)
+            s3.delete_object(Bucket=BUCKET, Key=KEY)
+
+    s3.meta.events.register("before-parameter-build.s3.GetObject", released_meanwhile)
+
+    # THEN the claim tries again and gets the key
+    assert cache.claim_idempotency_key("k", _claim("u"), 1800) == _claim("u")
+
+
+def test_expired_idempotency_key_taken_over_by_others_each_time_is_cache_unavailable(
+    cache: S3ResultCache, s3: Any
+) -> None:
+    # GIVEN an expired holder, and another request changing the object before each of our takeovers
+    cache.claim_idempotency_key("k", _claim("t"), 1800)
+
+    def changed_meanwhile(params: dict[str, Any], **_: Any) -> None:
+        if "IfMatch" in params:
+            params["IfMatch"] = '"an-etag-of-someone-else"'
+
+    s3.meta.events.register("before-parameter-build.s3.PutObject", changed_meanwhile)
+
+    # THEN the claim gives up after a few tries, as a store that cannot serve the request now
+    with pytest.raises(CacheUnavailable, match="claimed by concurrent requests"):
+        cache.claim_idempotency_key("k", _claim("u", 1801), 1800)

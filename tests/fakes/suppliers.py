@@ -95,3 +95,11 @@ class MeetingSupplier:
         except threading.BrokenBarrierError:
             raise SupplierError(f"{self.supplier.name} was asked alone") from None
         return self._inner.search(query, timeout_s)
+
+
+class StuckSupplier(GatedSupplier):
+    """Ignores its time limit, as a call stuck in a socket read does, until the test opens the gate (30 s at most)."""
+
+    def search(self, query: SearchQuery, timeout_s: float) -> list[Offer]:
+        self.gate.wait(30)
+        return self._inner.search(query, timeout_s)

@@ -1,0 +1,122 @@
+"""The results cache in memory, with the semantics of `S3ResultCache`: tests/contract holds both to the same suite.
+
+Each record is kept as the JSON text the bucket would hold, under the adapter's names below its prefix, so what a
+test reads back has made the same round trip, and a test can spoil a record as it could in the bucket:
+
+    <search id>/job.json    <search id>/suppliers/<code>.json    idempotency/<key id>.json
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from search_service.domain.errors import CacheUnavailable
+from search_service.domain.models import IdempotencyRecord, SearchJob, SupplierOutcome
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class InMemoryResultCache:
+    def __init__(self) -> None:
+        self.objects: dict[str, str] = {}  # name -> JSON text, as in the bucket
+        self.down = False  # while True, every call raises CacheUnavailable, as when S3 cannot be reached
+        self._lock = threading.Lock()  # a search saves its suppliers' outcomes from several threads
+
+    # --- jobs -------------------------------------------------------------------------------------
+
+    def create_job(self, job: SearchJob) -> None:
+        with self._store() as objects:
+            name = _job(job.search_id)
+            if name in objects:  # S3ResultCache's conditional PUT refuses too (with an exception of its own)
+                raise FileExistsError(f"a search {job.search_id} exists already")
+            objects[name] = _dump(job)
+
+    def load_job(self, search_id: str) -> SearchJob | None:
+        with self._store() as objects:
+            return _load(objects, _job(search_id), SearchJob)
+
+    def mark_failed(self, search_id: str, reason: str) -> None:
+        with self._store() as objects:
+            job = _load(objects, _job(search_id), SearchJob)
+            if job is not None:
+                objects[_job(search_id)] = _dump(job.model_copy(update={"status": "failed", "failure": reason}))
+
+    # --- supplier outcomes ------------------------------------------------------------------------
+
+    def save_outcome(self, search_id: str, outcome: SupplierOutcome) -> None:
+        """A complete outcome replaces a failed one; a failed one never replaces anything."""
+        with self._store() as objects:
+            name = _outcome(search_id, outcome.supplier)
+            if outcome.status == "complete" or name not in objects:
+                objects[name] = _dump(outcome)
+
+    def load_outcomes(self, search_id: str, suppliers: Iterable[str]) -> dict[str, SupplierOutcome]:
+        with self._store() as objects:
+            found = {code: _load(objects, _outcome(search_id, code), SupplierOutcome) for code in suppliers}
+        return {code: outcome for code, outcome in found.items() if outcome is not None}
+
+    def finished_suppliers(self, search_id: str) -> set[str]:
+        prefix = _outcome(search_id, "")[: -len(".json")]
+        with self._store() as objects:
+            return {name[len(prefix) : -len(".json")] for name in objects if name.startswith(prefix)}
+
+    # --- idempotency keys -------------------------------------------------------------------------
+
+    def claim_idempotency_key(self, key_id: str, record: IdempotencyRecord, max_age_s: int) -> IdempotencyRecord:
+        """Store `record` unless a live one exists; return the one that holds the key now."""
+        with self._store() as objects:
+            holder = _load(objects, _key(key_id), IdempotencyRecord)
+            if holder is not None and (record.created_at - holder.created_at).total_seconds() <= max_age_s:
+                return holder
+            objects[_key(key_id)] = _dump(record)
+            return record
+
+    def release_idempotency_key(self, key_id: str) -> None:
+        with self._store() as objects:
+            objects.pop(_key(key_id), None)
+
+    # --- the store --------------------------------------------------------------------------------
+
+    @contextmanager
+    def _store(self) -> Iterator[dict[str, str]]:
+        with self._lock:
+            if self.down:
+                raise CacheUnavailable("the in-memory results store is down")
+            yield self.objects
+
+
+def _job(search_id: str) -> str:
+    return f"{search_id}/job.json"
+
+
+def _outcome(search_id: str, supplier: str) -> str:
+    return f"{search_id}/suppliers/{supplier}.json"
+
+
+def _key(key_id: str) -> str:
+    return f"idempotency/{key_id}.json"
+
+
+def _dump(model: BaseModel) -> str:
+    return model.model_dump_json(by_alias=True)
+
+
+def _load(objects: dict[str, str], name: str, model: type[M]) -> M | None:
+    text = objects.get(name)
+    if text is None:
+        return None
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as error:
+        raise CacheUnavailable(f"unreadable cache object {name}") from error
+
+
+if TYPE_CHECKING:
+    from search_service.ports import ResultCache
+
+    _: ResultCache = InMemoryResultCache()
