@@ -203,6 +203,7 @@ def _conversations(r: dict[str, Any]) -> list[str]:
         f"baseline {_shares(stacks['baseline'])}; a 10 ms sleep wakes late by p99 {_lag(stacks['ours'])} ms (ours), "
         f"{_lag(stacks['baseline'])} ms (baseline), {c['client_lag_ms']['p99']:.0f} ms (people)",
         f"  load average {c['load_average'][0]} before, {c['load_average'][1]} after; ran {c['wall_s']:.0f} s",
+        f"  the stacks, ours: {_stack_health(stacks['ours'])}",
         "  final-turn wait p50 by variant, ours / baseline (needed still searching, ours):",
     ]
     lags = [s["lag_ms"]["p99"] for s in stacks["ours"] + stacks["baseline"] if s] + [c["client_lag_ms"]["p99"]]
@@ -221,6 +222,19 @@ def _conversations(r: dict[str, Any]) -> list[str]:
         for problem in c[design]["problems"]:
             lines.append(f"  ! {design}: {problem}")
     return lines
+
+
+def _stack_health(stacks: list[dict[str, Any]]) -> str:
+    """What the stacks did wrong themselves, from their own counts: 5xx answers and log lines."""
+    logs = [s["log"] for s in stacks if s.get("log")]
+    total = {key: sum(log[key] for log in logs) for key in logs[0]} if logs else {}
+    api_5xx = sum(s.get("api_5xx", 0) for s in stacks)
+    return (
+        f"{api_5xx} 5xx from the search API; {total.get('lines', 0)} search log lines, "
+        f"{total.get('wrong_function', 0)} naming another function, {total.get('without_search', 0)} without their "
+        f"search, {total.get('not_json', 0)} broken; {total.get('searches_not_finished', 0)} of "
+        f"{total.get('searches_started', 0)} searches without a 'search finished' line"
+    )
 
 
 def _s(seconds: float | None) -> str:

@@ -74,6 +74,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bench.logs import audit
 from bench.stats import percentiles
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -273,22 +274,24 @@ def serve_stack() -> None:
     """The child process (`python -c ...` with StackOptions as JSON): a LocalStack, its addresses on stdout as one
     JSON line; from "measure" on stdin to "stop" (or the end of stdin), its CPU use and lag as another line."""
     import logging
-    import warnings
 
     import bench  # noqa: F401 - the benchmarks' environment (fake credentials, Powertools quiet) first
     from bench.harness import offline
+    from local_stack.log_stream import logs_to
 
     offline()
-    out = sys.stdout
     # The Lambdas' logs and metric lines, and those of the stack's own child processes, which follow this
     # process's stdout when it is a file: a temporary one, removed at the end.
     descriptor, log = tempfile.mkstemp(prefix="bench-stack-", suffix=".log")
     os.close(descriptor)
-    sys.stdout = open(log, "w", buffering=1, encoding="utf-8")  # noqa: SIM115 - by path: children look at its name
+    out = logs_to(log)
     logging.basicConfig(stream=sys.stderr, level=logging.ERROR, format="stack: %(levelname)s %(name)s %(message)s")
-    # Powertools' Metrics is one object per process: with concurrent requests in one process (here, not in
-    # Lambda), one request's flush can take another's metrics, and the other then warns it has none to publish.
-    warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
+    # The Lambdas log at INFO, as in make serve (and Lambda): their lines are part of the stack's work, and the run's
+    # audit reads them. The search runtime, a child, takes the level from the environment.
+    from search_service.observability import logger
+
+    os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO"
+    logger.setLevel(logging.INFO)
     from local_stack.stack import LocalStack, StackOptions
 
     def say(message: dict[str, Any]) -> None:
@@ -309,10 +312,14 @@ def serve_stack() -> None:
     cpu, wall = tree_cpu_s(), time.perf_counter()
     sys.stdin.readline()  # stop
     cpu, wall = tree_cpu_s() - cpu, time.perf_counter() - wall
-    say({"cpu_s": round(cpu, 1), "wall_s": round(wall, 1), "cpu_share": round(cpu / wall, 2), "lag_ms": probe.stop()})
+    lag = probe.stop()
+    api_5xx = sum(count for status, count in stack.api.answered.counts().items() if status >= 500)
     stack.stop(grace_s=0.5)
+    logged = audit(Path(log))
     with contextlib.suppress(OSError):
         os.unlink(log)
+    say({"cpu_s": round(cpu, 1), "wall_s": round(wall, 1), "cpu_share": round(cpu / wall, 2), "lag_ms": lag,
+         "api_5xx": api_5xx, "log": logged})  # fmt: skip
     os._exit(0)  # a search still asleep in a supplier thread would hold the interpreter's exit
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import os
+import sys
 import threading
 from typing import Any, TextIO, cast
 
@@ -39,3 +41,19 @@ def whole_lines(stream: TextIO) -> TextIO:
     """`stream`, each line written whole, where a TextIO is expected (sys.stdout): WholeLines writes and flushes and
     hands everything else to the stream, which is all that print() and logging ask of one."""
     return cast(TextIO, WholeLines(stream))
+
+
+def logs_to(path: str | None) -> TextIO:
+    """Makes this process's stdout the log file at `path` (stderr when None), at the descriptor, so that whatever
+    took sys.stdout before, however early (Powertools' Logger takes it when an import creates it), writes to the log;
+    sys.stdout becomes that file, lines whole, so that this process's children that follow it find its name. Returns
+    the stdout the process had, on a descriptor of its own: the channel of a protocol with the parent, which no log
+    line can break."""
+    sys.stdout.flush()
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
+    log = open(path, "a", buffering=1, encoding="utf-8") if path else sys.stderr  # noqa: SIM115 - the process's life
+    os.dup2(log.fileno(), sys.stdout.fileno())
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # a pipe's block buffering would hold lines an exit drops
+    sys.stdout = whole_lines(log)
+    return protocol

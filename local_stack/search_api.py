@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import hmac
-import io
 import itertools
 import json
 import logging
@@ -41,6 +40,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, replace
@@ -50,7 +50,7 @@ from typing import Any
 
 from local_stack.clock import REAL_TIME, StackClock
 from local_stack.http_server import JsonHandler, LocalServer
-from local_stack.log_stream import whole_lines
+from local_stack.log_stream import logs_to
 from local_stack.s3 import s3_client
 from search_service.adapters.local_context import LocalLambdaContext
 from search_service.adapters.s3_cache import S3ResultCache
@@ -100,6 +100,22 @@ class LambdaFunction:
         finally:
             with self._lock:
                 self._idle.append(handler)
+
+
+class Answered:
+    """The gateway's answers by HTTP status, as its clients saw them: a 5xx here is one a client got."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._counts: Counter[int] = Counter()
+
+    def add(self, status: int) -> None:
+        with self._lock:
+            self._counts[status] += 1
+
+    def counts(self) -> dict[int, int]:
+        with self._lock:
+            return dict(self._counts)
 
 
 _requests = threading.local()
@@ -311,16 +327,7 @@ def _run_searches(spec: dict[str, Any]) -> None:
     """The child process: the search Lambda's handler, wired to the embedded S3, one thread per event. Events come
     on stdin, one JSON object a line ({"id", "event"}); answers go to stdout ({"id", "result"} or {"id", "error"}),
     and the Lambda's own logs to the parent's log file or stderr."""
-    # The protocol keeps the pipe on a descriptor of its own, and descriptor 1 goes to the log: whatever holds
-    # sys.stdout, however early it took it (Powertools' Logger takes it when this module's imports create it), writes
-    # to the log and can never break a protocol line.
-    sys.stdout.flush()
-    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
-    log = open(spec["log"], "a", encoding="utf-8") if spec.get("log") else sys.stderr  # noqa: SIM115 - the process's life
-    os.dup2(log.fileno(), sys.stdout.fileno())
-    assert isinstance(sys.stdout, io.TextIOWrapper)
-    sys.stdout.reconfigure(line_buffering=True)  # a pipe's block buffering would hold lines the child's exit drops
-    sys.stdout = whole_lines(sys.stdout)  # print()'s lines (the EMF metrics) whole, between the logger's
+    protocol = logs_to(spec.get("log"))
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
     from search_service import search_handler
 
@@ -361,6 +368,7 @@ class SearchApi:
     lost_searches: LostSearchQueue | None = None
     serve: Callable[[int], LocalServer] | None = field(default=None, repr=False)  # the gateway on a port
     runtime: SearchRuntime | None = None
+    answered: Answered = field(default_factory=Answered)
 
     @property
     def url(self) -> str:
@@ -424,8 +432,10 @@ def start_search_api(
         runtime.close()
         raise
 
+    answered = Answered()
+
     def serve(on_port: int) -> LocalServer:
-        return start_gateway(start, search, api_key, on_port)
+        return start_gateway(start, search, api_key, on_port, answered)
 
     try:
         server = serve(port)
@@ -434,11 +444,14 @@ def start_search_api(
         raise
     cache = services.cache
     assert isinstance(cache, S3ResultCache)  # what aws_services makes; Services has it as the port
-    return SearchApi(server, launcher, cache, config, client, lost_searches, serve, runtime)
+    return SearchApi(server, launcher, cache, config, client, lost_searches, serve, runtime, answered)
 
 
-def start_gateway(start: LambdaHandler, search: LambdaHandler, api_key: str, port: int = 0) -> LocalServer:
-    """What API Gateway does in front of the two Lambdas: POST and GET /search, the API key, proxy events."""
+def start_gateway(
+    start: LambdaHandler, search: LambdaHandler, api_key: str, port: int = 0, answered: Answered | None = None
+) -> LocalServer:
+    """What API Gateway does in front of the two Lambdas: POST and GET /search, the API key, proxy events.
+    `answered` counts the answers by status."""
     routes = {("POST", "/search"): (start, "start"), ("GET", "/search"): (search, "search")}
     key = api_key.encode()
     # See the module's docstring: concurrent requests only when Powertools keeps each one per thread.
@@ -450,6 +463,11 @@ def start_gateway(start: LambdaHandler, search: LambdaHandler, api_key: str, por
 
         def do_GET(self) -> None:
             self._forward()
+
+        def respond(self, status: int, body: bytes | dict | None, headers: dict[str, str] | None = None) -> None:
+            super().respond(status, body, headers)
+            if answered is not None:
+                answered.add(status)
 
         def __getattr__(self, name: str) -> Any:
             # API Gateway answers every method the API does not declare (PATCH, OPTIONS, HEAD, TRACE, QUERY...)
