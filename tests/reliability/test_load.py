@@ -54,7 +54,7 @@ CONVERSATIONS = 200
 ARRIVALS_S = 10.0
 PAUSES_S = {"size": (0.0, 3.0), "company": (1.0, 6.0), "again": (1.0, 3.0)}  # each drawn uniformly
 LATENCY_SCALE = 0.02  # suppliers answer in 0.04 to 0.3 s
-TIME_SCALE = 4.0  # the skill's timing and Alexa's 8 s, stretched: see the module's docstring
+TIME_SCALE = 10.0  # the skill's timing and Alexa's 8 s, stretched: see the module's docstring
 EVENT_BOUND_S = 300.0  # a bound on waits for events (all sessions open, every search ended), never reached when well
 CITIES = ["New York", "Chicago", "Denver", "Boston", "Seattle", "Miami", "Atlanta", "Dallas", "San Francisco",
           "Los Angeles", "Phoenix", "Orlando"]  # fmt: skip
