@@ -61,6 +61,11 @@ class GetResults:
         wanted = list(job.suppliers)
         if offer_filter.supplier is not None:
             wanted = [code for code in wanted if code == offer_filter.supplier]
+        # A company with no counter in the city has nothing to wait for, but what is said instead comes from the
+        # others: the request then depends on them, and is complete with its alternatives once they have answered.
+        no_counter = offer_filter.supplier is not None and not wanted
+        if no_counter:
+            wanted = list(job.suppliers)
         outcomes = self._cache.load_outcomes(job.search_id, wanted)
         # Past the deadline, or after the search was marked failed, silence is an answer.
         given_up = job.status == "failed" or age_s > self._policy.search_deadline_s
@@ -76,7 +81,7 @@ class GetResults:
             and (offer_filter.size or offer_filter.supplier)
         ):
             alternatives = self._alternatives(job, offer_filter, outcomes)
-        if offer_filter.supplier is not None and not wanted:
+        if no_counter and offer_filter.supplier is not None:
             message = f"{SUPPLIERS_BY_CODE[offer_filter.supplier].name} has no rental counter in {job.query.city}."
         else:
             message = _message(status, states, offers, job)

@@ -160,11 +160,24 @@ def test_company_asked_for_that_failed_gets_the_others_cars_as_alternatives(serv
     assert view.alternatives.same_supplier is None
 
 
-def test_company_without_a_counter_in_the_city_is_complete_with_nothing(service: InMemoryService) -> None:
+def test_company_without_a_counter_in_the_city_waits_for_the_others_then_offers_their_cars(
+    service: InMemoryService,
+) -> None:
+    # GIVEN a search in a city where Sixt has no counter, before any company has answered
     started = service.start_search("Wichita")
-    view = service.read(started, OfferFilter(supplier="sixt"))
-    assert (view.status, view.offers, view.suppliers) == ("complete", [], [])
+    waiting = service.read(started, OfferFilter(supplier="sixt", size="suv"))
+    # THEN it is pending on the companies that are there, as what is offered instead comes from them
+    assert waiting.status == "pending" and waiting.offers == [] and waiting.alternatives is None
+    assert {state.supplier for state in waiting.suppliers} == set(started.job.suppliers) and "sixt" not in {
+        state.supplier for state in waiting.suppliers
+    }
+    # WHEN they have answered, THEN it is complete, says why there is nothing, and offers their SUV
+    _answer(service, started, complete=tuple(started.job.suppliers))
+    view = service.read(started, OfferFilter(supplier="sixt", size="suv"))
+    assert view.status == "complete" and view.offers == []
     assert view.message == "Sixt has no rental counter in Wichita, KS."
+    assert view.alternatives is not None and view.alternatives.same_size is not None
+    assert view.alternatives.same_size.car_class == "suv" and view.alternatives.same_size.supplier != "sixt"
 
 
 # --- refused --------------------------------------------------------------------------------------------------
