@@ -450,8 +450,8 @@ class Played:
 
 # Which of the skill's strings each kind of final answer is.
 ANSWER_KINDS = {
-    "offer": ("OFFER",),
-    "no_match": ("NO_MATCH_SAME_SIZE", "NO_MATCH_SAME_COMPANY", "NO_MATCH_CHEAPEST", "NO_CARS"),
+    "offer": ("OFFER", "OFFER_SO_FAR"),
+    "no_match": ("NO_MATCH_SAME_SIZE", "NO_MATCH_SAME_COMPANY", "NO_MATCH_CHEAPEST", "NO_COUNTER", "NO_CARS"),
     "still_searching": ("RESULTS_NOT_READY", "RESULTS_NOT_READY_ANY"),
     "api_down": ("API_DOWN",),
     "search_failed": ("SEARCH_FAILED",),

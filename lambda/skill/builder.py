@@ -12,13 +12,21 @@ from ask_sdk_core.skill_builder import CustomSkillBuilder
 
 from skill.config import SkillSettings
 from skill.dialog import Caller, Dialog
+from skill.handlers.about import CarSizesIntentHandler, CompaniesIntentHandler
 from skill.handlers.answers import NoIntentHandler, YesIntentHandler
 from skill.handlers.errors import CatchAllExceptionHandler
-from skill.handlers.exit import StopIntentHandler
+from skill.handlers.exit import StopIntentHandler, ThanksIntentHandler
 from skill.handlers.fallback import FallbackIntentHandler
 from skill.handlers.find_car import FindCarIntentHandler
 from skill.handlers.help import HelpIntentHandler
 from skill.handlers.launch import LaunchRequestHandler
+from skill.handlers.offers import (
+    BookIntentHandler,
+    CheaperIntentHandler,
+    PreviousIntentHandler,
+    PriceIntentHandler,
+    SendToPhoneIntentHandler,
+)
 from skill.handlers.repeat import RepeatIntentHandler
 from skill.handlers.results import CheckResultsIntentHandler, NextIntentHandler
 from skill.handlers.session_ended import SessionEndedRequestHandler
@@ -45,7 +53,15 @@ def build_skill(
 
     def dialogs(locale: str) -> Dialog:
         return Dialog(
-            search, Strings(locale), tell, settings.results_budget_s, settings.poll_interval_s, now, sleep, rng
+            search,
+            Strings(locale),
+            tell,
+            settings.results_budget_s,
+            settings.poll_interval_s,
+            now,
+            sleep,
+            rng,
+            settings.max_rental_days,
         )
 
     builder = CustomSkillBuilder()
@@ -57,6 +73,14 @@ def build_skill(
         NoIntentHandler(dialogs),
         CheckResultsIntentHandler(dialogs),
         NextIntentHandler(dialogs),
+        PreviousIntentHandler(dialogs),
+        PriceIntentHandler(dialogs),
+        CheaperIntentHandler(dialogs),
+        SendToPhoneIntentHandler(dialogs),
+        BookIntentHandler(dialogs),
+        CompaniesIntentHandler(dialogs),
+        CarSizesIntentHandler(dialogs),
+        ThanksIntentHandler(dialogs),
         HelpIntentHandler(dialogs),
         RepeatIntentHandler(dialogs),
         StartOverIntentHandler(dialogs),

@@ -17,6 +17,9 @@ class SkillSettings(NamedTuple):  # not a dataclass: see search_client.Problem
     poll_interval_s: float = 0.5
     connect_timeout_s: float = 1.0
     read_timeout_s: float = 2.5
+    # The search API's limit on a rental's length, the same variable as its own: the skill refuses a longer rental
+    # as soon as it is said, before there is a pickup date to send. The API's refusals carry their own limit.
+    max_rental_days: int = 30
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> SkillSettings:
@@ -28,4 +31,5 @@ class SkillSettings(NamedTuple):  # not a dataclass: see search_client.Problem
             skill_id=(env.get("SKILL_ID") or None) if verify else None,
             results_budget_s=float(env.get("RESULTS_BUDGET_SECONDS", defaults.results_budget_s)),
             poll_interval_s=float(env.get("POLL_INTERVAL_SECONDS", defaults.poll_interval_s)),
+            max_rental_days=int(env.get("MAX_RENTAL_DAYS", defaults.max_rental_days)),
         )

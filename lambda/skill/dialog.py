@@ -1,8 +1,10 @@
 """The conversation: what to ask next, when to start the search, and what to say about the results.
 
-The search starts at the first turn that knows the city and the pickup date, and the questions about
-size and company fill the time it takes. Handlers turn Alexa requests into calls here and the `Reply`
-back into a response; nothing here knows ask-sdk.
+The search starts at the first turn that knows the city and the pickup date, and the questions about size and
+company fill the time it takes. Each intent has one method here, named after it; handlers turn Alexa requests into
+calls and the `Reply` back into a response, and nothing here knows ask-sdk. Every word comes from the strings
+files (`skill.strings`), and the point of the dialog is `Trip.asked` (`skill.state.Asked`): an answer is read in
+the light of the question it answers, and an answer that does not fit is told what would.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import hashlib
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -20,9 +22,9 @@ from zoneinfo import ZoneInfo
 from skill import speech
 from skill.search_client import Offer, Rejected, Results, SearchClient, SearchGone, SearchUnavailable
 from skill.speech import Pause
-from skill.state import Trip
+from skill.state import Asked, Trip
 from skill.strings import Strings
-from skill.trip_dates import TripDates, TripProblem, describe_trip, resolve_trip
+from skill.trip_dates import MAX_RENTAL_DAYS, DateWords, TripDates, TripProblem, rental_days, resolve_trip
 
 # The search API judges "today" in the city's time zone; before the city is known, the skill allows the
 # latest "today" in the US, so a late evening in Hawaii is not refused as the past.
@@ -30,6 +32,19 @@ LATEST_US_ZONE = ZoneInfo("Pacific/Honolulu")
 ANY = "any"
 # The slots that define the search, and where the trip keeps each: a change to any of them is a new search.
 TRIP_SLOTS = {"city": "city", "pickupDate": "pickup_value", "returnDate": "return_value", "duration": "duration_value"}
+CARD_OFFERS = 5  # offers listed on a card
+# A later offer counts as better only if it saves at least this much: a few cents is not news.
+BETTER_BY_DOLLARS = 1.0
+# The words for the search API's codes, for a class or company the user asked for and no offer names. (A test holds
+# them to the API's fleet.)
+CLASS_KEYS = {"economy": "PART_CLASS_ECONOMY", "compact": "PART_CLASS_COMPACT", "midsize": "PART_CLASS_MIDSIZE",
+              "standard": "PART_CLASS_STANDARD", "fullsize": "PART_CLASS_FULLSIZE", "suv": "PART_CLASS_SUV",
+              "minivan": "PART_CLASS_MINIVAN", "premium": "PART_CLASS_PREMIUM", "luxury": "PART_CLASS_LUXURY",
+              ANY: "PART_CLASS_ANY"}  # fmt: skip
+COMPANY_KEYS = {"enterprise": "PART_COMPANY_ENTERPRISE", "national": "PART_COMPANY_NATIONAL",
+                "alamo": "PART_COMPANY_ALAMO", "hertz": "PART_COMPANY_HERTZ", "avis": "PART_COMPANY_AVIS",
+                "budget": "PART_COMPANY_BUDGET", "sixt": "PART_COMPANY_SIXT", "dollar": "PART_COMPANY_DOLLAR",
+                "thrifty": "PART_COMPANY_THRIFTY", ANY: "PART_COMPANY_ANY"}  # fmt: skip
 
 
 @dataclass
@@ -39,6 +54,9 @@ class Reply:
     elicit: str | None = None  # a FindCarIntent slot to ask for with Dialog.ElicitSlot
     end_session: bool = False
     card: tuple[str, str] | None = None  # title, text
+    # What "repeat" says again: the last question or offer. Help, apologies and lines about the dialog itself are
+    # not: repeating "say repeat to hear it again" would loop.
+    repeatable: bool = True
 
 
 class Caller(NamedTuple):  # not a dataclass: see search_client.Problem
@@ -52,6 +70,15 @@ class Caller(NamedTuple):  # not a dataclass: see search_client.Problem
     api_access_token: str | None = None
 
 
+@dataclass(frozen=True)
+class Said:
+    """What one FindCarIntent turn said: its slot values (ids for sizes and companies), and the words of a size or
+    company said that is not one the skill knows ("a convertible", "Zipcar")."""
+
+    slots: dict[str, str | None] = field(default_factory=dict)
+    unknown: dict[str, str] = field(default_factory=dict)
+
+
 class Dialog:
     def __init__(
         self,
@@ -63,6 +90,7 @@ class Dialog:
         now: Callable[[], datetime] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
+        max_rental_days: int = MAX_RENTAL_DAYS,
     ) -> None:
         self._search = search
         self._say = functools.partial(strings.say, rng=rng)
@@ -71,46 +99,133 @@ class Dialog:
         self._poll_s = poll_interval_s
         self._now = now or (lambda: datetime.now(UTC))
         self._sleep = sleep
+        self._max_days = max_rental_days
+        self._dates = DateWords(self._say)
 
     def _today(self) -> date:
         return self._now().astimezone(LATEST_US_ZONE).date()
 
     # --- FindCarIntent: every turn of the main dialog ---------------------------------------------------
 
-    def find_car(self, trip: Trip, caller: Caller, slots: dict[str, str | None]) -> Reply:
-        self._take(trip, slots)
+    def find_car(self, trip: Trip, caller: Caller, said: Said) -> Reply:
+        slots = dict(said.slots)
+        if trip.choices:
+            picked = self._pick_city(trip.choices, slots)
+            if picked is not None:
+                slots["city"], trip.choices = picked, None
+            elif slots.get("state") or slots.get("choice"):
+                return self._which_city_again(trip)
+        changed = self._take(trip, slots)
+        if (too_long := self._too_long(trip)) is not None:
+            return too_long
         if not trip.city:
-            return self._ask(trip, "city", self._say("ASK_CITY"), self._say("ASK_CITY_REPROMPT"))
+            return self._ask(trip, Asked.CITY, [self._say("ASK_CITY")], self._say("ASK_CITY_REPROMPT"))
         if not trip.pickup_value:
-            return self._ask(trip, "pickupDate", self._say("ASK_DATE", city=trip.city), self._say("ASK_DATE_REPROMPT"))
-        dates = resolve_trip(trip.pickup_value, trip.return_value, trip.duration_value, self._today())
+            moved = [self._say("CHANGED_CITY", city=_short(trip.city))] if "city" in changed else []
+            return self._ask(trip, Asked.PICKUP_DATE, [*moved, self._say("ASK_DATE", city=_short(trip.city))],
+                             self._say("ASK_DATE_REPROMPT"))  # fmt: skip
+        dates = resolve_trip(trip.pickup_value, trip.return_value, trip.duration_value, self._today(), self._max_days)
         if isinstance(dates, TripProblem):
             return self._date_problem(trip, dates)
-        started = self._ensure_search(trip, caller, dates)
-        if started is not None:
-            return started
-        if not trip.size:
-            describe = describe_trip(dates, self._today(), trip.pickup_value)
-            return self._ask(trip, "carSize", self._say("ASK_SIZE", city=_short(trip.city), trip=describe),
+        problem = self._ensure_search(trip, caller, dates)
+        if problem is not None:
+            return problem
+        lead = self._acknowledge(trip, changed, dates)
+        if "carSize" in said.unknown:
+            trip.size = None
+            return self._ask(trip, Asked.CAR_SIZE, [*lead, self._say("UNKNOWN_SIZE", said=said.unknown["carSize"])],
                              self._say("ASK_SIZE_REPROMPT"))  # fmt: skip
+        if "company" in said.unknown:
+            trip.company = None
+            return self._ask(trip, Asked.COMPANY, [*lead, self._say("UNKNOWN_COMPANY", said=said.unknown["company"])],
+                             self._say("ASK_COMPANY_REPROMPT"))  # fmt: skip
+        if not trip.size:
+            return self._ask_size(trip, dates, lead)
         if not trip.company:
-            trip.asked = "company_yes_no"
-            return Reply([self._say("ASK_COMPANY")], self._say("ASK_COMPANY_REPROMPT"), elicit="company")
-        return self.results(trip, caller)
+            return self._ask(trip, Asked.COMPANY_YES_NO, [*lead, self._say("ASK_COMPANY")],
+                             self._say("ASK_COMPANY_REPROMPT"))  # fmt: skip
+        return self.results(trip, caller, lead)
 
-    def _take(self, trip: Trip, slots: dict[str, str | None]) -> None:
-        """Folds this turn's slots into the trip; a new city or new dates make the old search stale."""
+    def _take(self, trip: Trip, slots: dict[str, str | None]) -> set[str]:
+        """Folds this turn's slots into the trip; a new city or new dates make the old search stale. Returns the
+        slots whose earlier value this turn changed: corrections, to acknowledge."""
+        changed = set()
+        searched = trip.token is not None  # a new length changes the trip, even where the return was assumed
         for name, attribute in TRIP_SLOTS.items():
             value = slots.get(name)
             if value and value != getattr(trip, attribute):
+                if getattr(trip, attribute) or (searched and name != "city"):
+                    changed.add(name)
                 setattr(trip, attribute, value)
                 if name == "pickupDate" and not slots.get("returnDate") and not slots.get("duration"):
                     trip.return_value = trip.duration_value = None  # a new pickup resets the length
+                elif name == "returnDate" and not slots.get("duration"):
+                    trip.duration_value = None  # a return day and a length: the last said wins
+                elif name == "duration" and not slots.get("returnDate"):
+                    trip.return_value = None
                 trip.forget_search()
-        if slots.get("carSize"):
-            trip.size, trip.offer_index, trip.alternative = slots["carSize"], 0, None
-        if slots.get("company"):
-            trip.company, trip.offer_index, trip.alternative = slots["company"], 0, None
+        for name, attribute in (("carSize", "size"), ("company", "company")):
+            value = slots.get(name)
+            if value and value != getattr(trip, attribute):
+                if getattr(trip, attribute):
+                    changed.add(name)
+                setattr(trip, attribute, value)
+                trip.offer_index, trip.alternative, trip.best_so_far = 0, None, None
+        return changed
+
+    def _acknowledge(self, trip: Trip, changed: set[str], dates: TripDates) -> list[str | Pause]:
+        """ "Got it: Dallas instead.": a new city or new dates are said back, so the user knows they were heard and
+        what is searched now."""
+        lead: list[str | Pause] = []
+        if "city" in changed and trip.city:
+            lead.append(self._say("CHANGED_CITY", city=_short(trip.city)))
+        if changed & {"pickupDate", "returnDate", "duration"}:
+            lead.append(self._say("CHANGED_DATES", trip=self._describe(trip, dates)))
+        # A new size or company needs no words of its own: the offer that follows names both.
+        return lead
+
+    def _ask_size(self, trip: Trip, dates: TripDates, lead: list[str | Pause]) -> Reply:
+        if lead:  # the correction said the trip already
+            question = [self._say("ASK_SIZE_SHORT")]
+        else:
+            question = [self._say("ASK_SIZE", city=_short(trip.city or ""), trip=self._describe(trip, dates))]
+        if dates.return_assumed and not lead:  # say what is assumed, and how to change it
+            city, when = _short(trip.city or ""), self._describe(trip, dates)
+            question = [self._say("RETURN_ASSUMED", city=city, trip=when), self._say("ASK_SIZE_SHORT")]
+        return self._ask(trip, Asked.CAR_SIZE, [*lead, *question], self._say("ASK_SIZE_REPROMPT"))
+
+    def _describe(self, trip: Trip, dates: TripDates) -> str:
+        return self._dates.trip(dates, self._today())
+
+    def _too_long(self, trip: Trip) -> Reply | None:
+        """A length over the limit is refused when it is said, before the pickup date is asked: the rest stays."""
+        if trip.pickup_value or not trip.duration_value:
+            return None
+        days = rental_days(trip.duration_value)
+        if days is None or days <= self._max_days:
+            return None
+        trip.duration_value = None
+        if not trip.city:
+            return None
+        return self._ask(trip, Asked.PICKUP_DATE,
+                         [self._say("TRIP_TOO_LONG_ASK_DATE", days=self._dates.length(self._max_days),
+                                    city=_short(trip.city))],
+                         self._say("ASK_DATE_REPROMPT"))  # fmt: skip
+
+    def _pick_city(self, choices: list[str], slots: dict[str, str | None]) -> str | None:
+        """Which of the cities offered the answer names: "the first one", "Oregon", "the one in Maine", "Portland,
+        Oregon". The choices are "Portland, Oregon"-like names, which the search API takes as they are."""
+        ordinal = slots.get("choice")
+        if ordinal and ordinal.isdigit() and 1 <= int(ordinal) <= len(choices):
+            return choices[int(ordinal) - 1]
+        said = f" {' '.join(filter(None, (slots.get('city'), slots.get('state')))).lower()} "
+        named = [choice for choice in choices if f" {choice.rsplit(',', 1)[-1].strip().lower()} " in said]
+        return named[0] if len(named) == 1 else None
+
+    def _which_city_again(self, trip: Trip) -> Reply:
+        choices = self._either(trip.choices or [])
+        return self._ask(trip, Asked.CITY, [self._say("ASK_WHICH_CITY_AGAIN", choices=choices)],
+                         self._say("ASK_WHICH_CITY_AGAIN", choices=choices))  # fmt: skip
 
     def _ensure_search(self, trip: Trip, caller: Caller, dates: TripDates) -> Reply | None:
         """Starts the search unless one for exactly this trip runs already; a Reply when it could not."""
@@ -135,111 +250,279 @@ class Dialog:
             said, trip.city = trip.city or "", None
             if city.code == "ambiguous_city":
                 choices = city.details.get("spoken") or city.details.get("candidates", [])
-                return self._ask(trip, "city", self._say("ASK_WHICH_CITY", choices=speech.spoken_either(choices)),
+                if trip.choices == choices:  # asked already: say what is missing rather than the same words
+                    return self._which_city_again(trip)
+                trip.choices = choices
+                return self._ask(trip, Asked.CITY, [self._say("ASK_WHICH_CITY", choices=self._either(choices))],
                                  self._say("ASK_CITY_REPROMPT"))  # fmt: skip
             suggestions = city.details.get("spoken") or city.details.get("suggestions") or []
             if suggestions:
                 text = self._say("UNKNOWN_CITY_SUGGEST", city=said, suggestion=suggestions[0])
             else:
                 text = self._say("UNKNOWN_CITY_NO_SUGGESTION", city=said)
-            return self._ask(trip, "city", text, self._say("ASK_CITY_REPROMPT"))
-        pickup = rejected.about("pickupDate")
+            return self._ask(trip, Asked.CITY, [text], self._say("ASK_CITY_REPROMPT"))
+        pickup, back = rejected.about("pickupDate"), rejected.about("returnDate")
+        if back is not None and pickup is None:  # the pickup stands: only the return is asked again
+            trip.return_value = trip.duration_value = None
+            if back.code == "too_long":
+                days = int(back.details.get("maxDays") or self._max_days)
+                text = self._say("TRIP_TOO_LONG", days=self._dates.length(days))
+            else:
+                text = self._say("RETURN_BEFORE_PICKUP")
+            return self._ask(trip, Asked.RETURN_DATE, [text], self._say("ASK_RETURN_REPROMPT"))
         trip.pickup_value = trip.return_value = trip.duration_value = None
-        if pickup is not None and pickup.code == "too_far_ahead":
-            text = self._say("TOO_FAR_AHEAD", days=speech.spoken_count(330, "day"))
-        elif pickup is not None:
+        if pickup is not None and pickup.code == "too_far_ahead" and pickup.details.get("latest"):
+            latest = date.fromisoformat(pickup.details["latest"])
+            text = self._say("TOO_FAR_AHEAD", latest=self._dates.day(latest, self._today(), with_year=True))
+        elif pickup is not None and pickup.code == "past_date":
             text = self._say("PAST_DATE")
         else:
             text = self._say("TOO_VAGUE_DATE")
-        return self._ask(trip, "pickupDate", text, self._say("ASK_DATE_REPROMPT"))
+        return self._ask(trip, Asked.PICKUP_DATE, [text], self._say("ASK_DATE_REPROMPT"))
 
     def _date_problem(self, trip: Trip, problem: TripProblem) -> Reply:
-        keys = {"past": "PAST_DATE", "too_vague": "TOO_VAGUE_DATE", "return_before_pickup": "RETURN_BEFORE_PICKUP",
-                "unparseable": "UNCLEAR_DATE", "missing": "ASK_DATE_REPROMPT"}  # fmt: skip
-        if problem.kind == "too_long":
-            text = self._say("TRIP_TOO_LONG", days=speech.spoken_count(30, "day"))
-        else:
-            text = self._say(keys[problem.kind])
-        slot = "returnDate" if problem.kind == "return_before_pickup" else "pickupDate"
-        if slot == "pickupDate":
+        """Asks again for the part of the dates that has the problem, and keeps the rest."""
+        if problem.slot == "pickupDate":
             trip.pickup_value = None
+            keys = {"past": "PAST_DATE", "too_vague": "TOO_VAGUE_DATE", "unparseable": "UNCLEAR_DATE",
+                    "missing": "ASK_DATE_REPROMPT"}  # fmt: skip
+            return self._ask(trip, Asked.PICKUP_DATE, [self._say(keys.get(problem.kind, "UNCLEAR_DATE"))],
+                             self._say("ASK_DATE_REPROMPT"))  # fmt: skip
         trip.return_value = trip.duration_value = None
-        return self._ask(trip, slot, text, self._say("ASK_DATE_REPROMPT"))
+        if problem.kind == "too_long":
+            text = self._say("TRIP_TOO_LONG", days=self._dates.length(self._max_days))
+        elif problem.kind == "return_before_pickup":
+            text = self._say("RETURN_BEFORE_PICKUP")
+        else:
+            text = self._say("UNCLEAR_RETURN")
+        return self._ask(trip, Asked.RETURN_DATE, [text], self._say("ASK_RETURN_REPROMPT"))
 
-    def _ask(self, trip: Trip, slot: str, text: str, reprompt: str) -> Reply:
-        trip.asked = slot
-        return Reply([text], reprompt, elicit=slot)
+    def _ask(self, trip: Trip, asked: Asked, speech_parts: list[str | Pause], reprompt: str) -> Reply:
+        trip.asked = asked
+        return Reply(speech_parts, reprompt, elicit=asked.slot)
 
-    # --- answers to the yes/no questions ----------------------------------------------------------------
+    def _question(self, trip: Trip) -> Reply | None:
+        """The question the dialog is waiting on, asked again after an aside ("which companies do you search?")."""
+        if trip.asked is None or trip.last_speech is None:
+            return None
+        return Reply([speech.plain(trip.last_reprompt or trip.last_speech)], trip.last_reprompt,
+                     elicit=trip.asked.slot)  # fmt: skip
+
+    def _aside(self, trip: Trip, text: str, fallback_question: str = "WELCOME_REPROMPT") -> Reply:
+        """An answer to a question beside the dialog, then back to where the dialog was. Not repeatable: "repeat"
+        still says the dialog's own question or offer."""
+        question = self._question(trip)
+        if question is None:
+            return Reply([text, speech.pause(), self._say(fallback_question)], self._say(fallback_question),
+                         repeatable=False)  # fmt: skip
+        return Reply([text, speech.pause(), *question.speech], question.reprompt, elicit=question.elicit,
+                     repeatable=False)  # fmt: skip
+
+    # --- yes and no ---------------------------------------------------------------------------------------
 
     def answer(self, trip: Trip, caller: Caller, yes: bool) -> Reply:
-        if trip.asked == "company_yes_no":
+        """Yes or no, read as the answer to the last question."""
+        asked = trip.asked
+        if asked is Asked.COMPANY_YES_NO:
             if yes:
-                trip.asked = "company"
-                return Reply([self._say("ASK_WHICH_COMPANY")], self._say("ASK_COMPANY_REPROMPT"), elicit="company")
+                return self._ask(trip, Asked.COMPANY, [self._say("ASK_WHICH_COMPANY")],
+                                 self._say("ASK_COMPANY_REPROMPT"))  # fmt: skip
             trip.company = ANY
             return self.results(trip, caller)
-        if trip.asked == "alternative" and trip.alternative:
+        if asked is Asked.CAR_SIZE and not yes:  # "What size?" "No (preference)."
+            return self.find_car(trip, caller, Said({"carSize": ANY}))
+        if asked is Asked.ALTERNATIVE and trip.alternative:
             if yes:
                 trip.size, trip.company = trip.alternative["size"], trip.alternative["company"]
-                trip.alternative, trip.offer_index = None, 0
+                trip.alternative, trip.offer_index, trip.best_so_far = None, 0, None
                 return self.results(trip, caller)
-            trip.alternative = None
-            return Reply([self._say("HELP_RESULTS")], self._say("HELP_RESULTS"))
-        if trip.asked == "retry":
-            return self.find_car(trip, caller, {}) if yes else self.goodbye()
+            trip.alternative, trip.asked = None, Asked.OFFERS
+            return Reply([self._say("ALTERNATIVE_DECLINED")], self._say("ALTERNATIVE_DECLINED"), repeatable=False)
+        if asked is Asked.RETRY:
+            return self.find_car(trip, caller, Said()) if yes else self.goodbye()
+        if asked is Asked.OFFERS:  # "Would you like that one?" is what an offer asks, whatever its words
+            return self.book(trip, caller) if yes else self.next_offer(trip, caller)
+        if asked is Asked.RESULTS:
+            if yes:
+                return self.check_results(trip, caller)
+            return Reply([self._say("WAITING_ON_YOU")], self._say("RESULTS_NOT_READY_REPROMPT"), repeatable=False)
+        if asked is None:  # after the welcome: yes, let's go; no, nothing today
+            if yes:
+                return self._ask(trip, Asked.CITY, [self._say("ASK_CITY_AFTER_YES")], self._say("ASK_CITY_REPROMPT"))
+            return self.goodbye()
         return self.fallback(trip)
 
     def _api_down(self, trip: Trip) -> Reply:
         """The trip is kept: "yes" (or any answer that continues the dialog) tries the API again."""
-        trip.asked = "retry"
-        return Reply([self._say("API_DOWN")], self._say("API_DOWN_REPROMPT"))
+        trip.asked = Asked.RETRY
+        return Reply([self._say("API_DOWN")], self._say("API_DOWN_REPROMPT"), repeatable=False)
 
     # --- the results ------------------------------------------------------------------------------------
 
-    def results(self, trip: Trip, caller: Caller) -> Reply:
+    def results(self, trip: Trip, caller: Caller, lead: list[str | Pause] | None = None) -> Reply:
         """The last turn: the best offer for what was asked, waiting for it within Alexa's time limit."""
+        lead = lead or []
         if not trip.token:
             if trip.city and trip.pickup_value:
-                return self.find_car(trip, caller, {})
-            return Reply([self._say("CHECK_RESULTS_NO_SEARCH")], self._say("ASK_CITY_REPROMPT"))
+                return self.find_car(trip, caller, Said())
+            return Reply([self._say("CHECK_RESULTS_NO_SEARCH")], self._say("ASK_CITY_REPROMPT"), repeatable=False)
         try:
             found = self._wait_for_results(trip, caller)
         except SearchUnavailable:
             return self._api_down(trip)
         if found is None:
-            return Reply([self._say("SEARCH_FAILED")], self._say("HELP_RESULTS"))
+            return Reply([*lead, self._say("SEARCH_FAILED")], self._say("HELP_RESULTS"))
         if not found.ready:
-            trip.asked = "results"
+            trip.asked = Asked.RESULTS
             if found.searching:
-                text = self._say("RESULTS_NOT_READY", companies=speech.spoken_list(found.searching))
+                text = self._say("RESULTS_NOT_READY", companies=self._list(found.searching))
             else:
                 text = self._say("RESULTS_NOT_READY_ANY")
-            return Reply([text], self._say("RESULTS_NOT_READY_REPROMPT"))
+            return Reply([*lead, text], self._say("RESULTS_NOT_READY_REPROMPT"))
         if found.status == "failed" and found.company_failed and (found.same_size or found.cheapest):
-            return self._no_match(trip, found)  # the companies that did answer have what was asked for
+            return self._no_match(trip, found, lead)  # the companies that did answer have what was asked for
         if found.status == "failed":
-            return Reply([self._say("SEARCH_FAILED")], self._say("HELP_RESULTS"))
+            return Reply([*lead, self._say("SEARCH_FAILED")], self._say("HELP_RESULTS"))
         if not found.offers:
-            return self._no_match(trip, found)
+            return self._no_match(trip, found, lead)
         if trip.offer_index >= len(found.offers):
             trip.offer_index = max(0, len(found.offers) - 1)
-            return Reply([self._say("NO_MORE_OFFERS")], self._say("HELP_RESULTS"))
-        trip.asked = "offers"
+            trip.asked = Asked.OFFERS
+            return Reply([self._say("NO_MORE_OFFERS")], self._say("HELP_RESULTS"), repeatable=False)
+        return self._speak_offer(trip, found, lead)
+
+    def _speak_offer(self, trip: Trip, found: Results, lead: list[str | Pause]) -> Reply:
+        trip.asked = Asked.OFFERS
         offer = found.offers[trip.offer_index]
-        key = "OFFER" if trip.offer_index == 0 else "NEXT_OFFER"
-        lines = "\n".join(self._card_line(o) for o in found.offers[: min(5, len(found.offers))])
-        return Reply(
-            [self._offer(key, offer), speech.pause(), self._say("OFFER_NEXT_HINT")],
-            self._say("HELP_RESULTS"),
-            card=(self._say("CARD_TITLE"), lines),
-        )
+        first = trip.offer_index == 0
+        parts: list[str | Pause] = list(lead)
+        if found.status == "partial" and first:
+            # The slower companies are often the cheapest: the best so far is said as that, never as the best.
+            trip.best_so_far = offer.total_price
+            parts.append(self._offer("OFFER_SO_FAR", offer))
+            parts += [speech.pause(), self._say("STILL_CHECKING", companies=self._list(found.searching))]
+        else:
+            if found.status == "complete":
+                trip.best_so_far = None
+            parts.append(self._offer("OFFER" if first else "NEXT_OFFER", offer))
+            last = trip.offer_index + 1 >= found.offer_count and found.status == "complete"
+            parts += [speech.pause(), self._say("LAST_OFFER_HINT" if last else "OFFER_NEXT_HINT")]
+        return Reply(parts, self._say("HELP_RESULTS"), card=self._card(found))
+
+    def check_results(self, trip: Trip, caller: Caller) -> Reply:
+        """ "Are my results ready?": the results, or after a best-so-far offer, whether something better came in."""
+        if trip.asked is not Asked.OFFERS or trip.best_so_far is None or not trip.token:
+            return self.results(trip, caller)
+        before = trip.best_so_far
+        trip.offer_index = 0
+        try:
+            found = self._wait_for_results(trip, caller)
+        except SearchUnavailable:
+            return self._api_down(trip)
+        if found is None or not found.offers:
+            return self.results(trip, caller)
+        best = found.offers[0]
+        if best.total_price <= before - BETTER_BY_DOLLARS:
+            return self._speak_offer(trip, found, [self._say("BETTER_FOUND")])
+        if found.status == "partial":
+            trip.asked = Asked.OFFERS
+            text = self._say("NOTHING_BETTER_YET", companies=self._list(found.searching))
+            return Reply([text], self._say("HELP_RESULTS"), repeatable=False)
+        trip.best_so_far = None
+        text = self._say("NOTHING_BETTER", price=self._price(best.total_price), company=best.supplier_name)
+        return Reply([text, speech.pause(), self._say("OFFER_NEXT_HINT")], self._say("HELP_RESULTS"),
+                     repeatable=False)  # fmt: skip
 
     def next_offer(self, trip: Trip, caller: Caller) -> Reply:
-        if trip.asked != "offers":
-            return self.fallback(trip)
+        if trip.asked is Asked.RESULTS:  # "next" while the companies are still answering: the results so far
+            return self.results(trip, caller)
+        if trip.asked is not Asked.OFFERS:
+            return self._not_yet(trip)
         trip.offer_index += 1
         return self.results(trip, caller)
+
+    def previous_offer(self, trip: Trip, caller: Caller) -> Reply:
+        if trip.asked is not Asked.OFFERS:
+            return self._not_yet(trip)
+        if trip.offer_index == 0:
+            reply = self.results(trip, caller, [self._say("FIRST_OFFER")])
+            reply.repeatable = False
+            return reply
+        trip.offer_index -= 1
+        return self.results(trip, caller)
+
+    def _not_yet(self, trip: Trip) -> Reply:
+        """Asked about offers before there are any: say so, and ask what the dialog needs."""
+        return self._aside(trip, self._say("NO_OFFER_YET"), "ASK_CITY_REPROMPT")
+
+    def price(self, trip: Trip, caller: Caller) -> Reply:
+        current = self._current(trip, caller)
+        if not isinstance(current, Offer):
+            return current
+        text = self._say(
+            "PRICE",
+            price=self._price(current.total_price),
+            days=self._dates.length(current.days),
+            daily=self._price(current.daily_rate),
+            company=current.supplier_name,
+        )
+        return self._aside(trip, text)
+
+    def cheaper(self, trip: Trip, caller: Caller) -> Reply:
+        """The cheapest car for the same size from any company, else the cheapest of all, when cheaper than the
+        offer just heard."""
+        current = self._current(trip, caller)
+        if not isinstance(current, Offer):
+            return current
+        try:
+            candidates = [self._search.results(trip.token or "", caller.user, trip.size, None, limit=1),
+                          self._search.results(trip.token or "", caller.user, None, None, limit=1)]  # fmt: skip
+        except (SearchUnavailable, SearchGone):
+            return self._api_down(trip)
+        for found in candidates:
+            if found.offers and found.offers[0].total_price <= current.total_price - BETTER_BY_DOLLARS:
+                offer = found.offers[0]
+                trip.alternative = {"size": offer.car_class, "company": offer.supplier}
+                trip.asked = Asked.ALTERNATIVE
+                text = self._say("CHEAPER", car=speech.with_article(speech.car_phrase(offer.car_class_name)),
+                                 company=offer.supplier_name, price=self._price(offer.total_price))  # fmt: skip
+                return Reply([text], self._say("YES_NO_REPROMPT"))
+        return self._aside(trip, self._say("NOTHING_CHEAPER", price=self._price(current.total_price)))
+
+    def send_to_phone(self, trip: Trip, caller: Caller) -> Reply:
+        found = self._current_results(trip, caller)
+        if not isinstance(found, Results):
+            return found
+        reply = self._aside(trip, self._say("SENT_TO_PHONE"))
+        reply.card = self._card(found, trip.offer_index)
+        return reply
+
+    def book(self, trip: Trip, caller: Caller) -> Reply:
+        found = self._current_results(trip, caller)
+        if not isinstance(found, Results):
+            return found
+        offer = found.offers[min(trip.offer_index, len(found.offers) - 1)]
+        reply = self._aside(trip, self._say("HOW_TO_BOOK", company=offer.supplier_name))
+        reply.card = self._card(found, trip.offer_index)
+        return reply
+
+    def _current_results(self, trip: Trip, caller: Caller) -> Results | Reply:
+        """The results behind the offer the user just heard; a Reply when there is no offer to talk about."""
+        if trip.asked not in (Asked.OFFERS, Asked.ALTERNATIVE) or not trip.token:
+            return self._not_yet(trip)
+        try:
+            found = self._search.results(trip.token, caller.user, trip.size, trip.company, limit=trip.offer_index + 5)
+        except SearchGone:
+            return self.results(trip, caller)  # expired meanwhile: the same search again, as results() does
+        except SearchUnavailable:
+            return self._api_down(trip)
+        return found if found.offers else self._not_yet(trip)
+
+    def _current(self, trip: Trip, caller: Caller) -> Offer | Reply:
+        found = self._current_results(trip, caller)
+        if not isinstance(found, Results):
+            return found
+        return found.offers[min(trip.offer_index, len(found.offers) - 1)]
 
     def _wait_for_results(self, trip: Trip, caller: Caller) -> Results | None:
         """Polls until the results are ready or the budget is spent; None when the search is gone for good."""
@@ -248,14 +531,15 @@ class Dialog:
         while True:
             try:
                 found = self._search.results(trip.token or "", caller.user, trip.size, trip.company,
-                                             limit=trip.offer_index + 5)  # fmt: skip
+                                             limit=trip.offer_index + CARD_OFFERS)  # fmt: skip
             except SearchGone:
                 if restarted:
                     return None
                 # Expired or unknown: the same trip is searched again, without troubling the user.
                 restarted = True
                 trip.token = None
-                dates = resolve_trip(trip.pickup_value, trip.return_value, trip.duration_value, self._today())
+                dates = resolve_trip(trip.pickup_value, trip.return_value, trip.duration_value, self._today(),
+                                     self._max_days)  # fmt: skip
                 if isinstance(dates, TripProblem) or self._ensure_search(trip, caller, dates) is not None:
                     return None
                 continue
@@ -269,59 +553,77 @@ class Dialog:
                 told = True
             self._sleep(self._poll_s)
 
-    def _no_match(self, trip: Trip, found: Results) -> Reply:
-        asked_car = speech.with_article(speech.car_phrase(_class_name(trip.size))) if _set(trip.size) else ""
-        company = found.same_supplier.supplier_name if found.same_supplier else _company_name(trip.company)
-        if found.company_failed and (offer := found.same_size or found.cheapest) is not None:
+    def _no_match(self, trip: Trip, found: Results, lead: list[str | Pause]) -> Reply:
+        asked_car = speech.with_article(speech.car_phrase(self._class(trip.size))) if _set(trip.size) else ""
+        company = found.same_supplier.supplier_name if found.same_supplier else self._company(trip.company)
+        if found.no_counter and (offer := found.same_size or found.cheapest) is not None:
+            text = self._say("NO_COUNTER", company=company, city=_short(trip.city or ""),
+                             other_company=offer.supplier_name,
+                             car=speech.with_article(speech.car_phrase(offer.car_class_name)),
+                             price=self._price(offer.total_price))  # fmt: skip
+        elif found.company_failed and (offer := found.same_size or found.cheapest) is not None:
             # Not "doesn't have": the company could not be asked.
-            trip.alternative = {"size": offer.car_class, "company": offer.supplier}
             text = self._say("COMPANY_FAILED", company=company, other_company=offer.supplier_name,
                              car=speech.with_article(speech.car_phrase(offer.car_class_name)),
-                             price=speech.dollars(offer.total_price))  # fmt: skip
+                             price=self._price(offer.total_price))  # fmt: skip
         elif found.same_size is not None and _set(trip.company):
             offer = found.same_size
-            trip.alternative = {"size": offer.car_class, "company": offer.supplier}
-            text = self._say("NO_MATCH_SAME_SIZE", company=company, car=asked_car,
-                             other_company=offer.supplier_name, price=speech.dollars(offer.total_price))  # fmt: skip
+            text = self._say("NO_MATCH_SAME_SIZE", company=company, car=asked_car or self._say("PART_A_CAR"),
+                             other_company=offer.supplier_name, price=self._price(offer.total_price))  # fmt: skip
         elif found.same_supplier is not None and _set(trip.size):
             offer = found.same_supplier
-            trip.alternative = {"size": offer.car_class, "company": offer.supplier}
             text = self._say("NO_MATCH_SAME_COMPANY", company=company, car=asked_car,
                              other_car=speech.with_article(speech.car_phrase(offer.car_class_name)),
-                             price=speech.dollars(offer.total_price))  # fmt: skip
+                             price=self._price(offer.total_price))  # fmt: skip
         elif found.cheapest is not None:
             offer = found.cheapest
-            trip.alternative = {"size": offer.car_class, "company": offer.supplier}
             text = self._say("NO_MATCH_CHEAPEST", car=speech.with_article(speech.car_phrase(offer.car_class_name)),
-                             company=offer.supplier_name, price=speech.dollars(offer.total_price))  # fmt: skip
+                             company=offer.supplier_name, price=self._price(offer.total_price))  # fmt: skip
         else:
-            return Reply([self._say("NO_CARS")], self._say("HELP_RESULTS"))
-        trip.asked = "alternative"
-        return Reply([text], self._say("YES_NO_REPROMPT"))
+            return Reply([*lead, self._say("NO_CARS")], self._say("HELP_RESULTS"))
+        trip.alternative = {"size": offer.car_class, "company": offer.supplier}
+        trip.asked = Asked.ALTERNATIVE
+        return Reply([*lead, text], self._say("YES_NO_REPROMPT"))
 
     def _offer(self, key: str, offer: Offer) -> str:
         return self._say(
             key,
             car=speech.with_article(speech.car_phrase(offer.car_class_name)),
             company=offer.supplier_name,
-            price=speech.dollars(offer.total_price),
+            price=self._price(offer.total_price),
             model=offer.example_model,
             location=offer.location_name,
-            days=speech.spoken_count(offer.days, "day"),
+            days=self._dates.length(offer.days),
         )
 
-    def _card_line(self, offer: Offer) -> str:
-        return self._say(
-            "CARD_OFFER_LINE",
-            company=offer.supplier_name,
-            car=speech.car_phrase(offer.car_class_name),
-            price=speech.price_text(offer.total_price),
-            location=offer.location_name,
-        )
+    def _card(self, found: Results, first: int = 0) -> tuple[str, str]:
+        """The offers as the Alexa app shows them, from the one just heard: its title, and a line per offer."""
+        offers = found.offers[first : first + CARD_OFFERS] or found.offers[:CARD_OFFERS]
+        lines = [
+            self._say(
+                "CARD_OFFER_LINE",
+                company=o.supplier_name,
+                car=speech.car_phrase(o.car_class_name),
+                price=speech.price_text(o.total_price),
+                location=o.location_name,
+            )
+            for o in offers
+        ]
+        return self._say("CARD_TITLE"), "\n".join(lines)
 
-    # --- the rest of the conversation -------------------------------------------------------------------
+    # --- what the skill can do, and leaving ----------------------------------------------------------------
 
-    def welcome(self) -> Reply:
+    def companies(self, trip: Trip) -> Reply:
+        return self._aside(trip, self._say("COMPANIES"))
+
+    def car_sizes(self, trip: Trip) -> Reply:
+        return self._aside(trip, self._say("CAR_SIZES"))
+
+    def thanks(self) -> Reply:
+        return Reply([self._say("YOU_ARE_WELCOME")], end_session=True)
+
+    def welcome(self, trip: Trip) -> Reply:
+        trip.asked = None
         return Reply([self._say("WELCOME")], self._say("WELCOME_REPROMPT"))
 
     def goodbye(self) -> Reply:
@@ -329,37 +631,66 @@ class Dialog:
 
     def start_over(self, trip: Trip) -> Reply:
         """`trip` is a new, empty one: the old trip and its search are forgotten."""
-        return self._ask(trip, "city", self._say("START_OVER"), self._say("ASK_CITY_REPROMPT"))
+        return self._ask(trip, Asked.CITY, [self._say("START_OVER")], self._say("ASK_CITY_REPROMPT"))
 
     def repeat(self, trip: Trip) -> Reply:
         if not trip.last_speech:
-            return Reply([self._say("NOTHING_TO_REPEAT")], self._say("WELCOME_REPROMPT"))
-        return Reply([speech.plain(trip.last_speech)], trip.last_reprompt)
+            return Reply([self._say("NOTHING_TO_REPEAT")], self._say("WELCOME_REPROMPT"), repeatable=False)
+        asked = trip.asked.slot if trip.asked else None
+        return Reply([speech.plain(trip.last_speech)], trip.last_reprompt, elicit=asked)
 
     def error(self) -> Reply:
-        return Reply([self._say("ERROR")], self._say("WELCOME_REPROMPT"))
+        return Reply([self._say("ERROR")], self._say("WELCOME_REPROMPT"), repeatable=False)
 
     # --- help and recovery ------------------------------------------------------------------------------
 
     def help(self, trip: Trip) -> Reply:
-        key = {"city": "HELP_CITY", "pickupDate": "HELP_DATE", "returnDate": "HELP_DATE", "carSize": "HELP_SIZE",
-               "company": "HELP_COMPANY", "company_yes_no": "HELP_COMPANY", "offers": "HELP_RESULTS",
-               "alternative": "HELP_RESULTS", "results": "HELP_RESULTS",
-               "retry": "API_DOWN_REPROMPT"}.get(trip.asked or "", "HELP_CITY")  # fmt: skip
-        reply = Reply([self._say(key)], self._say(key))
-        if trip.asked in ("city", "pickupDate", "returnDate", "carSize", "company"):
-            reply.elicit = trip.asked
-        return reply
+        key = {Asked.CITY: "HELP_CITY", Asked.PICKUP_DATE: "HELP_DATE", Asked.RETURN_DATE: "HELP_RETURN",
+               Asked.CAR_SIZE: "HELP_SIZE", Asked.COMPANY: "HELP_COMPANY", Asked.COMPANY_YES_NO: "HELP_COMPANY",
+               Asked.OFFERS: "HELP_RESULTS", Asked.ALTERNATIVE: "HELP_ALTERNATIVE", Asked.RESULTS: "HELP_WAITING",
+               Asked.RETRY: "API_DOWN_REPROMPT"}.get(trip.asked) if trip.asked else None  # fmt: skip
+        key = key or "HELP_START"
+        return Reply([self._say(key)], self._say(key), elicit=trip.asked.slot if trip.asked else None,
+                     repeatable=False)  # fmt: skip
 
     def fallback(self, trip: Trip) -> Reply:
-        examples = {"city": "a car in Chicago", "pickupDate": "next weekend", "carSize": "a compact car",
-                    "company": "Hertz, or no preference", "company_yes_no": "no preference",
-                    "offers": "next", "alternative": "yes, or no", "retry": "yes, or no"}  # fmt: skip
-        example = examples.get(trip.asked or "", "find a car in Seattle next weekend")
-        reply = Reply([self._say("FALLBACK", example=example)], trip.last_reprompt or self._say("WELCOME_REPROMPT"))
-        if trip.asked in ("city", "pickupDate", "returnDate", "carSize", "company"):
-            reply.elicit = trip.asked
-        return reply
+        """What was said does not fit: an example that fits this point of the dialog, and the question again."""
+        examples = {
+            Asked.CITY: "PART_EXAMPLE_CITY",
+            Asked.PICKUP_DATE: "PART_EXAMPLE_DATE",
+            Asked.RETURN_DATE: "PART_EXAMPLE_RETURN",
+            Asked.CAR_SIZE: "PART_EXAMPLE_SIZE",
+            Asked.COMPANY: "PART_EXAMPLE_COMPANY",
+            Asked.COMPANY_YES_NO: "PART_EXAMPLE_COMPANY_YES_NO",
+            Asked.OFFERS: "PART_EXAMPLE_OFFERS",
+            Asked.ALTERNATIVE: "PART_EXAMPLE_YES_NO",
+            Asked.RETRY: "PART_EXAMPLE_YES_NO",
+            Asked.RESULTS: "PART_EXAMPLE_RESULTS",
+        }
+        key = examples.get(trip.asked) if trip.asked else None
+        key = key or "PART_EXAMPLE_START"
+        text = self._say("FALLBACK", example=self._say(key))
+        return Reply([text], trip.last_reprompt or self._say("WELCOME_REPROMPT"),
+                     elicit=trip.asked.slot if trip.asked else None, repeatable=False)  # fmt: skip
+
+    # --- words for codes, prices and lists ---------------------------------------------------------------------
+
+    def _price(self, amount: float) -> str:
+        dollars = speech.whole_dollars(amount)
+        return self._say("PART_ONE_DOLLAR") if dollars == 1 else self._say("PART_DOLLARS", amount=dollars)
+
+    def _list(self, items: list[str] | tuple[str, ...]) -> str:
+        return speech.spoken_series(items, self._say("PART_AND"))
+
+    def _either(self, items: list[str] | tuple[str, ...]) -> str:
+        return speech.spoken_series(items, self._say("PART_OR"))
+
+    def _class(self, code: str | None) -> str:
+        """A car class's name, for a class the user asked for and no offer names."""
+        return self._say(CLASS_KEYS.get(code or ANY, "PART_CLASS_ANY"))
+
+    def _company(self, code: str | None) -> str:
+        return self._say(COMPANY_KEYS.get(code or ANY, "PART_COMPANY_ANY"))
 
 
 def _set(value: str | None) -> bool:
@@ -367,14 +698,7 @@ def _set(value: str | None) -> bool:
 
 
 def _short(city: str) -> str:
-    """ "New York, NY" is spoken "New York": the state only matters when the name is shared."""
-    return city.split(",")[0]
-
-
-def _class_name(code: str | None) -> str:
-    names = {"fullsize": "full-size", "suv": "SUV"}
-    return names.get(code or "", code or "")
-
-
-def _company_name(code: str | None) -> str:
-    return (code or "").capitalize()
+    """ "New York, NY" is spoken "New York": the state only matters when the name is shared. A city as said, before
+    the search API has named it ("dallas"), is written as a name, for the Alexa app and the chat."""
+    name = city.split(",")[0]
+    return name.title() if name.islower() else name

@@ -56,7 +56,8 @@ def render(handler_input: HandlerInput, trip: Trip, reply: Reply) -> Response:
     else:
         reprompt = reply.reprompt or speech.plain(text)
         builder.ask(speech.ssml(reprompt))
-        trip.last_speech, trip.last_reprompt = text, reprompt
+        if reply.repeatable:
+            trip.last_speech, trip.last_reprompt = text, reprompt
     if reply.elicit and get_request_type(handler_input) == "IntentRequest":
         builder.add_directive(ElicitSlotDirective(updated_intent=_find_car_intent(trip), slot_to_elicit=reply.elicit))
     if reply.card:

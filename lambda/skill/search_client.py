@@ -59,6 +59,7 @@ class Offer(NamedTuple):
     car_class_name: str
     example_model: str
     total_price: float
+    daily_rate: float
     days: int
     location_name: str
 
@@ -71,6 +72,7 @@ class Offer(NamedTuple):
             car_class_name=raw["carClassName"],
             example_model=raw["exampleModel"],
             total_price=float(raw["totalPrice"]),
+            daily_rate=float(raw["dailyRate"]),
             days=int(raw["days"]),
             location_name=raw["location"]["name"],
         )
@@ -87,6 +89,7 @@ class Results(NamedTuple):
     # The company the results were filtered by failed to answer (the filtered status is then "failed"), while
     # the alternatives may come from companies that did answer.
     company_failed: bool = False
+    no_counter: bool = False  # the company asked for has no counter in the city: nothing to wait for from it
 
     @property
     def ready(self) -> bool:
@@ -159,6 +162,7 @@ class SearchClient:
             same_supplier=offer(alternatives.get("sameSupplier")),
             cheapest=offer(alternatives.get("cheapest")),
             company_failed=any(s["supplier"] == company and s["state"] == "failed" for s in payload["suppliers"]),
+            no_counter=company is not None and company not in payload["search"]["suppliers"],
         )
 
     def _call(

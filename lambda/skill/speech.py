@@ -9,8 +9,8 @@ Every text part is escaped, so what a user said (a slot value may hold "<audio s
 as harmless text and the result is always well-formed XML. `plain()` turns that SSML back into the text, for
 cards and for tests.
 
-Numbers are said in American English words ("one hundred twenty-eight dollars", no "and" after hundred),
-so every Alexa voice reads a price the same way whatever the locale.
+Numbers are left as digits for Alexa's voice to say in the way of its locale; the words around them come from
+the strings files.
 """
 
 from __future__ import annotations
@@ -84,58 +84,20 @@ def plain(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-_ONES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-         "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")  # fmt: skip
-_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
-_SCALES = ((1_000_000_000, "billion"), (1_000_000, "million"), (1_000, "thousand"))
-MAX_SPOKEN_NUMBER = 999_999_999_999
-
-
-def _below_thousand(number: int) -> str:
-    hundreds, rest = divmod(number, 100)
-    words = [f"{_ONES[hundreds]} hundred"] if hundreds else []
-    if rest >= 20:
-        tens, ones = divmod(rest, 10)
-        words.append(_TENS[tens] + (f"-{_ONES[ones]}" if ones else ""))
-    elif rest:
-        words.append(_ONES[rest])
-    return " ".join(words)
-
-
-def spoken_number(number: int) -> str:
-    """A whole number in American English words: 1249 -> "one thousand two hundred forty-nine"."""
-    if isinstance(number, bool) or not isinstance(number, int) or not 0 <= number <= MAX_SPOKEN_NUMBER:
-        raise ValueError(f"spoken_number() says whole numbers from 0 to {MAX_SPOKEN_NUMBER:,}, not {number!r}")
-    if number == 0:
-        return "zero"
-    words = []
-    for scale, name in _SCALES:
-        count, number = divmod(number, scale)
-        if count:
-            words.append(f"{_below_thousand(count)} {name}")
-    if number:
-        words.append(_below_thousand(number))
-    return " ".join(words)
-
-
 def _check_amount(amount: float) -> float:
     if isinstance(amount, bool) or not isinstance(amount, int | float) or not math.isfinite(amount) or amount < 0:
         raise ValueError(f"a price is a finite amount of zero or more, not {amount!r}")
     return float(amount)
 
 
-def dollars(amount: float) -> str:
-    """A price said in words, rounded to the whole dollar, half up: 128.15 -> "one hundred twenty-eight dollars".
-
-    0 is "zero dollars"; an amount above zero that rounds to zero is "less than a dollar", so a price is never
-    said as nothing. Negative, infinite and NaN amounts, and more than MAX_SPOKEN_NUMBER, raise ValueError.
-    """
+def whole_dollars(amount: float) -> int:
+    """A price rounded to the whole dollar, half up, as it is spoken: 128.15 -> 128, 0.40 -> 1 (a price above zero
+    is never said as nothing). The words around it come from the strings; the number is left to Alexa's voice,
+    which says it the way of its locale ("one hundred and twenty-eight" in en-GB, without "and" in en-US)."""
     amount = _check_amount(amount)
     whole = math.floor(amount)
     rounded = whole + (amount - whole >= 0.5)  # exact: subtracting a float's integer part loses nothing
-    if rounded == 0:
-        return "less than a dollar" if amount > 0 else "zero dollars"
-    return "one dollar" if rounded == 1 else f"{spoken_number(rounded)} dollars"
+    return max(rounded, 1) if amount > 0 else 0
 
 
 def price_text(amount: float) -> str:
@@ -189,36 +151,12 @@ def car_phrase(car_class_name: str) -> str:
     return f"{name} car"
 
 
-def _spoken_series(items: Iterable[str], conjunction: str) -> str:
+def spoken_series(items: Iterable[str], conjunction: str) -> str:
+    """Items joined as a list is said, with the strings' "and" or "or": ["Hertz", "Sixt", "Avis"], "and" -> "Hertz,
+    Sixt and Avis" (no serial comma); nothing -> "". Items with their own commas ("Portland, Oregon") are kept apart
+    by semicolons, as in writing."""
     items = [item.strip() for item in items if item.strip()]
     if len(items) <= 2:
         return f" {conjunction} ".join(items)
-    # Items with their own commas ("Portland, Oregon") are kept apart by semicolons, as in writing.
     separator = "; " if any("," in item for item in items) else ", "
     return f"{separator.join(items[:-1])} {conjunction} {items[-1]}"
-
-
-def spoken_list(items: Iterable[str]) -> str:
-    """["Hertz", "Sixt", "Avis"] -> "Hertz, Sixt and Avis" (no serial comma); nothing -> ""."""
-    return _spoken_series(items, "and")
-
-
-def spoken_either(items: Iterable[str]) -> str:
-    """["Portland, Oregon", "Portland, Maine"] -> "Portland, Oregon or Portland, Maine"; nothing -> ""."""
-    return _spoken_series(items, "or")
-
-
-def _plural(noun: str) -> str:
-    if re.search(r"[^aeiou]y$", noun, re.IGNORECASE):
-        return noun[:-1] + "ies"
-    if re.search(r"(?:s|x|z|ch|sh)$", noun, re.IGNORECASE):
-        return noun + "es"
-    return noun + "s"
-
-
-def spoken_count(count: int, noun: str, plural: str | None = None) -> str:
-    """3, "offer" -> "three offers"; 1 -> "one offer"; 0 -> "no offers". Irregular plurals: pass `plural`."""
-    if count == 1:
-        return f"one {noun}"
-    many = plural or _plural(noun)
-    return f"no {many}" if count == 0 else f"{spoken_number(count)} {many}"

@@ -3,10 +3,39 @@ result lists (Alexa's 24 KB response limit includes the attributes)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, fields
+from enum import StrEnum
 from typing import Any
 
 KEY = "trip"
+
+
+class Asked(StrEnum):
+    """The point of the dialog: what the skill's last question was about, so that the next answer is read in it."""
+
+    CITY = "city"
+    PICKUP_DATE = "pickupDate"
+    RETURN_DATE = "returnDate"  # also how long: a return date or a duration answers it
+    CAR_SIZE = "carSize"
+    COMPANY = "company"  # which company, after "yes" to the company question
+    COMPANY_YES_NO = "company_yes_no"  # "Is there a specific company?": yes, no, or a company's name
+    RESULTS = "results"  # the companies were still answering: "are my results ready?"
+    OFFERS = "offers"  # an offer was said: next, previous, repeat, price, cheaper...
+    ALTERNATIVE = "alternative"  # "Would you like that one?" after nothing matched
+    RETRY = "retry"  # the search API could not be reached: "Shall I try again now?"
+
+    @property
+    def slot(self) -> str | None:
+        """The FindCarIntent slot Alexa elicits at this point (Dialog.ElicitSlot), so that a bare answer fills it."""
+        return {
+            Asked.CITY: "city",
+            Asked.PICKUP_DATE: "pickupDate",
+            Asked.RETURN_DATE: "returnDate",
+            Asked.CAR_SIZE: "carSize",
+            Asked.COMPANY: "company",
+            Asked.COMPANY_YES_NO: "company",
+        }.get(self)
 
 
 @dataclass
@@ -19,10 +48,13 @@ class Trip:
     company: str | None = None  # a supplier code, or "any"
     token: str | None = None
     searched: str | None = None  # "city|pickup|return" of the search the token belongs to
-    asked: str | None = None  # what the last question was about: a slot name, "company_yes_no", "alternative"
+    asked: Asked | None = None
+    choices: list[str] | None = None  # the cities the user is choosing between ("Portland, OR", "Portland, ME")
     offer_index: int = 0
+    # The price of the offer said from partial results: when asked again, whether something cheaper came in.
+    best_so_far: float | None = None
     alternative: dict[str, str] | None = None  # {"size": ..., "company": ...} offered after a no-match
-    last_speech: str | None = None
+    last_speech: str | None = None  # the last question or offer, for "repeat": never a help or error line
     last_reprompt: str | None = None
 
     @classmethod
@@ -33,13 +65,16 @@ class Trip:
         raw = attributes.get(KEY) if isinstance(attributes, dict) else None
         if not isinstance(raw, dict):
             return cls()
-        return cls(**{f.name: raw[f.name] for f in fields(cls) if f.name in raw and _valid(f.name, raw[f.name])})
+        kept = {f.name: raw[f.name] for f in fields(cls) if f.name in raw and _valid(f.name, raw[f.name])}
+        if "asked" in kept:
+            kept["asked"] = Asked(kept["asked"])
+        return cls(**kept)
 
     def save(self, attributes: dict[str, Any]) -> None:
         attributes[KEY] = {key: value for key, value in asdict(self).items() if value is not None}
 
     def forget_search(self) -> None:
-        self.token = self.searched = self.alternative = None
+        self.token = self.searched = self.alternative = self.best_so_far = None
         self.offer_index = 0
 
 
@@ -47,6 +82,12 @@ def _valid(name: str, value: Any) -> bool:
     """Whether `value` is of the type `save()` writes for the field `name` (None is never saved)."""
     if name == "offer_index":
         return type(value) is int and value >= 0
+    if name == "best_so_far":
+        return type(value) in (int, float) and math.isfinite(value) and value >= 0
+    if name == "asked":
+        return value in Asked._value2member_map_
+    if name == "choices":
+        return isinstance(value, list) and 0 < len(value) <= 5 and all(map(_text, value))
     if name == "alternative":
         return isinstance(value, dict) and set(value) == {"size", "company"} and all(map(_text, value.values()))
     return _text(value)

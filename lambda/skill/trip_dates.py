@@ -29,8 +29,9 @@ A `returnDate` that cannot be used is reported even when a `duration` was also g
 quietly ignoring it would search the wrong dates.
 
 Problems, checked in this order: `missing` (no pickup), `unparseable`, `too_vague`, `past` (the whole span
-is before `today`), `return_before_pickup` (return on or before pickup), `too_long` (more than 30 days, the
-search API's limit). `today` must be the date in the user's time zone, as the API checks it there.
+is before `today`), `return_before_pickup` (return on or before pickup), `too_long` (more than `max_days`, the
+search API's limit, which the skill's settings hold). `today` must be the date in the user's time zone, as the API
+checks it there.
 """
 
 from __future__ import annotations
@@ -38,11 +39,12 @@ from __future__ import annotations
 import calendar
 import math
 import re
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Literal, NamedTuple
 
-MAX_RENTAL_DAYS = 30  # the search API refuses longer rentals (MAX_RENTAL_DAYS in search_service)
+MAX_RENTAL_DAYS = 30  # the search API's default limit (its MAX_RENTAL_DAYS); the skill reads the same variable
 DEFAULT_DAYS_FOR_A_DAY = 3
 DEFAULT_DAYS_FOR_A_WEEK_OR_MONTH = 7
 
@@ -135,7 +137,11 @@ def _return_date(value: str, today: date) -> date | TripProblem:
 
 
 def resolve_trip(
-    pickup_value: str | None, return_value: str | None, duration_value: str | None, today: date
+    pickup_value: str | None,
+    return_value: str | None,
+    duration_value: str | None,
+    today: date,
+    max_days: int = MAX_RENTAL_DAYS,
 ) -> TripDates | TripProblem:
     """The trip the user asked for, or the first problem with it; see the module docstring for the rules."""
     if pickup_value is None:
@@ -159,7 +165,7 @@ def resolve_trip(
         days = _duration_days(duration_value.strip())
         if days is None:
             return TripProblem("unparseable", "duration", duration_value)
-        if days > MAX_RENTAL_DAYS:  # before adding it: P99999999999D is past the end of the calendar
+        if days > max_days:  # before adding it: P99999999999D is past the end of the calendar
             return TripProblem("too_long", "duration", duration_value)
         try:
             returned, source, slot, said = pickup + timedelta(days=days), "duration", "duration", duration_value
@@ -179,76 +185,57 @@ def resolve_trip(
 
     if returned <= pickup:
         return TripProblem("return_before_pickup", slot, said)
-    if (returned - pickup).days > MAX_RENTAL_DAYS:
+    if (returned - pickup).days > max_days:
         return TripProblem("too_long", slot, said)
     return TripDates(pickup, returned, source, vague=span.kind == "month")
 
 
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-           "November", "December")  # fmt: skip
-_NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-            "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen")  # fmt: skip
-# Half a year out, "November 20" may be a past date Alexa rolled over to next year: saying the year lets the
-# user hear it. A trip that merely runs into January is obviously the coming one.
-_SAY_THE_YEAR_FROM_DAYS = 183
+_SAY_THE_YEAR_FROM_DAYS = 183  # half a year out, "November 20" may be a day Alexa rolled over to next year
+_WEEKDAYS = ("PART_MONDAY", "PART_TUESDAY", "PART_WEDNESDAY", "PART_THURSDAY", "PART_FRIDAY", "PART_SATURDAY",
+             "PART_SUNDAY")  # fmt: skip
+_MONTHS = ("PART_JANUARY", "PART_FEBRUARY", "PART_MARCH", "PART_APRIL", "PART_MAY", "PART_JUNE", "PART_JULY",
+           "PART_AUGUST", "PART_SEPTEMBER", "PART_OCTOBER", "PART_NOVEMBER", "PART_DECEMBER")  # fmt: skip
 
 
-def _words(number: int) -> str:
-    if number < len(_NUMBERS):
-        return _NUMBERS[number]
-    tens, ones = divmod(number, 10)
-    return ("twenty", "thirty", "forty", "fifty")[tens - 2] + (f" {_NUMBERS[ones]}" if ones else "")
+def rental_days(duration_value: str) -> int | None:
+    """How many days of rental an AMAZON.DURATION value asks for, None when it is not one."""
+    return _duration_days(duration_value.strip())
 
 
-def _length(days: int) -> str:
-    if days == 1:
-        return "one day"
-    if days == 7:
-        return "a week"
-    if days % 7 == 0:
-        return f"{_words(days // 7)} weeks"
-    return f"{_words(days)} days"
+class DateWords:
+    """Days and trips as the skill says them, in the words of the strings files (`say`: `Strings.say`).
 
-
-def _month_day(day: date, with_year: bool) -> str:
-    said = f"{_MONTHS[day.month - 1]} {day.day}"
-    return f"{said}, {day.year}" if with_year else said
-
-
-def _day(day: date, today: date, with_year: bool, *, weekday_alone: bool = False) -> str:
-    ahead = (day - today).days
-    if ahead == 0:
-        return "today"
-    if ahead == 1:
-        return "tomorrow"
-    if weekday_alone and 0 < ahead < 7:  # within the coming week a weekday names one day only
-        return _WEEKDAYS[day.weekday()]
-    return f"{_WEEKDAYS[day.weekday()]}, {_month_day(day, with_year)}"
-
-
-def describe_trip(trip: TripDates, today: date, pickup_value: str | None) -> str:
-    """Plain spoken English for the trip, to follow "for your trip in New York"; safe inside SSML.
-
-    A weekend or week kept whole is named as such ("this weekend", "next weekend", "the week of November 30");
-    a length the user said is echoed ("for three days starting Friday, December 4"); anything else, including
-    an assumed return, is said as both dates so the user hears what will be searched ("from tomorrow to
-    Friday", "from Saturday, November 28 to Monday, November 30").
+    The dates themselves are said ("from Saturday, December 5 to Monday, December 7"), never "this weekend" or
+    "next weekend", which people resolve differently on different days of the week; only "today" and "tomorrow"
+    are said as such. The year is said once, on the first date, and only half a year or more ahead; the return
+    gets its own only when it falls in another year.
     """
-    span = _span(pickup_value.strip(), today) if pickup_value else None
-    with_year = (trip.pickup_date - today).days >= _SAY_THE_YEAR_FROM_DAYS
-    if isinstance(span, _Span) and trip.return_assumed:
-        if span.kind == "weekend":
-            weeks_ahead = (span.first - (today - timedelta(days=today.weekday()))).days // 7
-            if weeks_ahead == 0:
-                return "this weekend"
-            if weeks_ahead == 1:
-                return "next weekend"
-            return f"the weekend of {_month_day(span.first, with_year)}"
-        # from today or tomorrow, "the week of" would make the user work out a date we can simply say
-        if span.kind == "week" and trip.pickup_date == span.first and (span.first - today).days > 1:
-            return f"the week of {_month_day(span.first, with_year)}"
-    start = _day(trip.pickup_date, today, with_year)
-    if trip.return_source == "duration":
-        return f"for {_length(trip.days)} starting {start}"
-    return f"from {start} to {_day(trip.return_date, today, with_year, weekday_alone=True)}"
+
+    def __init__(self, say: Callable[..., str]) -> None:
+        self._say = say
+
+    def day(self, day: date, today: date, *, with_year: bool = False) -> str:
+        ahead = (day - today).days
+        if ahead == 0:
+            return self._say("PART_TODAY")
+        if ahead == 1:
+            return self._say("PART_TOMORROW")
+        weekday, month = self._say(_WEEKDAYS[day.weekday()]), self._say(_MONTHS[day.month - 1])
+        if with_year:
+            return self._say("PART_WEEKDAY_DATE_YEAR", weekday=weekday, month=month, day=day.day, year=day.year)
+        return self._say("PART_WEEKDAY_DATE", weekday=weekday, month=month, day=day.day)
+
+    def trip(self, trip: TripDates, today: date) -> str:
+        """Plain words for the trip, to follow "for your trip in New York"; safe inside SSML."""
+        with_year = (trip.pickup_date - today).days >= _SAY_THE_YEAR_FROM_DAYS
+        start = self.day(trip.pickup_date, today, with_year=with_year)
+        if trip.return_source == "duration":
+            return self._say("PART_FOR_STARTING", length=self.length(trip.days), start=start)
+        end_year = with_year and trip.return_date.year != trip.pickup_date.year
+        return self._say("PART_FROM_TO", start=start, end=self.day(trip.return_date, today, with_year=end_year))
+
+    def length(self, days: int) -> str:
+        if days % 7 == 0:
+            weeks = days // 7
+            return self._say("PART_A_WEEK") if weeks == 1 else self._say("PART_WEEKS", count=weeks)
+        return self._say("PART_ONE_DAY") if days == 1 else self._say("PART_DAYS", count=days)

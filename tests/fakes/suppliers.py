@@ -103,3 +103,26 @@ class StuckSupplier(GatedSupplier):
     def search(self, query: SearchQuery, timeout_s: float) -> list[Offer]:
         self.gate.wait(30)
         return self._inner.search(query, timeout_s)
+
+
+class DiscountSupplier:
+    """Answers like the wrapped supplier at a fraction of its prices: the cheapest company of the search."""
+
+    def __init__(self, inner: SupplierProvider, factor: float = 0.5) -> None:
+        self.supplier = inner.supplier
+        self._inner = inner
+        self._factor = factor
+
+    def serves(self, city: City) -> bool:
+        return self._inner.serves(city)
+
+    def search(self, query: SearchQuery, timeout_s: float) -> list[Offer]:
+        return [
+            offer.model_copy(
+                update={
+                    "total_price": round(offer.total_price * self._factor, 2),
+                    "daily_rate": round(offer.daily_rate * self._factor, 2),
+                }
+            )
+            for offer in self._inner.search(query, timeout_s)
+        ]

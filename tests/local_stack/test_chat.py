@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
@@ -35,7 +36,11 @@ def chat(local_stack: LocalStack) -> Iterator[Chat]:
 def test_the_seeds_conversation(chat: Chat) -> None:
     first = chat.say("Alexa, ask car search to find a car in New York next weekend")
     assert first.understood and first.understood.slots["pickupDate"].value == week_of(MONDAY) + "-WE"
-    assert first.speech == "What size car would you like for your trip in New York this weekend?"
+    saturday, monday = MONDAY + timedelta(days=5), MONDAY + timedelta(days=7)
+    assert first.speech == (
+        f"I'll look in New York from {saturday:%A, %B} {saturday.day} to {monday:%A, %B} {monday.day}; "
+        "if you'll return the car another day, just say when. What size car would you like?"
+    )
     size = chat.say("A small car")
     assert size.understood and size.understood.slots["carSize"].matches == (("compact", "compact"),)
     assert "company" in (size.speech or "")

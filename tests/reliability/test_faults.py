@@ -99,7 +99,8 @@ def test_with_s3_down_the_start_is_a_clear_503_the_skill_apologises_and_the_sess
 
     # S3 is back: the same session goes on with the trip it heard, and finds a car
     again = chat.say("find a car")
-    assert again.speech == "What size car would you like for your trip in Boston this weekend?", again.speech
+    assert again.speech and again.speech.startswith("I'll look in Boston from Saturday,"), again.speech
+    assert again.speech.endswith("What size car would you like?"), again.speech
     assert "company" in (chat.say("a midsize car").speech or "")
     offer = chat.say("Avis")
     assert offer.error is None and not offer.session_ended

@@ -170,7 +170,8 @@ def _say(talk: Talk, chat: Chat, text: str) -> None:
     elif not said or said in APOLOGIES or turn.session_ended:
         talk.problems.append(f"{text!r}: {said or 'no speech'}{' (session ended)' if turn.session_ended else ''}")
     else:
-        expected = {1: said.startswith("What size car"), 2: said in ASK_COMPANY}.get(len(talk.turns), True)
+        expected = {1: said.endswith("What size car would you like?") or said.startswith("What size car"),
+                    2: said in ASK_COMPANY}.get(len(talk.turns), True)  # fmt: skip
         if not expected:
             talk.problems.append(f"{text!r}: {said}")
 

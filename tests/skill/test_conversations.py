@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-import random
 import re
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -25,69 +21,19 @@ from search_service.providers.simulated import simulated_providers
 from tests.builders.alexa import DEVICE_ID, USER_ID, Conversation
 from tests.builders.http_api import API_KEY, serve
 from tests.builders.stack import Stack, build_stack
+from tests.builders.talk import FirstVariant, Talk, skill
 from tests.builders.waiting import PATIENCE_S
 from tests.fakes.clock import FixedClock
 from tests.fakes.suppliers import BrokenSupplier, GatedSupplier, OnlyClassesSupplier
-
-# Monday 23 November 2026, 10:00 in New York: the `clock` fixture's time, which the stack's Lambdas read too.
-NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
-
-
-@dataclass
-class Talk:
-    """A person talking to the skill: each turn returns what Alexa would say."""
-
-    handler: Any
-    conversation: Conversation = field(default_factory=Conversation)
-    transcript: list[str] = field(default_factory=list)
-    last: dict[str, Any] = field(default_factory=dict)
-
-    def launch(self) -> str:
-        return self._turn("(opens the skill)", self.conversation.launch())
-
-    def say(self, words: str, intent: str, slots: dict[str, Any] | None = None, state: str = "IN_PROGRESS") -> str:
-        return self._turn(words, self.conversation.intent(intent, slots, dialog_state=state))
-
-    def _turn(self, words: str, request: dict[str, Any]) -> str:
-        response = self.handler(request, None)
-        self.conversation.remember(response)
-        self.last = response["response"]
-        spoken = plain(self.last["outputSpeech"]["ssml"]) if "outputSpeech" in self.last else ""
-        self.transcript += [f"U: {words}", f"A: {spoken}"]
-        return spoken
-
-    @property
-    def elicited(self) -> str | None:
-        directives = [d for d in self.last.get("directives", []) if d["type"] == "Dialog.ElicitSlot"]
-        return directives[0]["slotToElicit"] if directives else None
-
-    @property
-    def ended(self) -> bool:
-        return bool(self.last.get("shouldEndSession"))
-
-
-class FirstVariant(random.Random):
-    """Always the first phrasing of a line, so that tests can quote it."""
-
-    def choice(self, seq):  # type: ignore[override]
-        return seq[0]
-
-
-def _skill(url: str, budget_s: float = 3.0):
-    config = SkillSettings(search_api_url=url, results_budget_s=budget_s, poll_interval_s=0.05)
-    return build_skill(SearchClient(url, API_KEY), config, now=lambda: NOW, rng=FirstVariant()).lambda_handler()
-
-
-@pytest.fixture
-def talk(stack: Stack) -> Iterator[Talk]:
-    with serve(stack) as url:
-        yield Talk(_skill(url))
 
 
 def test_the_workshop_conversation(talk: Talk) -> None:
     asked = talk.say("ask car search to find a car in New York next weekend", "FindCarIntent",
                      {"city": "New York", "pickupDate": "2026-W48-WE"}, state="STARTED")  # fmt: skip
-    assert asked == "What size car would you like for your trip in New York this weekend?"
+    assert asked == (
+        "I'll look in New York from Saturday, November 28 to Monday, November 30; if you'll return the car another "
+        "day, just say when. What size car would you like?"
+    )
     assert talk.elicited == "carSize"
 
     assert talk.say("a small car", "FindCarIntent", {"carSize": "small"}) == (
@@ -95,7 +41,7 @@ def test_the_workshop_conversation(talk: Talk) -> None:
     )
     offer = talk.say("Enterprise", "FindCarIntent", {"company": "Enterprise"})
     assert offer.startswith("OK, I found a compact car from Enterprise")
-    assert re.search(r"for [a-z -]+ dollars in total for two days", offer), offer
+    assert re.search(r"for \d+ dollars in total for 2 days", offer), offer
     assert "Say next to hear another option" in offer
     assert talk.last["card"]["content"].startswith("Enterprise: compact car, $")
     assert not talk.ended
@@ -107,7 +53,7 @@ def test_everything_at_once(talk: Talk) -> None:
                      {"carSize": "SUV", "company": "Hertz", "city": "Denver", "pickupDate": "2026-11-24"},
                      state="STARTED")  # fmt: skip
     assert offer.startswith("OK, I found an SUV from Hertz")
-    assert "for three days" in offer
+    assert "for 3 days" in offer
 
 
 def test_opening_the_skill_first_and_no_preferences(talk: Talk) -> None:
@@ -117,7 +63,7 @@ def test_opening_the_skill_first_and_no_preferences(talk: Talk) -> None:
     )
     assert talk.elicited == "pickupDate"
     assert talk.say("December fifth", "FindCarIntent", {"pickupDate": "2026-12-05"}).startswith(
-        "What size car would you like for your trip in Chicago"
+        "I'll look in Chicago from Saturday, December 5 to Tuesday, December 8;"
     )
     assert talk.say("it doesn't matter", "FindCarIntent", {"carSize": "it doesn't matter"}).startswith(
         "Is there a specific company"
@@ -148,7 +94,7 @@ def test_changing_the_city_starts_a_new_search(talk: Talk) -> None:
     assert asked == "Did you mean Portland, Oregon or Portland, Maine?"
     assert talk.elicited == "city"
     asked = talk.say("Portland Oregon", "FindCarIntent", {"city": "Portland, Oregon"})
-    assert asked.startswith("What size car would you like for your trip in Portland")
+    assert asked.startswith("I'll look in Portland from Saturday, November 28")
     trip = talk.conversation.session.attributes["trip"]
     assert trip["token"] != first_token and trip["city"] == "Portland, OR"
 
@@ -203,7 +149,7 @@ def test_unknown_city_suggests_the_closest(talk: Talk) -> None:
         # Hertz has no SUV: it says so, and offers what another company has
         (lambda hertz: OnlyClassesSupplier(hertz, {"economy"}), r"Hertz doesn't have an SUV for your trip, but (\w+) "),
         # Hertz failed to answer: never "doesn't have", and the same offer from another company
-        (BrokenSupplier, r"Hertz didn't answer this time, but (\w+) has an SUV for [a-z -]+ dollars in total\. "),
+        (BrokenSupplier, r"Hertz didn't answer this time, but (\w+) has an SUV for \d+ dollars in total\. "),
     ],
     ids=["no match", "company failed"],
 )
@@ -214,7 +160,7 @@ def test_when_the_company_asked_for_has_no_such_car_the_skill_says_who_does(
     providers["hertz"] = hertz(providers["hertz"])
     stack = build_stack(s3, clock, providers=providers)
     with serve(stack) as url:
-        talk = Talk(_skill(url))
+        talk = Talk(skill(url))
         said = talk.say("find an SUV from Hertz in Denver on December fifth", "FindCarIntent",
                         {"city": "Denver", "pickupDate": "2026-12-05", "carSize": "SUV", "company": "Hertz"},
                         state="STARTED")  # fmt: skip
@@ -228,7 +174,7 @@ def test_results_not_ready_keeps_the_session_then_answers(s3, clock: FixedClock)
     stack = build_stack(s3, clock, providers=providers)
     try:
         with serve(stack) as url:
-            talk = Talk(_skill(url, budget_s=0.3))
+            talk = Talk(skill(url, budget_s=0.3))
             said = talk.say("find a compact car from Avis in Denver on December fifth", "FindCarIntent",
                             {"city": "Denver", "pickupDate": "2026-12-05", "carSize": "compact", "company": "Avis"},
                             state="STARTED")  # fmt: skip
@@ -248,7 +194,7 @@ def test_results_not_ready_keeps_the_session_then_answers(s3, clock: FixedClock)
 
 
 def test_search_api_down_apologises_and_keeps_the_session(stack: Stack) -> None:
-    talk = Talk(_skill("http://127.0.0.1:9/beta"))
+    talk = Talk(skill("http://127.0.0.1:9/beta"))
     said = talk.say("find a car in Denver tomorrow", "FindCarIntent",
                     {"city": "Denver", "pickupDate": "2026-11-24"}, state="STARTED")  # fmt: skip
     assert said == "Sorry, I can't reach the rental companies right now. Please try again in a minute."
@@ -324,7 +270,7 @@ def test_waiting_plays_a_progressive_response_on_the_requests_own_endpoint(s3, c
     try:
         with serve(stack) as url:
             endpoint = f"http://127.0.0.1:{alexa.server_address[1]}"
-            talk = Talk(_skill(url, budget_s=0.5), Conversation(api_access_token="local-token", api_endpoint=endpoint))
+            talk = Talk(skill(url, budget_s=0.5), Conversation(api_access_token="local-token", api_endpoint=endpoint))
             said = talk.say("find a compact car from Avis in Denver on December fifth", "FindCarIntent",
                             {"city": "Denver", "pickupDate": "2026-12-05", "carSize": "compact", "company": "Avis"},
                             state="STARTED")  # fmt: skip
@@ -347,7 +293,7 @@ def test_a_failing_progressive_response_never_costs_the_answer(s3, clock: FixedC
     try:
         with serve(stack) as url:
             conversation = Conversation(api_access_token="local-token", api_endpoint="http://127.0.0.1:9")
-            talk = Talk(_skill(url, budget_s=0.5), conversation)
+            talk = Talk(skill(url, budget_s=0.5), conversation)
             said = talk.say("find a compact car from Avis in Denver on December fifth", "FindCarIntent",
                             {"city": "Denver", "pickupDate": "2026-12-05", "carSize": "compact", "company": "Avis"},
                             state="STARTED")  # fmt: skip
@@ -392,8 +338,8 @@ def test_a_huge_slot_value_gets_a_reprompt_not_a_crash(talk: Talk) -> None:
     [
         # Found by fuzzing. A trip that is not an object made Trip.load raise, in the catch-all too: the
         # Lambda failed and Alexa said "There was a problem with the requested skill's response".
-        (True, "AMAZON.HelpIntent", "I can find rental cars in the bigger cities in the US."),
-        (["Denver"], "AMAZON.HelpIntent", "I can find rental cars in the bigger cities in the US."),
+        (True, "AMAZON.HelpIntent", "I find rental cars in US cities"),
+        (["Denver"], "AMAZON.HelpIntent", "I find rental cars in US cities"),
         # A field of the wrong type failed the turn in the catch-all, and was saved again for the next turn.
         ({"asked": "offers", "offer_index": "1"}, "AMAZON.NextIntent", "You haven't started a search yet."),
         ({"asked": "alternative", "alternative": "compact"}, "AMAZON.YesIntent", "Sorry, I didn't get that."),
@@ -416,4 +362,4 @@ def test_a_lone_surrogate_in_a_slot_value_is_dropped_not_a_crash(talk: Talk) -> 
     # Idempotency-Key raised UnicodeEncodeError (the catch-all's apology).
     said = talk.say("find a car in Denver on Friday", "FindCarIntent",
                     {"city": "Den\ud800ver", "pickupDate": "2026-12-04"}, state="STARTED")  # fmt: skip
-    assert said.startswith("What size car would you like for your trip in Denver")
+    assert said.startswith("I'll look in Denver from Friday, December 4")

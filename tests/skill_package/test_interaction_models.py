@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import ast
 import re
-from pathlib import Path
 
 import pytest
-from skill import dialog
 from skill.handlers.find_car import RESOLVED_SLOTS, SPOKEN_SLOTS
+from skill.state import Asked
 
 from search_service.domain.fleet import CAR_CLASSES, SUPPLIERS
 from tests.skill_package.model import (
@@ -42,31 +40,10 @@ REQUIRED_BY_ALEXA = {"AMAZON.StopIntent", "AMAZON.CancelIntent", "AMAZON.HelpInt
 SPOKEN = re.compile(r"^(?:[A-Za-z]+'?[A-Za-z]*\.?|\{[A-Za-z]+\})(?: (?:[A-Za-z]+'?[A-Za-z]*\.?|\{[A-Za-z]+\}))*$")
 
 
-def _literals(node: ast.expr) -> set[str]:
-    """The strings an expression can be: a literal, or either branch of a conditional of literals."""
-    if isinstance(node, ast.IfExp):
-        return _literals(node.body) | _literals(node.orelse)
-    return {node.value} if isinstance(node, ast.Constant) and isinstance(node.value, str) else set()
-
-
 def slots_the_dialog_elicits() -> set[str]:
-    """The slots skill.dialog asks for with Dialog.ElicitSlot: every literal `elicit=` and slot argument of
-    `_ask(trip, slot, ...)`, following a local variable to what is assigned to it."""
-    found: set[str] = set()
-    tree = ast.parse(Path(dialog.__file__).read_text(encoding="utf-8"))
-    for function in (node for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)):
-        assigned: dict[str, set[str]] = {}
-        for node in ast.walk(function):
-            if isinstance(node, ast.Assign):
-                for target in (target for target in node.targets if isinstance(target, ast.Name)):
-                    assigned.setdefault(target.id, set()).update(_literals(node.value))
-        for node in (node for node in ast.walk(function) if isinstance(node, ast.Call)):
-            slots = [keyword.value for keyword in node.keywords if keyword.arg == "elicit"]
-            if isinstance(node.func, ast.Attribute) and node.func.attr == "_ask" and len(node.args) > 1:
-                slots.append(node.args[1])
-            for slot in slots:
-                found |= assigned.get(slot.id, set()) if isinstance(slot, ast.Name) else _literals(slot)
-    return found
+    """The slots the skill asks for with Dialog.ElicitSlot: every point of the dialog (skill.state.Asked) names the
+    FindCarIntent slot it elicits, and the dialog elicits no other."""
+    return {asked.slot for asked in Asked if asked.slot}
 
 
 def _elicited(slot: str) -> object:

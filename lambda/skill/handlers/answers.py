@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import is_intent_name
 
 from skill.dialog import Dialog, Reply
 from skill.handlers.base import DialogHandler
@@ -12,8 +11,7 @@ from skill.state import Trip
 class YesIntentHandler(DialogHandler):
     """'Yes' to "Is there a specific company?" or to an alternative offer."""
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("AMAZON.YesIntent")(handler_input)
+    intents = ("AMAZON.YesIntent",)
 
     def reply(self, dialog: Dialog, trip: Trip, handler_input: HandlerInput) -> Reply:
         return dialog.answer(trip, caller(handler_input), yes=True)
@@ -22,8 +20,7 @@ class YesIntentHandler(DialogHandler):
 class NoIntentHandler(DialogHandler):
     """'No' to "Is there a specific company?" means any company; to an alternative offer, not that one."""
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("AMAZON.NoIntent")(handler_input)
+    intents = ("AMAZON.NoIntent",)
 
     def reply(self, dialog: Dialog, trip: Trip, handler_input: HandlerInput) -> Reply:
         return dialog.answer(trip, caller(handler_input), yes=False)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from ask_sdk_core.dispatch_components import AbstractRequestHandler
 from ask_sdk_core.handler_input import HandlerInput
+from ask_sdk_core.utils import is_intent_name
 from ask_sdk_model import Response
 
 from skill.dialog import Dialog, Reply
@@ -11,10 +12,16 @@ from skill.state import Trip
 
 class DialogHandler(AbstractRequestHandler):
     """A handler whose answer comes from the dialog: it loads the trip, asks `reply`, renders the answer
-    and saves the trip. Subclasses say which requests they take and which step of the dialog they are."""
+    and saves the trip. Subclasses say which requests they take (`intents`, or their own `can_handle`) and which
+    step of the dialog they are."""
+
+    intents: tuple[str, ...] = ()
 
     def __init__(self, dialogs: DialogFactory) -> None:
         self._dialogs = dialogs
+
+    def can_handle(self, handler_input: HandlerInput) -> bool:
+        return any(is_intent_name(name)(handler_input) for name in self.intents)
 
     def handle(self, handler_input: HandlerInput) -> Response:
         trip = self.trip(handler_input)

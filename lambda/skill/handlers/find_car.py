@@ -1,26 +1,30 @@
 from __future__ import annotations
 
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import get_slot, is_intent_name
+from ask_sdk_core.utils import get_slot
 from ask_sdk_model.slu.entityresolution import StatusCode
 
-from skill.dialog import Dialog, Reply
+from skill.dialog import Dialog, Reply, Said
 from skill.handlers.base import DialogHandler
 from skill.responses import caller
 from skill.state import Trip
 
-SPOKEN_SLOTS = ("city", "pickupDate", "returnDate", "duration")  # built-in types: the value is the answer
-RESOLVED_SLOTS = ("carSize", "company")  # custom types: only a value that resolved to an id counts
+# Built-in types: the value is the answer. state and choice pick one of the cities offered ("Oregon", "the first
+# one"): AMAZON.US_STATE as said, AMAZON.ORDINAL as a number.
+SPOKEN_SLOTS = ("city", "pickupDate", "returnDate", "duration", "state", "choice")
+RESOLVED_SLOTS = ("carSize", "company")  # custom types: a value that resolved gives its id; one that did not, its words
 
 
 class FindCarIntentHandler(DialogHandler):
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("FindCarIntent")(handler_input)
+    intents = ("FindCarIntent",)
 
     def reply(self, dialog: Dialog, trip: Trip, handler_input: HandlerInput) -> Reply:
         slots = {name: _value(handler_input, name) for name in SPOKEN_SLOTS}
         slots |= {name: _resolved_id(handler_input, name) for name in RESOLVED_SLOTS}
-        return dialog.find_car(trip, caller(handler_input), slots)
+        unknown = {
+            name: said for name in RESOLVED_SLOTS if not slots[name] and (said := _unresolved(handler_input, name))
+        }
+        return dialog.find_car(trip, caller(handler_input), Said(slots, unknown))
 
 
 def _value(handler_input: HandlerInput, name: str) -> str | None:
@@ -40,3 +44,12 @@ def _resolved_id(handler_input: HandlerInput, name: str) -> str | None:
         if authority.status and authority.status.code == StatusCode.ER_SUCCESS_MATCH and value:
             return value.id
     return None
+
+
+def _unresolved(handler_input: HandlerInput, name: str) -> str | None:
+    """The words of a size or company that Alexa heard but could not resolve (ER_SUCCESS_NO_MATCH): "Zipcar"."""
+    slot = get_slot(handler_input, name)
+    if slot is None or slot.resolutions is None:
+        return None
+    codes = [a.status.code for a in slot.resolutions.resolutions_per_authority or [] if a.status]
+    return _value(handler_input, name) if StatusCode.ER_SUCCESS_NO_MATCH in codes else None

@@ -16,4 +16,4 @@ class LaunchRequestHandler(DialogHandler):
         return Trip()
 
     def reply(self, dialog: Dialog, trip: Trip, handler_input: HandlerInput) -> Reply:
-        return dialog.welcome()
+        return dialog.welcome(trip)

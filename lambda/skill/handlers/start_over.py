@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from ask_sdk_core.handler_input import HandlerInput
-from ask_sdk_core.utils import is_intent_name
 
 from skill.dialog import Dialog, Reply
 from skill.handlers.base import DialogHandler
@@ -11,8 +10,7 @@ from skill.state import Trip
 class StartOverIntentHandler(DialogHandler):
     """Forgets the trip and its search, and asks for the city again."""
 
-    def can_handle(self, handler_input: HandlerInput) -> bool:
-        return is_intent_name("AMAZON.StartOverIntent")(handler_input)
+    intents = ("AMAZON.StartOverIntent",)
 
     def trip(self, handler_input: HandlerInput) -> Trip:
         return Trip()
