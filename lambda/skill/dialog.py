@@ -645,13 +645,15 @@ class Dialog:
     # --- help and recovery ------------------------------------------------------------------------------
 
     def help(self, trip: Trip) -> Reply:
+        text = self._help_text(trip)
+        return Reply([text], text, elicit=trip.asked.slot if trip.asked else None, repeatable=False)
+
+    def _help_text(self, trip: Trip) -> str:
         key = {Asked.CITY: "HELP_CITY", Asked.PICKUP_DATE: "HELP_DATE", Asked.RETURN_DATE: "HELP_RETURN",
                Asked.CAR_SIZE: "HELP_SIZE", Asked.COMPANY: "HELP_COMPANY", Asked.COMPANY_YES_NO: "HELP_COMPANY",
                Asked.OFFERS: "HELP_RESULTS", Asked.ALTERNATIVE: "HELP_ALTERNATIVE", Asked.RESULTS: "HELP_WAITING",
                Asked.RETRY: "API_DOWN_REPROMPT"}.get(trip.asked) if trip.asked else None  # fmt: skip
-        key = key or "HELP_START"
-        return Reply([self._say(key)], self._say(key), elicit=trip.asked.slot if trip.asked else None,
-                     repeatable=False)  # fmt: skip
+        return self._say(key or "HELP_START")
 
     def fallback(self, trip: Trip) -> Reply:
         """What was said does not fit: an example that fits this point of the dialog, and the question again."""
@@ -669,8 +671,12 @@ class Dialog:
         }
         key = examples.get(trip.asked) if trip.asked else None
         key = key or "PART_EXAMPLE_START"
-        text = self._say("FALLBACK", example=self._say(key))
-        return Reply([text], trip.last_reprompt or self._say("WELCOME_REPROMPT"),
+        trip.misses += 1
+        if trip.misses % 2 == 0:  # never the same words twice in a row: what can be said here, in full
+            said: list[str | Pause] = [self._say("FALLBACK_AGAIN"), self._help_text(trip)]
+        else:
+            said = [self._say("FALLBACK", example=self._say(key))]
+        return Reply(said, trip.last_reprompt or self._say("WELCOME_REPROMPT"),
                      elicit=trip.asked.slot if trip.asked else None, repeatable=False)  # fmt: skip
 
     # --- words for codes, prices and lists ---------------------------------------------------------------------

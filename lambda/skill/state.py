@@ -51,6 +51,7 @@ class Trip:
     asked: Asked | None = None
     choices: list[str] | None = None  # the cities the user is choosing between ("Portland, OR", "Portland, ME")
     offer_index: int = 0
+    misses: int = 0  # answers in a row that did not fit: the second is not answered with the same words
     # The price of the offer said from partial results: when asked again, whether something cheaper came in.
     best_so_far: float | None = None
     alternative: dict[str, str] | None = None  # {"size": ..., "company": ...} offered after a no-match
@@ -80,7 +81,7 @@ class Trip:
 
 def _valid(name: str, value: Any) -> bool:
     """Whether `value` is of the type `save()` writes for the field `name` (None is never saved)."""
-    if name == "offer_index":
+    if name in ("offer_index", "misses"):
         return type(value) is int and value >= 0
     if name == "best_so_far":
         return type(value) in (int, float) and math.isfinite(value) and value >= 0

@@ -121,6 +121,17 @@ def test_fallback_at_the_company_question_suggests_what_fits_and_that_is_underst
     assert OFFER.match(talk.say("no preference", "FindCarIntent", {"company": "no preference"}))
 
 
+def test_answers_that_do_not_fit_in_a_row_are_never_met_with_the_same_words(talk: Talk) -> None:
+    ask_size(talk)
+    said = [talk.say("purple monkey", "AMAZON.FallbackIntent") for _ in range(4)]
+    assert said[0] == "Sorry, I didn't get that. You can say something like: a compact car."
+    assert said[1].startswith("Sorry, I still didn't get that. You can choose economy, compact, midsize")
+    assert all(one != next_one for one, next_one in zip(said, said[1:], strict=False))
+    assert talk.elicited == "carSize"
+    assert talk.say("a compact car", "FindCarIntent", {"carSize": "compact"}).startswith("Is there a specific")
+    assert talk.say("purple monkey", "AMAZON.FallbackIntent").startswith("Sorry, I didn't get that.")  # counted anew
+
+
 # --- repeat, next and the last offer --------------------------------------------------------------------------
 
 

@@ -16,6 +16,8 @@ class DialogHandler(AbstractRequestHandler):
     step of the dialog they are."""
 
     intents: tuple[str, ...] = ()
+    # A handler for what did not fit counts the misses in a row; any other answer starts the count again.
+    counts_misses = False
 
     def __init__(self, dialogs: DialogFactory) -> None:
         self._dialogs = dialogs
@@ -25,6 +27,8 @@ class DialogHandler(AbstractRequestHandler):
 
     def handle(self, handler_input: HandlerInput) -> Response:
         trip = self.trip(handler_input)
+        if not self.counts_misses:
+            trip.misses = 0
         return render(handler_input, trip, self.reply(self._dialogs(locale(handler_input)), trip, handler_input))
 
     def trip(self, handler_input: HandlerInput) -> Trip:

@@ -11,6 +11,7 @@ class FallbackIntentHandler(DialogHandler):
     """Unmatched speech: reprompt with an example of what to say now."""
 
     intents = ("AMAZON.FallbackIntent",)
+    counts_misses = True
 
     def reply(self, dialog: Dialog, trip: Trip, handler_input: HandlerInput) -> Reply:
         return dialog.fallback(trip)
