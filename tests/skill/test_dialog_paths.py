@@ -169,6 +169,12 @@ def test_yes_after_an_offer_says_how_to_book_it(talk: Talk) -> None:
     assert talk.last["card"]["title"] == "Car Search"
 
 
+def test_no_to_the_size_question_means_any_size(talk: Talk) -> None:
+    ask_size(talk)
+    assert talk.say("no", "AMAZON.NoIntent").startswith("Is there a specific company")
+    assert talk.conversation.session.attributes["trip"]["size"] == "any"
+
+
 def test_yes_after_the_welcome_asks_for_the_city(talk: Talk) -> None:
     talk.launch()
     assert talk.say("yes", "AMAZON.YesIntent") == "Great. Which city do you need a car in, and when?"
