@@ -99,6 +99,18 @@ def test_a_size_it_does_not_search_is_named_with_the_ones_it_does(talk: Talk) ->
     assert talk.elicited == "carSize"
 
 
+def test_a_company_with_no_counter_in_the_city_is_said_so_with_another_companys_car(talk: Talk) -> None:
+    said = talk.say("find an SUV from Sixt in Wichita next weekend", "FindCarIntent",
+                    {"city": "Wichita", "pickupDate": "2026-W48-WE", "carSize": "SUV", "company": "Sixt"},
+                    state="STARTED")  # fmt: skip
+    match = re.fullmatch(r"Sixt has no counter in Wichita, but (\w+) has an SUV for (\d+) dollars in total\. "
+                         r"Would you like that one\?", said)  # fmt: skip
+    assert match, said
+    offer = offer_in(talk.say("yes", "AMAZON.YesIntent"))
+    assert offer.startswith((f"OK, I found an SUV from {match[1]}", f"Good news: {match[1]} has an SUV"))
+    assert f"for {match[2]} dollars" in offer
+
+
 # --- help and fallback keep the question ----------------------------------------------------------------------
 
 
