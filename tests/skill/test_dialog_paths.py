@@ -8,6 +8,7 @@ Today is Monday 23 November 2026 (the `clock` fixture): "next weekend" is Saturd
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -138,7 +139,7 @@ def test_answers_that_do_not_fit_in_a_row_are_never_met_with_the_same_words(talk
     said = [talk.say("purple monkey", "AMAZON.FallbackIntent") for _ in range(4)]
     assert said[0] == "Sorry, I didn't get that. You can say something like: a compact car."
     assert said[1].startswith("Sorry, I still didn't get that. You can choose economy, compact, midsize")
-    assert all(one != next_one for one, next_one in zip(said, said[1:], strict=False))
+    assert all(one != next_one for one, next_one in itertools.pairwise(said))
     assert talk.elicited == "carSize"
     assert talk.say("a compact car", "FindCarIntent", {"carSize": "compact"}).startswith("Is there a specific")
     assert talk.say("purple monkey", "AMAZON.FallbackIntent").startswith("Sorry, I didn't get that.")  # counted anew
