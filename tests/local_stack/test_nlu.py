@@ -52,6 +52,11 @@ def _example(model: InteractionModel, slot: SlotDef, index: int) -> tuple[str, s
         return "three days", "P3D", None
     if slot.type == "AMAZON.NUMBER":
         return "four", "4", None
+    if slot.type == "AMAZON.ORDINAL":
+        return "second", "2", None
+    if slot.type == "AMAZON.US_STATE":
+        state = ("oregon", "new mexico")[index % 2]
+        return state, state, None
     slot_type = model.slot_type(slot.type)
     if slot_type is None:  # AMAZON.US_CITY and other free text
         city = ("boston", "new york")[index % 2]
@@ -175,7 +180,9 @@ def test_built_in_phrases_only_for_declared_intents() -> None:
     model = MODELS["en-US"]
     without_more = replace(model, intents=tuple(i for i in model.intents if i.name != "AMAZON.MoreIntent"))
     assert understand("more", model, TODAY).intent == "AMAZON.MoreIntent"
-    assert understand("more", without_more, TODAY).intent == FALLBACK_INTENT
+    # without the intent, "more" is at best close to another intent's sample ("more options")
+    assert understand("more", without_more, TODAY).intent != "AMAZON.MoreIntent"
+    assert understand("more", without_more, TODAY).sample != "more"
 
 
 # The seed conversation and Alexa's dialog ---------------------------------------------------------------------
@@ -291,7 +298,7 @@ def test_a_new_request_while_a_slot_is_elicited() -> None:
 
 
 def test_a_date_is_not_a_city() -> None:
-    assert understand("tomorrow", MODELS["en-US"], TODAY, (FIND, "city")).intent == FALLBACK_INTENT
+    assert "city" not in understand("tomorrow", MODELS["en-US"], TODAY, (FIND, "city")).slots
     assert understand("boston", MODELS["en-US"], TODAY, (FIND, "city")).slots["city"].value == "boston"
 
 
@@ -301,22 +308,92 @@ def test_an_elicitation_of_an_unknown_slot_is_ignored() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["blah blah zork", "what's the weather in paris", "book a flight to boston", "", "!!!", "find a"]
-)
-def test_gibberish_falls_back(text: str) -> None:
+    "text",
+    [
+        "blah blah zork", "what's the weather in paris", "book a flight to boston", "", "!!!",
+        "what's the weather like", "tell me a joke", "play some music", "order a large pizza",
+        "find me a hotel in boston", "set a timer for ten minutes", "how tall is mount everest", "turn off the lights",
+    ],
+)  # fmt: skip
+def test_gibberish_and_other_skills_requests_fall_back(text: str) -> None:
     assert understand(text, MODELS["en-US"], TODAY) == Understanding("intent", invoked=False, intent=FALLBACK_INTENT)
 
 
-def test_without_a_fallback_intent_nothing_matches() -> None:
-    model = MODELS["en-US"]
-    without_fallback = replace(model, intents=tuple(i for i in model.intents if i.name != FALLBACK_INTENT))
-    assert understand("blah blah zork", without_fallback, TODAY) == Understanding("intent", invoked=False)
+@pytest.mark.parametrize(
+    "text",
+    [
+        "purple monkey dishwasher in the garden tomorrow", "in chair blue city", "window river quietly in seven",
+        "banana telephone purple seven", "in the morning", "at the end of the day",
+    ],
+)  # fmt: skip
+def test_random_words_never_make_a_city(text: str) -> None:
+    understood = understand(text, MODELS["en-US"], TODAY)
+    assert understood.intent == FALLBACK_INTENT, understood
 
 
-def test_locale_samples() -> None:
-    understood = understand("hire a car in boston tomorrow", MODELS["en-GB"], TODAY)
-    assert (understood.intent, understood.slots["pickupDate"].value) == (FIND, TOMORROW)
-    assert understand("hire a car in boston tomorrow", MODELS["en-US"], TODAY).intent == FALLBACK_INTENT
+# Understanding beyond the samples -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        # carriers and fillers no sample has
+        ("so we basically need a car in boston tomorrow", FIND, {"city": "boston", "pickupDate": TOMORROW}),
+        ("hi there, I need a car in boston tomorrow please", FIND, {"city": "boston", "pickupDate": TOMORROW}),
+        ("need car boston tomorrow", FIND, {"city": "boston", "pickupDate": TOMORROW}),
+        ("have you found anything for me yet", "CheckResultsIntent", {}),
+    ],
+)
+def test_a_request_said_in_words_no_sample_has(text: str, intent: str, slots: dict[str, str]) -> None:
+    understood = understand(text, MODELS["en-US"], TODAY)
+    assert (understood.intent, {name: slot.value for name, slot in understood.slots.items()}) == (intent, slots)
+
+
+def test_a_value_of_a_type_only_one_slot_has_is_understood_wherever_it_is_said() -> None:
+    # GIVEN a size and a company said after the trip, where no sample has them
+    understood = understand("I need a car in Boston tomorrow, an SUV from Hertz", MODELS["en-US"], TODAY)
+    # THEN each fills its slot, resolved to its id
+    assert {name: slot.matches for name, slot in understood.slots.items() if slot.matches} == {
+        "carSize": (("suv", "SUV"),),
+        "company": (("hertz", "Hertz"),),
+    }
+    assert {name: slot.value for name, slot in understood.slots.items() if not slot.matches} == {
+        "city": "boston",
+        "pickupDate": TOMORROW,
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        # the word before a date tells pickup from return, as the samples use it
+        ("we land in Boston on Friday and need a car until Sunday",
+         {"pickupDate": "2026-11-27", "returnDate": "2026-11-29"}),
+    ],
+)  # fmt: skip
+def test_a_date_takes_the_role_its_samples_give_the_word_before_it(text: str, slots: dict[str, str]) -> None:
+    understood = understand(text, MODELS["en-US"], TODAY)
+    dates = {name: slot.value for name, slot in understood.slots.items() if slot.type == "AMAZON.DATE"}
+    assert (understood.intent, dates) == (FIND, slots)
+
+
+def test_an_exact_sample_wins_over_a_better_scoring_alignment() -> None:
+    understood = understand("find a car in boston tomorrow", MODELS["en-US"], TODAY)
+    assert understood.sample == "find a car in {city} {pickupDate}"
+
+
+@pytest.mark.parametrize(
+    ("text", "city"),
+    [
+        ("I need a car in Flagstaff next Friday", "flagstaff"),  # no list has it: it follows "in"
+        ("a rental car in santa fe", "santa fe"),
+        ("rental car Seattle next weekend", "seattle"),  # a city the search serves needs no "in"
+        ("actually make it Tampa instead", "tampa"),  # a known city and more is the known city
+    ],
+)
+def test_a_city_is_a_known_city_or_words_where_the_samples_put_a_city(text: str, city: str) -> None:
+    understood = understand(text, MODELS["en-US"], TODAY)
+    assert (understood.intent, understood.slots["city"].value) == (FIND, city)
 
 
 # Opening and leaving the skill ---------------------------------------------------------------------------------
@@ -383,17 +460,17 @@ def test_the_store_rereads_a_changed_model(tmp_path: Path) -> None:
     store = ModelStore(tmp_path)
     first = store.get("en-US")
     assert store.get("en-US") is first
-    assert understand("locate a vehicle in boston", first, TODAY).intent == FALLBACK_INTENT
+    assert understand("shazam a jalopy in boston", first, TODAY).intent == FALLBACK_INTENT
 
-    _edit(path, {FIND: ["locate a vehicle in {city}"]})
+    _edit(path, {FIND: ["shazam a jalopy in {city}"]})
     second = store.get("en-US")
 
     assert second is not first
-    understood = understand("locate a vehicle in boston", second, TODAY)
+    understood = understand("shazam a jalopy in boston", second, TODAY)
     assert (understood.intent, understood.slots["city"].value, understood.sample) == (
         FIND,
         "boston",
-        "locate a vehicle in {city}",
+        "shazam a jalopy in {city}",
     )
     assert store.get("en-US") is second
     assert store.locales() == ["en-US"]
