@@ -341,7 +341,10 @@ def test_random_words_never_make_a_city(text: str) -> None:
         ("so we basically need a car in boston tomorrow", FIND, {"city": "boston", "pickupDate": TOMORROW}),
         ("hi there, I need a car in boston tomorrow please", FIND, {"city": "boston", "pickupDate": TOMORROW}),
         ("need car boston tomorrow", FIND, {"city": "boston", "pickupDate": TOMORROW}),
-        ("have you found anything for me yet", "CheckResultsIntent", {}),
+        ("which rental companies are you checking", "CompaniesIntent", {}),
+        ("ok thanks bye", "ThanksIntent", {}),
+        ("any luck finding a car", "CheckResultsIntent", {}),
+        ("could you please tell me how much it is", "PriceIntent", {}),
     ],
 )
 def test_a_request_said_in_words_no_sample_has(text: str, intent: str, slots: dict[str, str]) -> None:
@@ -367,6 +370,8 @@ def test_a_value_of_a_type_only_one_slot_has_is_understood_wherever_it_is_said()
     ("text", "slots"),
     [
         # the word before a date tells pickup from return, as the samples use it
+        ("I need a car in Boston tomorrow and I'll bring it back on Sunday",
+         {"pickupDate": TOMORROW, "returnDate": "2026-11-29"}),
         ("we land in Boston on Friday and need a car until Sunday",
          {"pickupDate": "2026-11-27", "returnDate": "2026-11-29"}),
     ],
@@ -388,12 +393,61 @@ def test_an_exact_sample_wins_over_a_better_scoring_alignment() -> None:
         ("I need a car in Flagstaff next Friday", "flagstaff"),  # no list has it: it follows "in"
         ("a rental car in santa fe", "santa fe"),
         ("rental car Seattle next weekend", "seattle"),  # a city the search serves needs no "in"
-        ("actually make it Tampa instead", "tampa"),  # a known city and more is the known city
+        ("actually, let's do Tampa instead", "tampa"),  # a known city and more is the known city
     ],
 )
 def test_a_city_is_a_known_city_or_words_where_the_samples_put_a_city(text: str, city: str) -> None:
     understood = understand(text, MODELS["en-US"], TODAY)
     assert (understood.intent, understood.slots["city"].value) == (FIND, city)
+
+
+def test_a_city_said_with_its_state() -> None:
+    understood = understand("a car in Portland, Maine next weekend", MODELS["en-US"], TODAY)
+    assert {name: slot.value for name, slot in understood.slots.items()} == {
+        "city": "portland",
+        "state": "maine",
+        "pickupDate": "2026-W48-WE",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "slot", "value"),
+    [
+        ("Portland Oregon", "city", "portland"),
+        ("Illinois", "state", "illinois"),
+        ("the one in Illinois", "state", "illinois"),
+        ("the second one", "choice", "2"),
+        ("the 3rd", "choice", "3"),
+        ("on sunday", "returnDate", "2026-11-29"),
+        ("I'll bring it back sunday", "returnDate", "2026-11-29"),
+    ],
+)
+def test_answers_to_the_new_questions(text: str, slot: str, value: str) -> None:
+    # GIVEN the skill elicits a slot of issue 15's dialog: the state, a choice among cities, the return date
+    understood = understand(text, MODELS["en-US"], TODAY, (FIND, slot))
+    # THEN the answer fills it as Alexa sends it: an ordinal as its number, a state and a city as said
+    assert (understood.intent, understood.slots[slot].value) == (FIND, value)
+
+
+def test_without_a_fallback_intent_nothing_matches() -> None:
+    model = MODELS["en-US"]
+    without_fallback = replace(model, intents=tuple(i for i in model.intents if i.name != FALLBACK_INTENT))
+    assert understand("blah blah zork", without_fallback, TODAY) == Understanding("intent", invoked=False)
+
+
+def test_locale_samples() -> None:
+    # GIVEN a sample that only the British model has
+    said = "hire a car in boston tomorrow"
+    # WHEN it is said to the British and the American models
+    british, american = understand(said, MODELS["en-GB"], TODAY), understand(said, MODELS["en-US"], TODAY)
+    # THEN the British model has it word for word; the American one understands it from its "a car in ..." samples
+    assert (british.intent, british.slots["pickupDate"].value, british.sample) == (
+        FIND,
+        TOMORROW,
+        "hire a car in {city} {pickupDate}",
+    )
+    assert (american.intent, american.slots["pickupDate"].value) == (FIND, TOMORROW)
+    assert american.sample != british.sample
 
 
 # Opening and leaving the skill ---------------------------------------------------------------------------------
@@ -504,7 +558,9 @@ def test_a_model_document() -> None:
     document = json.loads((MODELS_DIR / "en-US.json").read_text(encoding="utf-8"))
     model = parse_model(document, "en-US")
     assert model.invocation_name == "car search"
-    assert list(model.slot_types(FIND)) == ["city", "pickupDate", "returnDate", "duration", "carSize", "company"]
+    assert list(model.slot_types(FIND)) == [
+        "city", "pickupDate", "returnDate", "duration", "carSize", "company", "state", "choice",
+    ]  # fmt: skip
     assert model.slot_types(FIND)["pickupDate"] == "AMAZON.DATE"
     assert model.slot_types("NoSuchIntent") == {}
     with pytest.raises(InteractionModelError, match="not an interaction model"):

@@ -49,6 +49,7 @@ from tests.builders.alexa import (
     session_ended,
     unresolved,
 )
+from tests.skill_package.model import slots as model_slots
 
 NOON_IN_NEW_YORK = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 TOKEN = "test-api-access-token"  # fake
@@ -115,7 +116,7 @@ def test_slots_the_user_did_not_fill_come_as_alexa_sends_them() -> None:
     given = handler_input(request)
     slots = request["request"]["intent"]["slots"]
 
-    assert set(slots) == {"city", "pickupDate", "returnDate", "duration", "carSize", "company"}
+    assert set(slots) == set(model_slots("en-US", "FindCarIntent"))  # every slot the model declares
     assert slots["duration"] == {"name": "duration", "confirmationStatus": "NONE"}
     assert slots["company"] == {"name": "company", "confirmationStatus": "NONE"}
     assert get_slot(given, "returnDate").value is None
