@@ -20,9 +20,12 @@ How Alexa is imitated:
   Alexa's own list), or, as Alexa's list is far longer, other words that look like a city name: at most four, not a
   date, no linking word at either end, no state or known city among them ("portland maine" is a city and a state,
   "tampa instead" is Tampa), and none of the words that the samples of three intents or more use ("the", "it").
-  A custom slot also takes a few unlisted words, sent with ER_SUCCESS_NO_MATCH, but only in an exact reading.
+  A custom slot also takes a few unlisted words, sent with ER_SUCCESS_NO_MATCH, in an exact reading only: words
+  no type knows ("thrifty in tampa" is a company and a city), none of them common or linking.
 - Exact readings. An utterance that says a sample word for word, each {slot} holding words its type takes, is
-  read as that sample, and an exact reading always wins: the model's samples mean what they say.
+  read as that sample, and an exact reading always wins: the model's samples mean what they say. One with an
+  unlisted custom value wins outright only as the answer to that slot's question ("a purple car" when asked the
+  size); elsewhere it competes with the aligned readings ("can you find me a cheaper one" is no company "cheaper").
 - Aligned readings. Otherwise the utterance is aligned with the samples, as Alexa's statistical model generalises
   from them. A sample word said scores 1 + 2w, where w, from 0 to 1, is how few of the model's intents have the
   word in their samples ("cheaper": one intent, 1; "the": all of them, 0). A slot value scores 2 a word (1 for a
@@ -566,10 +569,14 @@ class _Utterance:
         return not any(prefixes) and not any(suffixes)
 
     def _unlisted(self, start: int, end: int) -> bool:
-        """Words a custom slot may hold unresolved: free words that are not a value of another type ("economy" is a
-        size, not an unknown company)."""
+        """Words a custom slot may hold unresolved: free words, none of them common or linking, and nothing in them
+        that a type knows ("economy" is a size, not an unknown company; "thrifty in tampa" a company and a city)."""
         keys = self.keys[start:end]
-        return self._free(start, end) and not any(keys in table for table in self._compiled.values.values())
+        if set(keys) & (self._compiled.common | _LINKING_KEYS):
+            return False
+        parts = {keys[a:b] for a in range(len(keys)) for b in range(a + 1, len(keys) + 1)}
+        known = [*self._compiled.values.values(), _KNOWN_CITIES, _STATES]
+        return self._free(start, end) and not any(part in table for part in parts for table in known)
 
     def _city_like(self, start: int, end: int) -> bool:
         """Words that may be a city no list has: free words, at most four, none of them common in the samples, no
@@ -731,7 +738,9 @@ class _Utterance:
             k += step.kind in ("word", "missing", "empty", "fill")
             i = step.end
         replaced = self._replaced(pattern, steps)
-        return _Reading(score, pattern, tuple(fills.values()), exact, explained, evidence, replaced, foreign)
+        # An unlisted value wins outright only as the answer to its slot's question; elsewhere the reading competes.
+        sure = exact and all(fill.matches != () for slot, fill in fills.values() if slot.name != pattern.answers)
+        return _Reading(score, pattern, tuple(fills.values()), sure, explained, evidence, replaced, foreign)
 
     def _replaced(self, pattern: _Pattern, steps: list[tuple[_Step, int, int]]) -> bool:
         """Whether, between two words of the sample that were said, a telling word or a slot of the sample is missing
@@ -758,15 +767,15 @@ def _best(utterance: _Utterance, compiled: _Compiled, elicited: tuple[str, str] 
     if any, else the best aligned one that stands."""
     patterns = (*compiled.elicitation.get(elicited, ()), *compiled.patterns) if elicited else compiled.patterns
     best: _Reading | None = None
+    size = len(utterance.keys)
     for pattern in patterns:
         reading = utterance.read(pattern, exact=True)
-        if reading is not None and (best is None or reading.score > best.score):
+        if reading is not None and reading.stands(size) and (best is None or _rank(reading) > _rank(best)):
             best = reading
-    if best is not None:
+    if best is not None and best.exact:
         return best
     # Align the samples with the highest bound first, and stop at the first whose bound cannot beat the best.
     bounds = sorted(((utterance.bound(pattern), -at, pattern) for at, pattern in enumerate(patterns)), reverse=True)
-    size = len(utterance.keys)
     for bound, _, pattern in bounds[:_MAX_ALIGNED]:
         if bound <= (best.score if best is not None else 0.0):  # a reading that stands scores above 0
             break

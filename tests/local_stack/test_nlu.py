@@ -278,6 +278,20 @@ def test_an_unlisted_value_is_sent_without_a_match() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "intent", "slots"),
+    [
+        # what a type knows is not an unknown value of another: a company and a city, not one unknown size
+        ("is there a Thrifty in Tampa", FIND, {"company": "thrifty", "city": "tampa"}),
+        # a sample said word for word with unknown values in its slots does not win outright over a better reading
+        ("can you find me a cheaper one", "CheaperIntent", {}),
+    ],
+)
+def test_an_unlisted_value_only_where_nothing_known_fits(text: str, intent: str, slots: dict[str, str]) -> None:
+    understood = understand(text, MODELS["en-US"], TODAY)
+    assert (understood.intent, {name: slot.value for name, slot in understood.slots.items()}) == (intent, slots)
+
+
+@pytest.mark.parametrize(
     ("text", "intent"),
     [
         ("help", "AMAZON.HelpIntent"),
