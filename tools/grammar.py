@@ -340,7 +340,7 @@ INTENTS: tuple[Intent, ...] = (
     Intent(
         "BookIntent",
         (
-            "(book|reserve) (it|that|this|that one|this one|the car|this car|that car|this offer)",
+            Line("(book|reserve) (it|that|this|that one|this one|the car|this car|that car|this offer)", passes=2),
             "(I'll take|I want|I'd like) (it|that one|this one|that car|this car|that offer)",
             "(let's|please|go ahead and) (book|reserve) it",
             "(can|could) you (book|reserve) (it|that|this one) for me",
@@ -357,6 +357,7 @@ INTENTS: tuple[Intent, ...] = (
             "how do I use (this|car search)",
             "what should I say",
             "give me (an example|some examples)",
+            Line("(I need|I'd like|can I get) (some |)help", passes=2),
         ),
     ),
     Intent("AMAZON.StopIntent"),
