@@ -19,7 +19,8 @@ How Alexa is imitated:
   city the search serves, with its aliases (search_service/domain/cities.py: real US cities, so certainly in
   Alexa's own list), or, as Alexa's list is far longer, other words that look like a city name: at most four, not a
   date, no linking word at either end, no state or known city among them ("portland maine" is a city and a state,
-  "tampa instead" is Tampa), and none of the words that the samples of three intents or more use ("the", "it").
+  "tampa instead" is Tampa), not a custom value ("budget"), and none of the words that the samples of three
+  intents or more use ("the", "it").
   A custom slot also takes a few unlisted words, sent with ER_SUCCESS_NO_MATCH, in an exact reading only: words
   no type knows ("thrifty in tampa" is a company and a city), none of them common or linking.
 - Exact readings. An utterance that says a sample word for word, each {slot} holding words its type takes, is
@@ -30,8 +31,9 @@ How Alexa is imitated:
   from them. A sample word said scores 1 + 2w, where w, from 0 to 1, is how few of the model's intents have the
   word in their samples ("cheaper": one intent, 1; "the": all of them, 0). A slot value scores 2 a word (1 for a
   city no list has). A sample word not said costs 0.5 + 2w, a slot left empty 1. A word said that the sample lacks
-  costs 0.5 when other samples of the same intent use it (it is on topic), 0.5 + w when only other intents' do,
-  and 1.5 when no sample of the model has it ("weather").
+  costs 0.5 when other samples of the same intent use it (it is on topic) or when it is one of English's small
+  words and fillers ("they", "um", "guess": no phrase of the skill, but any request may carry them), 0.5 + w when
+  only other intents' samples use it, and 1.5 when it is foreign to the model ("weather").
   A value of a type that only one slot of the intent has (a size, a company, a duration, a known city, a state) is
   that slot's wherever it is said, less 0.5; a date, which several slots share, takes the slot that the samples put
   after the one or two words said before it ("until Sunday", "bring it back Sunday": the return date; "on
@@ -41,11 +43,12 @@ How Alexa is imitated:
   The samples with the highest possible score are aligned first, and the search stops when no other can beat the
   best reading found.
 - When an aligned reading stands. It scores above 0, at least half the words said are its sample's words, its
-  slot values or words of its intent's samples, and the sample words said weigh at least 1 (one telling word),
-  or 0.5 when every word said is one the model knows (a city no list has counts as unknown here); a value
-  answering the slot being elicited weighs 1. It does not stand either when, between two sample words that were
-  said, a word no sample has takes the place of a sample word that says the intent (in a fifth of its samples,
-  and w at least 0.3) or of a slot: "book a flight" is no "book a car", "a hotel in Boston" no "a {carSize} in
+  slot values or words of its intent's samples, and it rests on evidence: the sample words said weigh at least 1
+  (one telling word) when a foreign word was said (a city no list has counts as foreign here), else at least 0.5
+  with each slot value adding 0.25 ("compact car, Seattle, Thursday"); a value answering the slot being elicited
+  weighs 1. It does not stand either when, between two sample words that were said, a foreign word takes the
+  place of a sample word that says the intent (its share of the intent's samples times w is 0.12 or more: "car"
+  for FindCarIntent) or of a slot: "book a flight" is no "book a car", "a hotel in Boston" no "a {carSize} in
   {city}".
 - The best reading wins: an exact one before any aligned one, then the higher score, then the elicited slot's
   samples (while Alexa elicits a slot, after Dialog.ElicitSlot, that slot's samples count too; the user may still
@@ -107,6 +110,20 @@ _SUFFIX_JOINERS = frozenset({"using", "with"})  # "... USING car search"
 _LINKING_WORDS = frozenset(
     {"a", "and", "at", "by", "for", "from", "in", "into", "of", "on", "or", "please", "starting", "to", "until"}
 )
+# English's pronouns, articles, auxiliaries, conjunctions and fillers: no skill's phrases, but words that any request
+# may carry ("which sizes do THEY have", "UM, Boston I GUESS"). Said where a sample lacks them, they cost as little
+# as a word of the intent, and they are not foreign to the model.
+_FILLERS = frozenset(
+    {
+        "i", "me", "my", "mine", "we", "us", "our", "you", "your", "he", "him", "his", "she", "her", "it", "its",
+        "they", "them", "their", "this", "that", "these", "those", "there", "here", "a", "an", "the", "some", "any",
+        "and", "or", "but", "so", "if", "then", "than", "because", "as", "am", "is", "are", "was", "were", "be",
+        "been", "do", "does", "did", "have", "has", "had", "will", "would", "shall", "should", "can", "could", "may",
+        "might", "must", "um", "uh", "er", "erm", "hmm", "oh", "hey", "hi", "hello", "well", "just", "really",
+        "actually", "basically", "probably", "maybe", "guess", "think", "mean", "like", "also", "too", "very",
+        "quite", "now", "still", "gonna", "wanna", "gotta", "okay", "ok", "yeah", "right", "sure",
+    }
+)  # fmt: skip
 
 # The score of a reading (see the docstring). w, a word's weight: 0 when every intent's samples have it, 1 for one.
 _MATCH, _MATCH_WEIGHT = 1.0, 2.0
@@ -117,15 +134,14 @@ _FREE = 1.0  # a word of a city nobody lists: anything fits, so weak evidence
 _UNRESOLVED = -1.0  # once per custom slot whose words its type does not list
 _EMPTY_SLOT = -1.0  # a slot of the sample that the utterance leaves empty
 _FLOATING = 0.5  # taken off a slot value said where the sample has no slot: the sample is a worse fit
-# A word in this share of an intent's samples, and with this weight, says the intent (see _telling).
-_TELLING_SHARE = 0.2
-_TELLING = 0.3
+_TELLING = 0.12  # a word says an intent when its share of the intent's samples times its weight is this much
 _COMMON_IN = 3  # a word that the samples of this many intents use is common: no part of an unlisted city
 _LEAD_SHARE = 0.01  # a word before a slot in this share of its samples leads to it: "in {city}", not "that {city}"
 # When an aligned reading stands (see the docstring).
 _MIN_EXPLAINED = 0.5
 _MIN_EVIDENCE = 1.0  # the weight of one telling word
 _MIN_EVIDENCE_KNOWN = 0.5  # enough when every word said is one the model uses
+_VALUE_EVIDENCE = 0.25  # what a listed slot value weighs then
 _MAX_ALIGNED = 200  # samples aligned per utterance at most, best bound first: enough, and fast enough for a chat
 
 _MAX_TYPED_WORDS = 8  # "the twenty eighth of december twenty twenty seven"
@@ -228,6 +244,7 @@ _OPENER_KEYS = tuple(tuple(map(_key, opener)) for opener in _OPENERS)
 _JOINER_KEYS = frozenset(map(_key, _JOINERS))
 _SUFFIX_JOINER_KEYS = frozenset(map(_key, _SUFFIX_JOINERS))
 _LINKING_KEYS = frozenset(map(_key, _LINKING_WORDS))
+_FILLER_KEYS = frozenset(map(_key, _FILLERS))
 
 # What AMAZON.US_CITY and AMAZON.US_STATE know without any list in the model: the cities the search serves, with
 # their aliases ("nyc", "philly"), and the states' names.
@@ -347,16 +364,15 @@ def _idf(intents_saying: int, intents: int) -> float:
 
 
 def _telling(intent: IntentDef, weight: dict[str, float]) -> frozenset[str]:
-    """The words that say the intent: in a good share of its samples ("car" in FindCarIntent's), and not in the
-    samples of most intents ("a", "the")."""
+    """The words that say the intent: in many of its samples, and in the samples of few other intents: the share of
+    its samples with the word times the word's weight ("car" for FindCarIntent, 0.63 x 0.35; not "a", 0.72 x 0.27,
+    nor "you" for CompaniesIntent, 0.75 x 0.17)."""
     samples = [
         set(_keys(_PLACEHOLDER.sub(" ", sample)))
         for sample in (*BUILT_IN_PHRASES.get(intent.name, ()), *intent.samples)
     ]
     share = Counter(word for said in samples for word in said)
-    return frozenset(
-        word for word, count in share.items() if count >= _TELLING_SHARE * len(samples) and weight[word] >= _TELLING
-    )
+    return frozenset(word for word, count in share.items() if count / len(samples) * weight[word] >= _TELLING)
 
 
 def _leads(intent: IntentDef) -> dict[str, frozenset[str]]:
@@ -448,6 +464,7 @@ class _Reading:
     exact: bool
     explained: int = 0  # words said that are the sample's words, slot values, or words of the intent's other samples
     evidence: float = 0.0  # the weight of the sample's words said, and one for the answer to an elicited slot
+    values: int = 0  # listed slot values it holds
     replaced: bool = False  # a telling word of the sample is missing where a word the model never uses was said
     foreign: bool = False  # a word the model never uses was said, outside the listed slot values
 
@@ -456,7 +473,9 @@ class _Reading:
         if self.exact:
             return True
         explains = self.explained >= _MIN_EXPLAINED * size
-        enough = self.evidence >= (_MIN_EVIDENCE if self.foreign else _MIN_EVIDENCE_KNOWN)
+        # Among words the model knows, values of the intent's slots tell it too ("compact car, Seattle, Thursday").
+        known = self.evidence + _VALUE_EVIDENCE * self.values
+        enough = self.evidence >= _MIN_EVIDENCE if self.foreign else known >= _MIN_EVIDENCE_KNOWN
         return self.score > 0 and explains and enough and not self.replaced
 
 
@@ -491,14 +510,19 @@ class _Utterance:
         self._spans: dict[tuple[str, int], list[tuple[int, _Fill]]] = {}
         self._extra: dict[str, tuple[float, ...]] = {}
 
+    def foreign(self, at: int) -> bool:
+        """Whether the word said at `at` is foreign to the model: no sample has it, and it is no filler."""
+        return self.keys[at] not in self._compiled.weight and self.keys[at] not in _FILLER_KEYS
+
     def extra(self, intent: str) -> tuple[float, ...]:
         """What each word said costs when a reading of this intent does not place it: little for a word the
-        intent's samples use elsewhere, more for a telling word of other intents, most for a word no sample uses."""
+        intent's samples use elsewhere or a filler, more for a telling word of other intents, most for a word no
+        sample uses."""
         if intent not in self._extra:
             weight, vocabulary = self._compiled.weight, self._compiled.vocabulary.get(intent, frozenset())
             self._extra[intent] = tuple(
                 _EXTRA
-                if key in vocabulary
+                if key in vocabulary or key in _FILLER_KEYS
                 else _EXTRA + _EXTRA_WEIGHT * weight[key]
                 if key in weight
                 else _EXTRA_UNKNOWN
@@ -586,6 +610,8 @@ class _Utterance:
             return False
         parts = [keys[a:b] for a in range(len(keys)) for b in range(a + 1, len(keys) + 1)]
         if any(part in _STATES for part in parts) or any(part in _KNOWN_CITIES for part in parts):
+            return False
+        if any(keys in table for table in self._compiled.values.values()):  # "how about Budget": a company
             return False
         return self._free(start, end)
 
@@ -712,7 +738,7 @@ class _Utterance:
         """The best alignment, walked again for the slots it fills and what it tells about its confidence."""
         weight, vocabulary = self._compiled.weight, self._compiled.vocabulary.get(pattern.intent, frozenset())
         fills: dict[str, tuple[_Slot, _Fill]] = {}
-        explained, evidence, k, i = 0, 0.0, 0, 0
+        explained, evidence, values, k, i = 0, 0.0, 0, 0, 0
         foreign = False
         steps: list[tuple[_Step, int, int]] = []
         while (found := memo.get((k, i))) is not None and found[1].kind != "end":
@@ -728,25 +754,26 @@ class _Utterance:
                     explained += step.end - i
                     # a value tells the intent only as the answer to its question: "boston" is a city for any intent
                     evidence += 1.0 if step.fill.listed and slot.name == pattern.answers else 0.0
+                    values += step.fill.listed
                     # a city no list has is a guess: its unknown words are as foreign as any
-                    foreign = foreign or (
-                        not step.fill.listed and any(key not in weight for key in self.keys[i : step.end])
-                    )
+                    foreign = foreign or (not step.fill.listed and any(self.foreign(at) for at in range(i, step.end)))
             elif step.kind == "extra":  # a word the intent's other samples use is on topic: understood
                 explained += sum(key in vocabulary for key in self.keys[i : step.end])
-                foreign = foreign or any(key not in weight for key in self.keys[i : step.end])
+                foreign = foreign or any(self.foreign(at) for at in range(i, step.end))
             k += step.kind in ("word", "missing", "empty", "fill")
             i = step.end
         replaced = self._replaced(pattern, steps)
         # An unlisted value wins outright only as the answer to its slot's question; elsewhere the reading competes.
         sure = exact and all(fill.matches != () for slot, fill in fills.values() if slot.name != pattern.answers)
-        return _Reading(score, pattern, tuple(fills.values()), sure, explained, evidence, replaced, foreign)
+        return _Reading(
+            score, pattern, tuple(fills.values()), sure, explained, evidence, values, replaced=replaced, foreign=foreign
+        )
 
     def _replaced(self, pattern: _Pattern, steps: list[tuple[_Step, int, int]]) -> bool:
         """Whether, between two words of the sample that were said, a telling word or a slot of the sample is missing
-        and a word the model never uses was said instead: the user asked for something else ("book a flight" is no
+        and a foreign word was said instead: the user asked for something else ("book a flight" is no
         "book a car", "a hotel in Boston" no "a {carSize} in {city}")."""
-        weight, telling = self._compiled.weight, self._compiled.telling.get(pattern.intent, frozenset())
+        telling = self._compiled.telling.get(pattern.intent, frozenset())
         missing, unknown = False, False
         for step, k, i in (*steps, (_END, 0, 0)):
             if step.kind in ("word", "fill", "end"):
@@ -758,7 +785,7 @@ class _Utterance:
             elif step.kind == "empty":
                 missing = True
             elif step.kind == "extra":
-                unknown = unknown or self.keys[i] not in weight
+                unknown = unknown or self.foreign(i)
         return False
 
 

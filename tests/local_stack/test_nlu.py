@@ -366,6 +366,24 @@ def test_a_request_said_in_words_no_sample_has(text: str, intent: str, slots: di
     assert (understood.intent, {name: slot.value for name, slot in understood.slots.items()}) == (intent, slots)
 
 
+@pytest.mark.parametrize(
+    ("text", "elicited", "intent", "slots"),
+    [
+        # fillers and English's small words cost little and are no sign of another request
+        ("which sizes they have", None, "CarSizesIntent", {}),
+        ("uh boston I guess", "city", FIND, {"city": "boston"}),
+        ("I guess a compact would be fine", "carSize", FIND, {"carSize": "compact"}),
+        # values alone, when every word is one the model knows
+        ("compact car, Seattle, this Thursday", None, FIND,
+         {"carSize": "compact car", "city": "seattle", "pickupDate": "2026-11-26"}),
+        ("how about Budget", None, FIND, {"company": "budget"}),  # a company, not a city no list has
+    ],
+)  # fmt: skip
+def test_fillers_and_values(text: str, elicited: str | None, intent: str, slots: dict[str, str]) -> None:
+    understood = understand(text, MODELS["en-US"], TODAY, (FIND, elicited) if elicited else None)
+    assert (understood.intent, {name: slot.value for name, slot in understood.slots.items()}) == (intent, slots)
+
+
 def test_a_value_of_a_type_only_one_slot_has_is_understood_wherever_it_is_said() -> None:
     # GIVEN a size and a company said after the trip, where no sample has them
     understood = understand("I need a car in Boston tomorrow, an SUV from Hertz", MODELS["en-US"], TODAY)
