@@ -13,7 +13,8 @@
 Saying every choice with every other would give tens of thousands of samples, more than Alexa needs and than a
 person can review. So a line gives as many samples as its longest list of choices has choices, taking every list's
 choices in turn (a shorter list starts again): each choice is said at least once. `Line(text, passes=n)` goes n
-times over, each list moved on by one more place at each pass, so that other choices meet.
+times over, and at each further pass the second list moves on one more place, the third two more, and so on, so
+that other choices meet.
 
 A sample that comes out twice is kept once; one that names a slot twice ("a {company} car ... from {company}") is
 dropped, as Alexa refuses it. en-US.json keeps what is not said: the invocation name, the slot types and their
