@@ -13,7 +13,8 @@ skill would read it:
 - AMAZON.DATE and AMAZON.DURATION: the words as said ("next friday", "three days"), parsed with
   local_stack.amazon_date on the same fixed day as the NLU, so "friday" and "on friday" are one value;
 - AMAZON.ORDINAL and AMAZON.NUMBER: "first", "1st" or "1" alike;
-- a custom type (CarSizeType, RentalCompanyType): the value id entity resolution must give ("compact", "hertz");
+- a custom type (CarSizeType, RentalCompanyType): the value id entity resolution must give ("compact", "hertz",
+  in any case);
 - any other type (AMAZON.US_CITY, AMAZON.US_STATE): the words as said, in any case and punctuation.
 The day is fixed (a Monday unless --today says otherwise) so that the figure does not change with the calendar.
 """
@@ -124,7 +125,7 @@ def _same(slot_type: str, expected: str, got: SlotValue, model: InteractionModel
     if slot_type in ("AMAZON.ORDINAL", "AMAZON.NUMBER"):
         return _count(expected) == _count(got.value)
     if model.slot_type(slot_type) is not None:
-        return expected in [id_ for id_, _ in got.matches or ()]
+        return expected.lower() in [id_.lower() for id_, _ in got.matches or ()]
     return words(expected) == words(got.value)
 
 

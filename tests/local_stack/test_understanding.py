@@ -65,6 +65,7 @@ def test_dates_and_durations_compare_by_their_value() -> None:
     ("phrasing", "understood"),
     [
         (Phrasing("rent a small car in Boston", "FindCarIntent", {"carSize": "compact", "city": "BOSTON"}), True),
+        (Phrasing("rent an SUV in Boston", "FindCarIntent", {"carSize": "SUV", "city": "boston"}), True),
         (Phrasing("rent a small car in Boston", "FindCarIntent", {"carSize": "small car", "city": "boston"}), False),
         (Phrasing("the second one", "FindCarIntent", {"choice": "second"}), True),
         (Phrasing("the second one", "FindCarIntent", {"choice": "2"}), True),
