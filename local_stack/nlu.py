@@ -35,11 +35,13 @@ How Alexa is imitated:
   words and fillers ("they", "um", "guess": no phrase of the skill, but any request may carry them), 0.5 + w when
   only other intents' samples use it, and 1.5 when it is foreign to the model ("weather").
   A value of a type that only one slot of the intent has (a size, a company, a duration, a known city, a state) is
-  that slot's wherever it is said, less 0.5; a date, which several slots share, takes the slot that the samples put
-  after the one or two words said before it ("until Sunday", "bring it back Sunday": the return date; "on
-  Friday": the pickup date; otherwise the slot the samples name most). A date fills the sample's own date slot only
-  after the sample's word before the slot; a city no list has, only after a word that the samples put before
-  {city} at least once in a hundred ("in", "at", "near"): so random words do not become a city.
+  that slot's wherever it is said, less 0.5; a date, which several slots share, takes the slot that the samples
+  put after the one or two words said before it ("until Sunday", "bring it back Sunday": the return date; "on
+  Friday": the pickup date; otherwise the slot the samples name most). A date fills the sample's own date slot
+  only after the sample's word before the slot; a city no list has, only after a word that the samples put before
+  {city} at least once in a hundred ("in", "at", "near"): so random words do not become a city. A value that
+  several types have (the "any" of sizes and of companies: "anything", "no preference") fills a slot only as the
+  answer to that slot's question.
   The samples with the highest possible score are aligned first, and the search stops when no other can beat the
   best reading found.
 - When an aligned reading stands. It scores above 0, at least half the words said are its sample's words, its
@@ -280,6 +282,7 @@ class _Compiled:
     elicitation: dict[tuple[str, str], tuple[_Pattern, ...]]  # (intent, slot) -> the slot's samples
     values: dict[str, dict[tuple[str, ...], tuple[tuple[str, str], ...]]]  # custom type -> words -> (id, name)s
     longest: dict[str, int]  # custom type -> words in its longest value or synonym
+    shared_ids: frozenset[str]  # value ids that several custom types have ("any")
     fallback: str | None
     weight: dict[str, float]  # a sample word -> what it says about the intent: 0 (every intent) to 1 (one intent)
     common: frozenset[str]  # words the samples of several intents use
@@ -333,6 +336,11 @@ def _compile(model: InteractionModel) -> _Compiled:
         elicitation=elicitation,
         values=values,
         longest={name: max(map(len, table), default=0) for name, table in values.items()},
+        shared_ids=frozenset(
+            id_
+            for id_, count in Counter(value.id for type_ in model.types for value in type_.values).items()
+            if count > 1
+        ),
         fallback=FALLBACK_INTENT if model.intent(FALLBACK_INTENT) else None,
         weight=weight,
         common=frozenset(word for word, intents in said_by.items() if len(intents) >= _COMMON_IN),
@@ -694,8 +702,11 @@ class _Utterance:
                     said_before and (k == 0 or keys[i - 1] in leads.get((pattern.intent, part.name), ()))
                 )
                 sure = part in self._compiled.floating.get(pattern.intent, ())
+                answer = part.name == pattern.answers
                 for end, fill in self.spans(part.type, i):
-                    if exact or (anchored or sure if fill.listed else leading and fill.matches is None):
+                    placed = anchored or sure if fill.listed else leading and fill.matches is None
+                    meant = answer or not self._generic(i, end)  # "anything" is a size only as an answer
+                    if exact or (placed and meant):
                         consider(fill.score, best(k + 1, end), _Step("fill", end, fill))
                 if not exact:
                     consider(_EMPTY_SLOT, best(k + 1, i), _Step("empty", i))
@@ -727,10 +738,12 @@ class _Utterance:
         ]
 
     def _generic(self, start: int, end: int) -> bool:
-        """Whether words start:end are a value of several custom types: "no preference", "any", an answer that
-        means nothing unless it answers a question."""
-        keys = self.keys[start:end]
-        return sum(keys in table for table in self._compiled.values.values()) > 1
+        """Whether words start:end are a value that several custom types have, by its words or its id ("no
+        preference", "anything": the "any" of sizes and of companies), an answer that means nothing unless it
+        answers a question."""
+        keys, tables = self.keys[start:end], self._compiled.values.values()
+        ids = {id_ for table in tables for id_, _ in table.get(keys, ())}
+        return sum(keys in table for table in tables) > 1 or bool(ids & self._compiled.shared_ids)
 
     def _walk(
         self, pattern: _Pattern, exact: bool, score: float, memo: dict[tuple[int, int], tuple[float, _Step] | None]

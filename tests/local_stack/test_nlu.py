@@ -377,6 +377,9 @@ def test_a_request_said_in_words_no_sample_has(text: str, intent: str, slots: di
         ("compact car, Seattle, this Thursday", None, FIND,
          {"carSize": "compact car", "city": "seattle", "pickupDate": "2026-11-26"}),
         ("how about Budget", None, FIND, {"company": "budget"}),  # a company, not a city no list has
+        # "anything" is the size "any" only as the answer to "what size?"
+        ("do you have anything in Boston tomorrow", None, FIND, {"city": "boston", "pickupDate": TOMORROW}),
+        ("anything", "carSize", FIND, {"carSize": "anything"}),
     ],
 )  # fmt: skip
 def test_fillers_and_values(text: str, elicited: str | None, intent: str, slots: dict[str, str]) -> None:
