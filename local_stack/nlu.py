@@ -4,7 +4,8 @@
 which intent it is and with which slot values. Nothing about the skill is written here: its sample utterances,
 slot samples, slot types and invocation name all come from the model, and so does every weight below, so a sample
 added to the model file is understood at once. Only Alexa's own phrases for its built-in intents ("yes", "stop",
-"never mind") are listed below, as Alexa provides them; they count only for the built-in intents the model declares.
+"never mind") are listed below, as Alexa provides them (they count only for the built-in intents the model
+declares), with closed lists of English itself: the words that open or leave a skill, linking words, fillers.
 
 How Alexa is imitated:
 - Words. Case, punctuation and apostrophes do not matter, "a" and "an" are one word, a plural or an -ing form is
