@@ -1,9 +1,12 @@
-"""Generate the en-GB, en-CA and en-AU interaction models from the hand-written en-US one.
+"""Generate the interaction models: en-US from the grammar (tools/grammar.py), then en-GB, en-CA and en-AU from en-US.
 
     python -m tools.skill_models            # check: exit 1 and name the models that are stale
     python -m tools.skill_models --write    # regenerate them
 
-en-US is the only model anyone edits. Each other locale is en-US plus the few differences in `LOCALES`
+en-US's intents, slots and samples come from tools/grammar.py; the rest of en-US.json (the invocation name, the
+slot types and their values, the dialog and its prompts) is edited by hand and kept as it is. A grammar that
+would give a model Alexa refuses to build (a sample in two intents, a character that is not spoken) is refused
+here, with the samples at fault. Each other locale is en-US plus the few differences in `LOCALES`
 below: local words added beside the US ones in the samples ("hire a car" next to "rent a car"), local
 spellings in what Alexa speaks, a few extra samples and synonyms, and a local primary word for a slot
 value. Value ids never change, so the skill's handlers see the same ids in every locale. The cities in
@@ -21,6 +24,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from tools.grammar import INTENTS, SPOKEN, Intent, expand
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "skill-package" / "interactionModels" / "custom"
 SOURCE_LOCALE = "en-US"
@@ -176,6 +181,54 @@ def localize(source: Model, rules: LocaleRules) -> Model:
     return model
 
 
+class GrammarError(ValueError):
+    """The grammar gives samples Alexa would refuse to build."""
+
+
+def said(source: Model) -> Model:
+    """The en-US model with the intents, slots and samples the grammar gives; the rest as `source` has it."""
+    model = copy.deepcopy(source)
+    model["interactionModel"]["languageModel"]["intents"] = [_intent(intent) for intent in INTENTS]
+    return model
+
+
+def _intent(intent: Intent) -> dict[str, Any]:
+    written: dict[str, Any] = {"name": intent.name}
+    if intent.slots:
+        written["slots"] = [
+            {"name": slot.name, "type": slot.type} | ({"samples": expand(slot.samples)} if slot.samples else {})
+            for slot in intent.slots
+        ]
+    written["samples"] = expand(intent.lines)
+    return written
+
+
+def sample_problems(model: Model) -> list[str]:
+    """Samples Alexa's model build refuses: one said by two intents, a slot sample that is also an intent sample, or
+    characters that are not spoken."""
+    intent_samples: list[tuple[str, str]] = []  # (intent, sample)
+    slot_samples: list[tuple[str, str]] = []  # (intent.slot, sample)
+    for intent in model["interactionModel"]["languageModel"]["intents"]:
+        intent_samples += [(intent["name"], sample) for sample in intent.get("samples", [])]
+        for slot in intent.get("slots", []):
+            slot_samples += [(f"{intent['name']}.{slot['name']}", sample) for sample in slot.get("samples", [])]
+    problems = [
+        f"{where}: {sample!r} has characters Alexa does not take in a sample"
+        for where, sample in (*intent_samples, *slot_samples)
+        if not SPOKEN.fullmatch(sample)
+    ]
+    said_by: dict[str, str] = {}
+    for intent, sample in intent_samples:
+        if said_by.setdefault(normalize(sample), intent) != intent:
+            problems.append(f"{sample!r} is a sample of both {said_by[normalize(sample)]} and {intent}")
+    problems += [
+        f"{sample!r} is a sample of the slot {slot} and of the intent {said_by[normalize(sample)]}"
+        for slot, sample in slot_samples
+        if normalize(sample) in said_by
+    ]
+    return problems
+
+
 def render(model: Model) -> str:
     return json.dumps(model, indent=2, ensure_ascii=False) + "\n"
 
@@ -189,14 +242,18 @@ def load(locale: str, models_dir: Path = MODELS_DIR) -> Model:
     return model
 
 
-def generate(models_dir: Path = MODELS_DIR) -> dict[str, str]:
-    """Locale -> the text its model file must have."""
-    source = load(SOURCE_LOCALE, models_dir)
-    return {locale: render(localize(source, rules)) for locale, rules in LOCALES.items()}
+def generate(models_dir: Path = MODELS_DIR, locales: Mapping[str, LocaleRules] = LOCALES) -> dict[str, str]:
+    """Locale -> the text its model file must have: en-US from the grammar, the others from en-US."""
+    source = said(load(SOURCE_LOCALE, models_dir))
+    models = {SOURCE_LOCALE: source} | {locale: localize(source, rules) for locale, rules in locales.items()}
+    problems = [f"{locale}: {problem}" for locale, model in models.items() for problem in sample_problems(model)]
+    if problems:
+        raise GrammarError("the models would have samples Alexa refuses:\n" + "\n".join(problems))
+    return {locale: render(model) for locale, model in models.items()}
 
 
 def stale(models_dir: Path = MODELS_DIR) -> list[str]:
-    """The generated locales whose file is missing or differs from what en-US and the rules give."""
+    """The locales whose file is missing or differs from what the grammar, en-US and the rules give."""
     return [
         locale
         for locale, text in generate(models_dir).items()
@@ -218,14 +275,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="regenerate the models instead of checking them")
     args = parser.parse_args(argv)
     if args.write:
-        changed = write()
+        try:
+            changed = write()
+        except GrammarError as error:
+            print(error, file=sys.stderr)
+            return 1
         print(f"wrote {', '.join(changed)}" if changed else "every model was already up to date")
         return 0
-    outdated = stale()
+    try:
+        outdated = stale()
+    except GrammarError as error:
+        print(error, file=sys.stderr)
+        return 1
     if outdated:
         print(f"stale: {', '.join(outdated)}; run python -m tools.skill_models --write", file=sys.stderr)
         return 1
-    print(f"{', '.join(LOCALES)} match {SOURCE_LOCALE}")
+    print(f"{SOURCE_LOCALE} matches the grammar, and {', '.join(LOCALES)} match {SOURCE_LOCALE}")
     return 0
 
 

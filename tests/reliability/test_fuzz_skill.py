@@ -111,6 +111,9 @@ HUGE = ["x" * 100_000, "<&" * 50_000, "é" * 16_000, "<audio/>" * 12_000]
 city = st.one_of(st.sampled_from(["Denver", "New York", "Portland", "Springfield", "Chicago"]), hostile_text)
 day = st.one_of(st.integers(-3, 400).map(on), st.sampled_from(DATES), st.sampled_from(DATES), hostile_text)
 duration = st.one_of(st.sampled_from(DURATIONS), st.sampled_from(DURATIONS), hostile_text)
+# AMAZON.US_STATE sends the state as said, AMAZON.ORDINAL the number ("2" for "the second one").
+state = st.one_of(st.sampled_from(["Oregon", "Maine", "New York", "district of columbia"]), hostile_text)
+ordinal = st.one_of(st.integers(-1, 1000).map(str), st.sampled_from(["?", "1.5"]), hostile_text)
 # Anything JSON can hold, for values of the wrong type.
 junk = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=20)),
@@ -130,9 +133,10 @@ def filled_slot(draw: st.DrawFn, name: str) -> FilledSlot | None:
         matches = draw(st.one_of(st.just(()), st.lists(st.sampled_from(CUSTOM_VALUES[type_name]), max_size=2)))
         said = draw(st.one_of(st.sampled_from([label for _, label in CUSTOM_VALUES[type_name]]), hostile_text))
         return FilledSlot(said, type_name, tuple(matches))
-    # Built-in types: the words of a city or a state, a date, a duration, an ordinal ("2"), and anything at all.
-    ordinal = st.one_of(st.integers(-2, 9).map(str), hostile_text)
-    value = {"AMAZON.DATE": day, "AMAZON.DURATION": duration, "AMAZON.ORDINAL": ordinal}.get(type_name, city)
+    # Built-in types, by type: a date, a duration, an ordinal, a state, and any other (a city) as words said.
+    value = {"AMAZON.DATE": day, "AMAZON.DURATION": duration, "AMAZON.ORDINAL": ordinal, "AMAZON.US_STATE": state}.get(
+        type_name, city
+    )
     return FilledSlot(draw(value), type_name)
 
 

@@ -1,20 +1,35 @@
-"""tools.skill_models: en-GB, en-CA and en-AU are generated from en-US, never edited by hand."""
+"""tools.skill_models: en-US's intents and samples are generated from the grammar (tools/grammar.py), and en-GB,
+en-CA and en-AU from en-US; none of them is edited by hand but en-US's types, dialog and prompts."""
 
 from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.skill_package.model import intents, resolve, types
-from tools.skill_models import LOCALES, MODELS_DIR, SOURCE_LOCALE, generate, main, stale, write
+from tests.skill_package.model import ALL_LOCALES, intents, resolve, types
+from tools.skill_models import (
+    LOCALES,
+    MODELS_DIR,
+    SOURCE_LOCALE,
+    GrammarError,
+    generate,
+    main,
+    render,
+    sample_problems,
+    stale,
+    write,
+)
 
 
-@pytest.mark.parametrize("locale", list(LOCALES))
+@pytest.mark.parametrize("locale", ALL_LOCALES)
 def test_generated_model_committed_file_matches_generator(locale: str) -> None:
-    # GIVEN the committed en-US model and the locale rules
+    # GIVEN the grammar, the committed en-US model's types, dialog and prompts, and the locale rules
     # WHEN the generator produces the locale's model
     expected = generate()[locale]
     # THEN the committed file is exactly that
@@ -28,12 +43,27 @@ def models_copy(tmp_path: Path) -> Path:
     return tmp_path / "custom"
 
 
-def test_stale_en_us_edited_without_regenerating_names_every_locale(models_copy: Path) -> None:
-    # GIVEN a new sample added to en-US only
-    source = models_copy / f"{SOURCE_LOCALE}.json"
+def _edit_en_us(models_dir: Path, change: Callable[[dict[str, Any]], None]) -> None:
+    source = models_dir / f"{SOURCE_LOCALE}.json"
     data = json.loads(source.read_text())
-    data["interactionModel"]["languageModel"]["intents"][0]["samples"].append("find a car near {city}")
-    source.write_text(json.dumps(data, indent=2))
+    change(data["interactionModel"])
+    source.write_text(render(data), encoding="utf-8")
+
+
+def test_stale_en_us_sample_added_by_hand_is_reported(models_copy: Path) -> None:
+    # GIVEN a sample added to en-US.json by hand, not to the grammar
+    _edit_en_us(models_copy, lambda model: model["languageModel"]["intents"][0]["samples"].append("zork a car"))
+    # WHEN the models are checked
+    # THEN en-US is reported (--write would put the grammar's samples back); the others come from the grammar too
+    assert stale(models_copy) == [SOURCE_LOCALE]
+
+
+def test_stale_en_us_prompt_edited_without_regenerating_names_every_locale(models_copy: Path) -> None:
+    # GIVEN a prompt edited in en-US, which is written by hand
+    def edit(model: dict[str, Any]) -> None:
+        model["prompts"][0]["variations"][0]["value"] = "Which city?"
+
+    _edit_en_us(models_copy, edit)
     # WHEN the models are checked
     # THEN every generated locale is reported, and the check command fails
     assert stale(models_copy) == list(LOCALES)
@@ -53,6 +83,42 @@ def test_write_stale_models_regenerates_them(models_copy: Path) -> None:
 def test_main_check_committed_models_exits_zero(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 0
     assert "match en-US" in capsys.readouterr().out
+
+
+def _model(intents: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"interactionModel": {"languageModel": {"invocationName": "car search", "intents": intents}}}
+
+
+def test_sample_problems_names_what_alexa_would_refuse() -> None:
+    # GIVEN a model with a sample in two intents (in other case), a slot sample that is an intent sample, a digit and a
+    # question mark
+    model = _model(
+        [
+            {"name": "FindCarIntent", "slots": [{"name": "city", "type": "AMAZON.US_CITY", "samples": ["in {city}"]}],
+             "samples": ["find a car", "in {city}", "rent 2 cars"]},
+            {"name": "CheckResultsIntent", "samples": ["Find a car", "results?"]},
+        ]
+    )  # fmt: skip
+    # WHEN its samples are checked
+    problems = sample_problems(model)
+    # THEN each is named, with where it is
+    assert problems == [
+        "FindCarIntent: 'rent 2 cars' has characters Alexa does not take in a sample",
+        "CheckResultsIntent: 'results?' has characters Alexa does not take in a sample",
+        "'Find a car' is a sample of both FindCarIntent and CheckResultsIntent",
+        "'in {city}' is a sample of the slot FindCarIntent.city and of the intent FindCarIntent",
+    ]
+    assert sample_problems(_model([{"name": "FindCarIntent", "samples": ["find a car"]}])) == []
+
+
+def test_generate_models_alexa_would_refuse_is_an_error(models_copy: Path) -> None:
+    # GIVEN a locale rule that turns a sample of one intent into another intent's sample
+    rules = replace(LOCALES["en-GB"], extra_samples={"CheckResultsIntent": ("I need a car",)})
+    # WHEN the models are generated with it
+    # THEN the generator refuses, naming the sample and both intents
+    refused = "en-GB: 'I need a car' is a sample of both FindCarIntent and CheckResultsIntent"
+    with pytest.raises(GrammarError, match=refused):
+        generate(models_copy, {"en-GB": rules})
 
 
 # --- what the rules make of en-US ----------------------------------------------------------------
