@@ -11,6 +11,8 @@
     this week, next week, the week after next            2026-W48
     this weekend, the weekend, next weekend              2026-W48-WE: on a weekday both are the coming weekend;
                                                          on Saturday or Sunday "next" is the week after's
+    the weekend after next                               the weekend after "next weekend"
+    thanksgiving, christmas, new year's eve, ...         the next future occurrence of the US holiday
     this month, next month, december, in december        2026-12: the next future occurrence of that month
     this year, next year, 2027                           2027
     this summer, next winter                             2026-SU, 2027-WI
@@ -18,8 +20,9 @@
     in three days, in two weeks                          that day
 
 `parse_duration(phrase)` gives an ISO-8601 duration: "three days" P3D, "for a week" P1W, "two weeks and a day"
-P2W1D, "a fortnight" P2W, "five hours" PT5H. Both return None for anything else. Numbers may be digits or
-words up to ninety-nine, ordinals "5th", "fifth" or "twenty-eighth".
+P2W1D, "a fortnight" P2W, "five hours" PT5H, "a week and a half" P1.5W, "for the week" P1W. Both return None for
+anything else. A date may follow "on" or "over" ("over thanksgiving"), a duration "for", as the slot then holds
+it. Numbers may be digits or words up to ninety-nine, ordinals "5th", "fifth" or "twenty-eighth".
 """
 
 from __future__ import annotations
@@ -117,7 +120,7 @@ def ordinal(ws: Words) -> int | None:
 def parse_date(phrase: str, today: date) -> str | None:
     """The AMAZON.DATE value of a spoken date, said on `today`; None when the phrase is not a date."""
     ws = words(phrase)
-    if ws[:1] == ["on"]:  # "on friday" is heard as a date too, the preposition inside the slot
+    if ws[:1] in (["on"], ["over"]) and len(ws) > 1:  # "on friday" is heard as a date too, the word inside the slot
         ws = ws[1:]
     if not ws:
         return None
@@ -136,6 +139,11 @@ def parse_duration(phrase: str) -> str | None:
     ws = words(phrase)
     if ws[:1] == ["for"]:
         ws = ws[1:]
+    if ws in (["the", "week"], ["the", "whole", "week"], ["a", "whole", "week"]):
+        return "P1W"
+    half = _and_a_half(ws)
+    if half is not None:
+        return half
     amounts: dict[str, int] = {}
     part: list[str] = []
     for word in [*ws, "and"]:
@@ -176,6 +184,20 @@ def _duration_part(ws: Words) -> tuple[str, int] | None:
     code = _DURATION_UNITS.get(unit.removesuffix("s"))  # "three day" is heard too
     count = _amount(amount)
     return (code, count) if code is not None and count is not None else None
+
+
+def _and_a_half(ws: Words) -> str | None:
+    """ "a week and a half", "two and a half days": a unit and a half, as a decimal ISO amount (P1.5W, P2.5D)."""
+    said = list(ws)
+    if said[-3:] == ["and", "a", "half"]:  # a week and a half
+        parsed = _duration_part(said[:-3])
+    elif len(said) >= 4 and said[-4:-1] == ["and", "a", "half"]:  # two and a half days
+        parsed = _duration_part([*said[:-4], said[-1]])
+    else:
+        return None
+    if parsed is None or parsed[0].startswith("T"):
+        return None
+    return f"P{parsed[1]}.5{parsed[0]}"
 
 
 def _amount(ws: Words) -> int | None:
@@ -235,6 +257,8 @@ _FIXED: dict[str, Callable[[date], str]] = {
     "over the weekend": _weekend(following=False),
     "this coming weekend": _weekend(following=False),
     "next weekend": _weekend(following=True),
+    "the weekend after next": lambda today: _weekend(following=True)(today + timedelta(days=7)),
+    "weekend after next": lambda today: _weekend(following=True)(today + timedelta(days=7)),
     "this month": lambda today: _month_of(today, 0),
     "next month": lambda today: _month_of(today, 1),
     "this year": lambda today: str(today.year),
@@ -380,7 +404,50 @@ def _the_day(ws: Words, today: date) -> str | None:
     return None
 
 
+def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date:
+    """The nth weekday of a month (nth -1: the last): the fourth Thursday of November is Thanksgiving."""
+    if nth > 0:
+        first = date(year, month, 1)
+        return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
+    last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+    return last - timedelta(days=(last.weekday() - weekday) % 7)
+
+
+# The US holidays people rent cars for, each as the day it falls on in a year.
+_HOLIDAYS: dict[str, Callable[[int], date]] = {
+    "new year's day": lambda year: date(year, 1, 1),
+    "new year's": lambda year: date(year, 1, 1),
+    "new years": lambda year: date(year, 1, 1),
+    "valentine's day": lambda year: date(year, 2, 14),
+    "memorial day": lambda year: _nth_weekday(year, 5, 0, -1),
+    "independence day": lambda year: date(year, 7, 4),
+    "the fourth of july": lambda year: date(year, 7, 4),
+    "july fourth": lambda year: date(year, 7, 4),
+    "labor day": lambda year: _nth_weekday(year, 9, 0, 1),
+    "halloween": lambda year: date(year, 10, 31),
+    "thanksgiving": lambda year: _nth_weekday(year, 11, 3, 4),
+    "thanksgiving day": lambda year: _nth_weekday(year, 11, 3, 4),
+    "christmas eve": lambda year: date(year, 12, 24),
+    "christmas": lambda year: date(year, 12, 25),
+    "christmas day": lambda year: date(year, 12, 25),
+    "new year's eve": lambda year: date(year, 12, 31),
+    "new years eve": lambda year: date(year, 12, 31),
+}
+
+
+def _holiday(ws: Words, today: date) -> str | None:
+    """thanksgiving, christmas eve: the next one that is not past."""
+    said = " ".join(ws)
+    for name in (said, said.removeprefix("the ")):
+        day_in = _HOLIDAYS.get(name)
+        if day_in is not None:
+            day = day_in(today.year)
+            return _iso(day if day >= today else day_in(today.year + 1))
+    return None
+
+
 _PARSERS: tuple[Callable[[Words, date], str | None], ...] = (
+    _holiday,
     _weekday,
     _month_day,
     _month,

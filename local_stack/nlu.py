@@ -85,7 +85,9 @@ BUILT_IN_PHRASES: dict[str, tuple[str, ...]] = {
         "yes", "yeah", "yep", "yup", "sure", "yes please", "ok", "okay", "of course", "correct", "that's right",
         "sounds good",
     ),
-    "AMAZON.NoIntent": ("no", "nope", "nah", "no thanks", "no thank you", "not really"),
+    "AMAZON.NoIntent": (
+        "no", "nope", "nah", "no thanks", "no thank you", "not really", "no not really", "nah not really",
+    ),
     "AMAZON.StopIntent": ("stop", "shut up", "be quiet"),
     "AMAZON.CancelIntent": ("cancel", "never mind", "nevermind", "forget it", "cancel that"),
     "AMAZON.HelpIntent": ("help", "help me", "what can you do", "can you help me"),

@@ -260,6 +260,13 @@ INTENTS: tuple[Intent, ...] = (
             "check (my results|on my search|the results|again)",
             "(give|tell|read) me the results",
             "what's the status of my search",
+            "(is it|is the search|are you|is that) (done|finished|ready|complete) (yet|now|)",
+            "(did|has) (the|my) search (finish|finished|end|ended|complete|completed) (yet|)",
+            "(have|did) you (finished|finish|found anything|come up with anything) (yet|)",
+            "what('s| is) the (verdict|word|update|news)",
+            "(any|got any) (updates|update|word) (yet|on my car|)",
+            "what (have you got|did you come up with) (for me|so far|)",
+            "(so|well) what did you find",
         ),
     ),
     Intent(
@@ -278,6 +285,10 @@ INTENTS: tuple[Intent, ...] = (
             "how much (per day|a day|for the whole trip|altogether)",
             "what's (included|in the price)",
             "tell me (the price|more about the price)",
+            "(are there|is there|will there be|any) (extra|hidden|other|additional) (fees|charges|costs)",
+            "what about (taxes|insurance|fees|the fees)",
+            "is (that|it) the (final|whole|full) (price|cost|amount)",
+            "(does|will) (that|it) come with insurance",
         ),
     ),
     Intent(
@@ -291,6 +302,11 @@ INTENTS: tuple[Intent, ...] = (
             "(it's|this is|that's) too (expensive|much|pricey)",
             "what's the cheapest (one|option|offer)",
             "cheaper (please|options|ones|ones please)",
+            "(can|could) you do better (on price|on the price|than that|)",
+            "is there (a|any) (lower|better|cheaper) (price|deal|rate|option)",
+            "(do you have|have you got|got) (a|any) (cheaper|less expensive) (car|cars|one|ones|option|options)",
+            "(that's|it's) (a lot|steep|a bit much|more than I wanted)",
+            "(any|a) (better|lower) (price|deal|rate)",
         ),
     ),
     Intent(
@@ -303,6 +319,9 @@ INTENTS: tuple[Intent, ...] = (
             "(put|show) (it|that|the offer) in (my|the) (alexa app|app)",
             "text me (the offer|a link)",
             "send the (offers|top offers) to my phone",
+            "(shoot|send|text|message|email) me (a message|the details|the info|the information|that|it) (with that|)",
+            "(put|save|send) (it|that|this|the offer|the details) (on|to) my phone",
+            "can I (see|get|have) (it|that|the offer|the details) (on my phone|in the app|in the alexa app)",
         ),
     ),
     Intent(
@@ -315,6 +334,8 @@ INTENTS: tuple[Intent, ...] = (
             "who do you (search|check|rent from)",
             "(list|name) the (rental|) companies",
             "where do you look for cars",
+            "(which|what) (rental|) companies (does it|it|you) (search|searches|check|checks|use|uses|looks at)",
+            "who (are|do) you (compare|work with|partner with)",
         ),
     ),
     Intent(
@@ -325,6 +346,9 @@ INTENTS: tuple[Intent, ...] = (
             "what size cars (do you have|are there|can I get)",
             "(list|name) the (car|) sizes",
             "how big (are the cars|can the car be)",
+            "what are (my|the) options for (car|) (types|sizes|classes)",
+            "what's the difference between the (sizes|car sizes|classes|car classes)",
+            "(what|which) (car|) (classes|categories) (are there|do you have|do you offer|can I choose from)",
         ),
     ),
     Intent(
@@ -348,6 +372,11 @@ INTENTS: tuple[Intent, ...] = (
             "how (do|can) I (book|reserve) (it|this|that one)",
             "I want to (book|reserve) (it|this one|that one)",
             "make (the|a) reservation",
+            "(sounds good|great|perfect|okay|alright|that works|that's good)"
+            " (lock it in|book it|I'll take it|let's book it)",
+            "lock it in",
+            "(hold|reserve|save) (it|that|that one|this one) for me",
+            "sign me up for (that one|that|this one)",
         ),
     ),
     Intent(

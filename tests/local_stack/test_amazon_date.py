@@ -67,6 +67,13 @@ SUNDAY = date(2026, 11, 29)
         ("right now", PRESENT_REF),
         ("in three days", "2026-11-26"),
         ("in two weeks", "2026-12-07"),
+        ("the weekend after next", "2026-W49-WE"),
+        ("thanksgiving", "2026-11-26"),  # the fourth Thursday of November
+        ("over thanksgiving", "2026-11-26"),
+        ("christmas eve", "2026-12-24"),
+        ("new year's eve", "2026-12-31"),
+        ("labor day", "2027-09-06"),  # this year's is past: the next one
+        ("memorial day", "2027-05-31"),  # the last Monday of May
     ],
 )
 def test_dates_on_a_monday(phrase: str, expected: str) -> None:
@@ -140,6 +147,9 @@ def test_not_dates(phrase: str) -> None:
         ("two weeks and three days", "P2W3D"),
         ("five hours", "PT5H"),
         ("a day and six hours", "P1DT6H"),
+        ("a week and a half", "P1.5W"),
+        ("two and a half days", "P2.5D"),
+        ("for the week", "P1W"),
     ],
 )
 def test_durations(phrase: str, expected: str) -> None:
