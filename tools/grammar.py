@@ -267,6 +267,7 @@ INTENTS: tuple[Intent, ...] = (
             "(any|got any) (updates|update|word) (yet|on my car|)",
             "what (have you got|did you come up with) (for me|so far|)",
             "(so|well) what did you find",
+            "any luck (finding|with) (a car|my car|the search|it|one)",
         ),
     ),
     Intent(
