@@ -167,6 +167,7 @@ _DURATION_UNITS = {
     "month": "M",
     "week": "W",
     "day": "D",
+    "night": "D",  # "three nights": a car is rented by the day
     "hour": "TH",
     "minute": "TM",
     "second": "TS",
@@ -256,6 +257,8 @@ _FIXED: dict[str, Callable[[date], str]] = {
     "this weekend": _weekend(following=False),
     "over the weekend": _weekend(following=False),
     "this coming weekend": _weekend(following=False),
+    "the long weekend": _weekend(following=False),
+    "long weekend": _weekend(following=False),
     "next weekend": _weekend(following=True),
     "the weekend after next": lambda today: _weekend(following=True)(today + timedelta(days=7)),
     "weekend after next": lambda today: _weekend(following=True)(today + timedelta(days=7)),

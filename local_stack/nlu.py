@@ -88,7 +88,7 @@ BUILT_IN_PHRASES: dict[str, tuple[str, ...]] = {
     "AMAZON.NoIntent": (
         "no", "nope", "nah", "no thanks", "no thank you", "not really", "no not really", "nah not really",
     ),
-    "AMAZON.StopIntent": ("stop", "shut up", "be quiet"),
+    "AMAZON.StopIntent": ("stop", "shut up", "be quiet", "stop talking", "ok stop", "quiet"),
     "AMAZON.CancelIntent": ("cancel", "never mind", "nevermind", "forget it", "cancel that"),
     "AMAZON.HelpIntent": ("help", "help me", "what can you do", "can you help me"),
     "AMAZON.NextIntent": ("next", "skip", "skip this", "skip it"),
@@ -825,7 +825,37 @@ def _best(utterance: _Utterance, compiled: _Compiled, elicited: tuple[str, str] 
         reading = utterance.read(pattern, exact=False)
         if reading is not None and reading.stands(size) and (best is None or reading.score > best.score):
             best = reading
+    if best is None and elicited is not None:
+        return _answer_in_passing(utterance, compiled, elicited)
     return best
+
+
+def _answer_in_passing(utterance: _Utterance, compiled: _Compiled, elicited: tuple[str, str]) -> _Reading | None:
+    """While a slot is asked for, an utterance that no sample explains but that holds a value the slot takes, and
+    one only (said once or more), answers the question: "Thrifty if they have one", "um, probably Thursday? yeah
+    Thursday", "just midtown Atlanta". Alexa's dialog leans on the slot it elicits in the same way; a value of
+    several types ("anything") or two different values are no answer."""
+    patterns = compiled.elicitation.get(elicited, ())
+    slot = next((p for pattern in patterns for p in pattern.parts if isinstance(p, _Slot) and p.name == elicited[1]),
+                None)  # fmt: skip
+    if slot is None:
+        return None
+    found: dict[str, _Fill] = {}
+    for start in range(len(utterance.keys)):
+        for _, fill in utterance.spans(slot.type, start):
+            if fill.listed and not (fill.matches and {id_ for id_, _ in fill.matches} & compiled.shared_ids):
+                found[_said_as(fill)] = fill
+    # A value inside a longer one ("new york" in "new york city") is the longer one's.
+    values = [value for value in found if not any(value != other and value in other for other in found)]
+    if len(values) != 1:
+        return None
+    pattern = next((p for p in patterns if len(p.parts) == 1), patterns[0])  # the slot's own sample: "{slot}"
+    return _Reading(0.0, pattern, ((slot, found[values[0]]),), exact=False)
+
+
+def _said_as(fill: _Fill) -> str:
+    """The value a fill gives the skill: its resolved id, or its value (a date's ISO form, a city's words)."""
+    return fill.matches[0][0] if fill.matches else fill.value.lower()
 
 
 def _understanding(reading: _Reading | None, compiled: _Compiled, invoked: bool) -> Understanding:

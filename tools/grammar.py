@@ -67,7 +67,7 @@ CHOICES: dict[str, str] = {
     ),
     # What they ask for: a car, a size, a company's car.
     "vehicle": (
-        "(a car|a rental car|a {carSize}|an {carSize}|a {carSize} car|a vehicle|a car from {company}"
+        "(a car|a rental car|wheels|a {carSize}|an {carSize}|a {carSize} car|a vehicle|a car from {company}"
         "|a {carSize} from {company}|a {company} car|a {company} {carSize}|a car with {company})"
     ),
     "car": "(a car|a rental car|a {carSize}|a {carSize} car)",
@@ -234,8 +234,14 @@ FIND_CAR = Intent(
         "(I'll return it|I'll bring it back|I'll drop it off|I'll return the car|I'll have it back)"
         " (on|by) {returnDate}",
         "I need it (until|till|through) {returnDate}",
+        # The return said as the traveller's own plans: "flying in Friday and leaving Monday".
+        "<ask> a car in {city} {pickupDate} (and|) (leaving|flying out|flying home|heading home|coming back|going"
+        " home) {returnDate}",
+        "<arriving> {city} (on|) {pickupDate} and (leaving|flying out|flying home|heading home|going home) (on|)"
+        " {returnDate}",
         "sorry {pickupDate}",
         "(no|no I said|I said) {city}",
+        "(no wait|wait|actually|no) (go back to|back to|let's go back to) {city}",
         "(no|no I said) {pickupDate}",
         "(the one in|I mean the one in|I meant the one in|actually I mean|no I meant) {state}",
         "<actually> (I mean|I meant) {city} {state}",
@@ -268,6 +274,7 @@ INTENTS: tuple[Intent, ...] = (
             "what (have you got|did you come up with) (for me|so far|)",
             "(so|well) what did you find",
             "any luck (finding|with) (a car|my car|the search|it|one)",
+            "are you still (looking|searching|working on it|checking)",
         ),
     ),
     Intent(
@@ -290,6 +297,8 @@ INTENTS: tuple[Intent, ...] = (
             "what about (taxes|insurance|fees|the fees)",
             "is (that|it) the (final|whole|full) (price|cost|amount)",
             "(does|will) (that|it) come with insurance",
+            "(break down|explain) the (cost|price|total) (for me|)",
+            "(give me|what's|what is) the (breakdown|price breakdown|cost breakdown)",
         ),
     ),
     Intent(
@@ -308,6 +317,9 @@ INTENTS: tuple[Intent, ...] = (
             "(do you have|have you got|got) (a|any) (cheaper|less expensive) (car|cars|one|ones|option|options)",
             "(that's|it's) (a lot|steep|a bit much|more than I wanted)",
             "(any|a) (better|lower) (price|deal|rate)",
+            "(can I get|is there|do you have|I'd like|I want) something (more affordable|less expensive|for less)",
+            "(anything|something) for less (money|)",
+            "(that's|it's) (over|way over|above|beyond) my budget",
         ),
     ),
     Intent(
@@ -323,6 +335,7 @@ INTENTS: tuple[Intent, ...] = (
             "(shoot|send|text|message|email) me (a message|the details|the info|the information|that|it) (with that|)",
             "(put|save|send) (it|that|this|the offer|the details) (on|to) my phone",
             "can I (see|get|have) (it|that|the offer|the details) (on my phone|in the app|in the alexa app)",
+            "(push|send|put) (it|that|this) to my phone (so I can look later|for later|so I can see it later|)",
         ),
     ),
     Intent(
@@ -349,6 +362,7 @@ INTENTS: tuple[Intent, ...] = (
             "how big (are the cars|can the car be)",
             "what are (my|the) options for (car|) (types|sizes|classes)",
             "what's the difference between the (sizes|car sizes|classes|car classes)",
+            "tell me the (car classes|car sizes|sizes|classes|kinds of cars)",
             "(what|which) (car|) (classes|categories) (are there|do you have|do you offer|can I choose from)",
         ),
     ),
@@ -360,6 +374,8 @@ INTENTS: tuple[Intent, ...] = (
             " (thanks|thank you|for now|)",
             "(goodbye|bye|bye bye|see you|see you later|good night)",
             "(I'm good|I'm set|all set) (thanks|thank you|)",
+            "(appreciate it|I appreciate it|much appreciated|appreciate the help)",
+            "(perfect|great|good|awesome) that's (everything|all) (I needed|I need|)",
             "(no|nope) that's (all|it|everything)",
         ),
     ),
@@ -406,6 +422,7 @@ INTENTS: tuple[Intent, ...] = (
         "AMAZON.NextIntent",
         (
             "(another one|another option|another offer|something else|what else|what else is there)",
+            "what else (have you got|do you have|you got|can you find|is available)",
             "(give|show) me another (option|one|offer)",
             "(any other options|what else do you have|the next one|what's the next one|next offer|next option)",
             "more (options|offers)",

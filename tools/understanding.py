@@ -20,7 +20,8 @@ read it:
   in any case);
 - any other type (AMAZON.US_CITY, AMAZON.US_STATE): the words as said, in any case and punctuation; a place that
   a file gives as one city ("portland oregon", or "maine" for "the one in Maine") counts as the city and state
-  the model splits it into, for a file written without knowing of the state slot.
+  the model splits it into, for a file written without knowing of the state slot; and a size or company resolved to
+  the id "any" (no preference) counts as the slot left out, which is how such files say "doesn't matter".
 The day is fixed (a Monday unless --today says otherwise) so that the figure does not change with the calendar.
 """
 
@@ -37,7 +38,7 @@ from pathlib import Path
 from local_stack.amazon_date import number, ordinal, parse_date, parse_duration, words
 from local_stack.interaction_model import InteractionModel, load_model
 from local_stack.nlu import SlotValue, Understanding, understand
-from tools.skill_models import MODELS_DIR
+from tools.skill_models import ANY_ID, MODELS_DIR
 
 TODAY = date(2026, 11, 23)  # a Monday: any fixed day works, as both sides of each comparison use it
 FIND_CAR = "FindCarIntent"
@@ -110,7 +111,11 @@ def misunderstanding(phrasing: Phrasing, model: InteractionModel, today: date = 
     if understood.sample:
         got += f" (as {understood.sample!r})"
     wrong = f"{phrasing.text!r}: expected {expected}, got {got}"
-    got_slots = dict(understood.slots)
+    got_slots = {
+        name: slot
+        for name, slot in understood.slots.items()
+        if name in phrasing.slots or not any(id_.lower() == ANY_ID for id_, _ in slot.matches or ())
+    }
     if "state" in got_slots and "state" not in phrasing.slots and "city" in phrasing.slots:
         place = " ".join(slot.value for name in ("city", "state") if (slot := got_slots.pop(name, None)))
         if words(place) != words(phrasing.slots["city"]):

@@ -68,6 +68,7 @@ SUNDAY = date(2026, 11, 29)
         ("in three days", "2026-11-26"),
         ("in two weeks", "2026-12-07"),
         ("the weekend after next", "2026-W49-WE"),
+        ("the long weekend", "2026-W48-WE"),
         ("thanksgiving", "2026-11-26"),  # the fourth Thursday of November
         ("over thanksgiving", "2026-11-26"),
         ("christmas eve", "2026-12-24"),
@@ -150,6 +151,7 @@ def test_not_dates(phrase: str) -> None:
         ("a week and a half", "P1.5W"),
         ("two and a half days", "P2.5D"),
         ("for the week", "P1W"),
+        ("three nights", "P3D"),  # a car is rented by the day
     ],
 )
 def test_durations(phrase: str, expected: str) -> None:

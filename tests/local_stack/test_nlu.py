@@ -272,6 +272,34 @@ def test_answers_to_an_elicitation(text: str, slot: str, expected_id: str) -> No
     assert expected_id in [id_ for id_, _ in understood.slots[slot].matches or ()]
 
 
+@pytest.mark.parametrize(
+    ("text", "slot", "value"),
+    [
+        # what no sample explains, but holds the one value the question asks for, answers it
+        ("Enterprise if they have one", "company", "enterprise"),
+        ("I have points with Avis so let's do Avis", "company", "avis"),
+        ("hmm, maybe Tuesday? yes Tuesday", "pickupDate", "2026-11-24"),
+        ("just downtown Denver", "city", "denver"),
+    ],
+)
+def test_an_answer_said_in_passing_while_the_slot_is_asked(text: str, slot: str, value: str) -> None:
+    understood = understand(text, MODELS["en-US"], TODAY, (FIND, slot))
+    assert understood.intent == FIND and list(understood.slots) == [slot]
+    found = understood.slots[slot]
+    assert value in {found.value.lower(), *(id_ for id_, _ in found.matches or ())}
+
+
+@pytest.mark.parametrize(
+    ("text", "slot"),
+    [
+        ("Hertz or Avis, I can't decide", "company"),  # two values: no answer
+        ("what's the weather like", "city"),  # no value at all
+    ],
+)
+def test_no_answer_in_passing_without_exactly_one_value(text: str, slot: str) -> None:
+    assert understand(text, MODELS["en-US"], TODAY, (FIND, slot)).intent == FALLBACK_INTENT
+
+
 def test_an_unlisted_value_is_sent_without_a_match() -> None:
     understood = understand("a purple car", MODELS["en-US"], TODAY, (FIND, "carSize"))
     assert understood.slots == {"carSize": SlotValue("carSize", "CarSizeType", "purple", ())}
