@@ -88,7 +88,9 @@ BUILT_IN_PHRASES: dict[str, tuple[str, ...]] = {
     "AMAZON.NoIntent": (
         "no", "nope", "nah", "no thanks", "no thank you", "not really", "no not really", "nah not really",
     ),
-    "AMAZON.StopIntent": ("stop", "shut up", "be quiet", "stop talking", "ok stop", "quiet"),
+    "AMAZON.StopIntent": (
+        "stop", "shut up", "be quiet", "stop talking", "ok stop", "quiet", "actually stop", "please stop", "stop please",
+    ),
     "AMAZON.CancelIntent": ("cancel", "never mind", "nevermind", "forget it", "cancel that"),
     "AMAZON.HelpIntent": ("help", "help me", "what can you do", "can you help me"),
     "AMAZON.NextIntent": ("next", "skip", "skip this", "skip it"),

@@ -240,7 +240,8 @@ FIND_CAR = Intent(
         "<arriving> {city} (on|) {pickupDate} and (leaving|flying out|flying home|heading home|going home) (on|)"
         " {returnDate}",
         "sorry {pickupDate}",
-        "(no|no I said|I said) {city}",
+        # Not "no {city}": every "no, ..." would then be a city no list has ("no particular company").
+        "(no I said|I said|I meant) {city}",
         "(no wait|wait|actually|no) (go back to|back to|let's go back to) {city}",
         "(no|no I said) {pickupDate}",
         "(the one in|I mean the one in|I meant the one in|actually I mean|no I meant) {state}",
@@ -404,6 +405,9 @@ INTENTS: tuple[Intent, ...] = (
             "how do I use (this|car search)",
             "what should I say",
             "give me (an example|some examples)",
+            "(wait|sorry|um|) what (am I supposed to|should I|do I|can I) say (now|here|)",
+            "what (do I|should I) do (now|next|here)",
+            "I don't know what to say",
             Line("(I need|I'd like|can I get) (some |)help", passes=2),
         ),
     ),

@@ -4,8 +4,9 @@
 
 The file is a JSON list of {"name", "turns": [{"say", "intent"}], "outcome": "offer" | "ended" | "answered",
 "expect": {"city", "carSize", "company"}} (tests/heldout/README.md). A conversation passes when:
-- every turn is understood as the intent its script names, and the skill answers it (no error, no silence);
-- the skill never says the same words twice in a row unless the person asked it to repeat;
+- every turn is understood as the intent its script names (or one the skill takes the same: "no" to the company
+  question and "any company" alike), and the skill answers it (no error, no silence);
+- the skill never asks the same question twice in a row, word for word, after the person tried to answer it;
 - its outcome holds: "offer", the last answer that offers a car (an offer, the best so far, or another company's
   car) names the expected size and company; "ended", the session ended and the skill said goodbye; "answered",
   every turn was answered.
@@ -25,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-REPEAT_INTENT = "AMAZON.RepeatIntent"
+EXITS = ("AMAZON.StopIntent", "AMAZON.CancelIntent")
+# What a person says to answer the skill's question: the same question back means it was not understood.
+ANSWERS = ("FindCarIntent", "AMAZON.FallbackIntent", "AMAZON.YesIntent", "AMAZON.NoIntent")
 # The skill's lines that offer a car, from its own strings: an offer, the best so far, another company's car.
 OFFER_KEYS = ("OFFER", "NEXT_OFFER", "OFFER_SO_FAR", "NO_MATCH_SAME_SIZE", "NO_MATCH_SAME_COMPANY",
               "NO_MATCH_CHEAPEST", "NO_COUNTER", "COMPANY_FAILED", "CHEAPER")  # fmt: skip
@@ -90,22 +93,33 @@ def play(stack: Any, script: dict[str, Any]) -> Played:
         kind = said.understood.kind if said.understood else None
         speech = said.speech or ""
         played.transcript += [f"U: {turn['say']}   [{understood or kind}]", f"A: {speech or said.error or '(nothing)'}"]
-        if understood != turn["intent"] and not (
-            kind == "exit" and turn["intent"] in ("AMAZON.StopIntent", "AMAZON.CancelIntent")
-        ):
+        if not _same_intent(turn["intent"], said):
             played.problems.append(f"{turn['say']!r} understood as {understood or kind}, not {turn['intent']}")
         if said.error:
             played.problems.append(f"{turn['say']!r}: {said.error}")
         elif not speech and kind != "exit":
             played.problems.append(f"{turn['say']!r}: no answer")
-        if speech and speech == previous and understood != REPEAT_INTENT:
-            played.problems.append(f"{turn['say']!r}: the same words again: {speech!r}")
+        # A loop: the same question again, word for word, after the person tried to answer it.
+        if speech and speech == previous and speech.endswith("?") and understood in ANSWERS:
+            played.problems.append(f"{turn['say']!r}: the same question again: {speech!r}")
         if any(pattern.search(speech) for pattern in offers):
             last_offer = speech
         previous = speech or previous
         ended = said.session_ended
     _judge(played, script, last_offer, ended)
     return played
+
+
+def _same_intent(expected: str, said: Any) -> bool:
+    """The intent the script names, or what the skill takes as the same: "exit" for stop or cancel, and a size or
+    company of "any" (no preference) for no to the question about it."""
+    understood = said.understood
+    if understood is None:
+        return False
+    if understood.intent == expected or (understood.kind == "exit" and expected in EXITS):
+        return True
+    chosen = {id_ for slot in understood.slots.values() for id_, _ in slot.matches or ()}
+    return expected == "AMAZON.NoIntent" and understood.intent == "FindCarIntent" and chosen == {"any"}
 
 
 def _judge(played: Played, script: dict[str, Any], last_offer: str | None, ended: bool) -> None:

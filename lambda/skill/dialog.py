@@ -109,6 +109,8 @@ class Dialog:
 
     def find_car(self, trip: Trip, caller: Caller, said: Said) -> Reply:
         slots = dict(said.slots)
+        if slots.get("city") and slots.get("state") and not trip.choices:  # "Portland, Maine": one city to the API
+            slots["city"] = f"{slots['city']}, {slots['state']}"
         if trip.choices:
             picked = self._pick_city(trip.choices, slots)
             if picked is not None:
@@ -224,7 +226,7 @@ class Dialog:
 
     def _which_city_again(self, trip: Trip) -> Reply:
         choices = self._either(trip.choices or [])
-        return self._ask(trip, Asked.CITY, [self._say("ASK_WHICH_CITY_AGAIN", choices=choices)],
+        return self._ask(trip, Asked.WHICH_CITY, [self._say("ASK_WHICH_CITY_AGAIN", choices=choices)],
                          self._say("ASK_WHICH_CITY_AGAIN", choices=choices))  # fmt: skip
 
     def _ensure_search(self, trip: Trip, caller: Caller, dates: TripDates) -> Reply | None:
@@ -253,8 +255,8 @@ class Dialog:
                 if trip.choices == choices:  # asked already: say what is missing rather than the same words
                     return self._which_city_again(trip)
                 trip.choices = choices
-                return self._ask(trip, Asked.CITY, [self._say("ASK_WHICH_CITY", choices=self._either(choices))],
-                                 self._say("ASK_CITY_REPROMPT"))  # fmt: skip
+                return self._ask(trip, Asked.WHICH_CITY, [self._say("ASK_WHICH_CITY", choices=self._either(choices))],
+                                 self._say("ASK_WHICH_CITY_REPROMPT", choices=self._either(choices)))  # fmt: skip
             suggestions = city.details.get("spoken") or city.details.get("suggestions") or []
             if suggestions:
                 text = self._say("UNKNOWN_CITY_SUGGEST", city=said, suggestion=suggestions[0])
@@ -411,6 +413,8 @@ class Dialog:
 
     def check_results(self, trip: Trip, caller: Caller) -> Reply:
         """ "Are my results ready?": the results, or after a best-so-far offer, whether something better came in."""
+        if trip.asked is Asked.OFFERS and trip.best_so_far is None and trip.token:
+            return self.results(trip, caller, [self._say("ALL_IN")])  # they were, and the offer heard stands
         if trip.asked is not Asked.OFFERS or trip.best_so_far is None or not trip.token:
             return self.results(trip, caller)
         before = trip.best_so_far
@@ -649,16 +653,27 @@ class Dialog:
         return Reply([text], text, elicit=trip.asked.slot if trip.asked else None, repeatable=False)
 
     def _help_text(self, trip: Trip) -> str:
-        key = {Asked.CITY: "HELP_CITY", Asked.PICKUP_DATE: "HELP_DATE", Asked.RETURN_DATE: "HELP_RETURN",
-               Asked.CAR_SIZE: "HELP_SIZE", Asked.COMPANY: "HELP_COMPANY", Asked.COMPANY_YES_NO: "HELP_COMPANY",
-               Asked.OFFERS: "HELP_RESULTS", Asked.ALTERNATIVE: "HELP_ALTERNATIVE", Asked.RESULTS: "HELP_WAITING",
-               Asked.RETRY: "API_DOWN_REPROMPT"}.get(trip.asked) if trip.asked else None  # fmt: skip
+        keys = {
+            Asked.CITY: "HELP_CITY",
+            Asked.WHICH_CITY: "HELP_WHICH_CITY",
+            Asked.PICKUP_DATE: "HELP_DATE",
+            Asked.RETURN_DATE: "HELP_RETURN",
+            Asked.CAR_SIZE: "HELP_SIZE",
+            Asked.COMPANY: "HELP_COMPANY",
+            Asked.COMPANY_YES_NO: "HELP_COMPANY",
+            Asked.OFFERS: "HELP_RESULTS",
+            Asked.ALTERNATIVE: "HELP_ALTERNATIVE",
+            Asked.RESULTS: "HELP_WAITING",
+            Asked.RETRY: "API_DOWN_REPROMPT",
+        }
+        key = keys.get(trip.asked) if trip.asked else None
         return self._say(key or "HELP_START")
 
     def fallback(self, trip: Trip) -> Reply:
         """What was said does not fit: an example that fits this point of the dialog, and the question again."""
         examples = {
             Asked.CITY: "PART_EXAMPLE_CITY",
+            Asked.WHICH_CITY: "PART_EXAMPLE_WHICH_CITY",
             Asked.PICKUP_DATE: "PART_EXAMPLE_DATE",
             Asked.RETURN_DATE: "PART_EXAMPLE_RETURN",
             Asked.CAR_SIZE: "PART_EXAMPLE_SIZE",

@@ -15,6 +15,7 @@ class Asked(StrEnum):
     """The point of the dialog: what the skill's last question was about, so that the next answer is read in it."""
 
     CITY = "city"
+    WHICH_CITY = "which_city"  # "Portland, Oregon or Portland, Maine?": the state, or the first or second one
     PICKUP_DATE = "pickupDate"
     RETURN_DATE = "returnDate"  # also how long: a return date or a duration answers it
     CAR_SIZE = "carSize"
@@ -30,6 +31,7 @@ class Asked(StrEnum):
         """The FindCarIntent slot Alexa elicits at this point (Dialog.ElicitSlot), so that a bare answer fills it."""
         return {
             Asked.CITY: "city",
+            Asked.WHICH_CITY: "state",
             Asked.PICKUP_DATE: "pickupDate",
             Asked.RETURN_DATE: "returnDate",
             Asked.CAR_SIZE: "carSize",

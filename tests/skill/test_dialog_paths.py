@@ -70,11 +70,18 @@ def test_which_portland_is_answered_by_the_state_an_ordinal_or_both(
     assert talk.elicited == "carSize"
 
 
+def test_a_city_said_with_its_state_is_never_asked_which(talk: Talk) -> None:
+    said = talk.say("find a car in Portland Maine next weekend", "FindCarIntent",
+                    {"city": "Portland", "state": "Maine", "pickupDate": "2026-W48-WE"}, state="STARTED")  # fmt: skip
+    assert said.startswith("I'll look in Portland from Saturday, November 28"), said
+    assert talk.conversation.session.attributes["trip"]["city"] == "Portland, ME"
+
+
 def test_a_state_that_is_not_one_of_the_choices_asks_again_in_other_words(talk: Talk) -> None:
     first = ask_size(talk, "Portland")
     again = talk.say("Texas", "FindCarIntent", {"state": "Texas"})
     assert again == "There's more than one city with that name. Which one: Portland, Oregon or Portland, Maine?"
-    assert again != first and talk.elicited == "city"
+    assert again != first and talk.elicited == "state"
     # the same city again is not an answer either, and gets the same explanation, not the first question
     assert talk.say("Portland", "FindCarIntent", {"city": "Portland"}) == again
 
@@ -167,6 +174,12 @@ def test_previous_goes_back_one_offer_and_the_first_says_so(talk: Talk) -> None:
     again = talk.say("go back", "AMAZON.PreviousIntent")
     assert again.startswith("That was the first option I found.") and offer_in(first)[len("OK, ") :] in again
     assert second != first
+
+
+def test_are_my_results_ready_after_every_company_answered_says_so_with_the_offer(talk: Talk) -> None:
+    first = offered(talk)
+    said = talk.say("are my results ready", "CheckResultsIntent")
+    assert said.startswith("Yes, every company has answered. ") and offer_in(first) in said
 
 
 def test_no_after_an_offer_is_the_next_one(talk: Talk) -> None:
