@@ -51,6 +51,37 @@ def test_the_seeds_conversation(chat: Chat) -> None:
     assert "Enterprise: compact car" in (offer.card or "")
 
 
+def test_a_user_who_leaves_while_the_search_runs_gets_the_results_in_the_next_session(chat: Chat) -> None:
+    # GIVEN a search started, and the user gone at the size question ("exit")
+    assert "What size car" in (chat.say("ask car search to find a car in New York next weekend").speech or "")
+    assert chat.say("exit").session_ended
+    # WHEN they come back in a new session
+    offer = chat.say("ask car search are my results ready")
+    # THEN the skill has kept their trip, in the stack's S3, and says the results
+    assert offer.error is None and chat.device.new_session is False
+    assert (offer.speech or "").startswith(("OK, I found", "Good news:")), offer.speech
+    assert "New York" in (offer.card or "") or "Say next" in (offer.speech or "")
+
+
+def test_a_user_who_opens_the_skill_again_is_asked_whether_to_carry_on(chat: Chat) -> None:
+    saturday, monday = MONDAY + timedelta(days=5), MONDAY + timedelta(days=7)
+    chat.say("ask car search to find a car in Denver next weekend")
+    assert "company" in (chat.say("an SUV").speech or "")
+    assert chat.say("stop").session_ended
+    welcome = chat.say("open car search")
+    assert welcome.speech == (
+        f"Welcome back. Shall I carry on with your search for a car in Denver from {saturday:%A, %B} {saturday.day} "
+        f"to {monday:%A, %B} {monday.day}?"
+    )
+    assert chat.say("yes").speech == "Is there a specific company you'd like to rent from?"
+    assert (chat.say("Hertz").speech or "").startswith(("OK, I found an SUV from Hertz", "Good news: Hertz has an SUV"))
+    assert chat.say("exit").session_ended
+    assert chat.say("open car search").speech == welcome.speech  # kept as the last turn left it, "yes" or not
+    assert (chat.say("no").speech or "").endswith(("Which city do you need a car in?", "Where do you need a car?"))
+    chat.say("exit")
+    assert (chat.say("open car search").speech or "").startswith(("Welcome to Car Search", "Hi, this is Car Search"))
+
+
 def test_the_dialog_keeps_what_was_said_when_it_asks_for_a_slot(chat: Chat) -> None:
     chat.say("open car search")
     assert "size" in (chat.say("rent a car in Denver tomorrow").speech or "")
