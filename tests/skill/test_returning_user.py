@@ -257,5 +257,19 @@ def test_a_store_back_after_failing_keeps_the_trip_from_the_next_turn(talk: Talk
     assert talk.launch() == WELCOME_BACK
 
 
+def test_a_save_that_could_outlast_alexas_wait_is_left_to_the_next_turn(
+    url: str, objects: InMemoryObjects, clock: FixedClock
+) -> None:
+    # GIVEN a skill whose turns may last 1.4 s, and whose store calls may take 0.5 s to connect and 1 s to answer
+    settings = SkillSettings(search_api_url=url, results_budget_s=1.0, poll_interval_s=0.05, turn_limit_s=1.4)
+    store = S3PersistenceAdapter(objects, PREFIX, clock.now)
+    handler = build_skill(SearchClient(url, API_KEY), settings, now=clock.now, rng=FirstVariant(), store=store)
+    talk = Talk(handler.lambda_handler())
+    # WHEN a search starts: THEN it is not saved, as the save could end after the turn must have
+    talk.say("find a car in Denver next weekend", "FindCarIntent", {"city": "Denver", "pickupDate": "2026-W48-WE"},
+             state="STARTED")  # fmt: skip
+    assert not objects.calls
+
+
 def offer_in(said: str) -> str:
     return said.split(" You'd pick it up at ")[0]
