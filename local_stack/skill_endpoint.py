@@ -44,9 +44,9 @@ def skill_handler(
     last trip is kept there between sessions, under `trips_prefix` of `results_bucket`, by the same store as in AWS.
 
     `time_scale` multiplies all of the skill's own timing (its results budget and poll interval on the last turn,
-    and its HTTP connect and read timeouts), as SUPPLIER_LATENCY_SCALE does the suppliers' latency, so that a
-    benchmark can play time faster and a turn's worst case (budget + timeouts, 7.5 s) stays within Alexa's 8 s once
-    divided back by the scale; 1 is the skill as deployed.
+    its HTTP connect and read timeouts, its trip store's, and the time a turn may take), as SUPPLIER_LATENCY_SCALE
+    does the suppliers' latency, so that a benchmark can play time faster and a turn's worst case (budget + timeouts,
+    7.5 s) stays within Alexa's 8 s once divided back by the scale; 1 is the skill as deployed.
     """
     # lambda/ is the skill's deployment root: Lambda puts it on sys.path, and so does the local stack.
     if str(LAMBDA_ROOT) not in sys.path:

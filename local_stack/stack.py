@@ -19,7 +19,7 @@ from search_service.config import Settings
 # Loopback only and printed at start-up: this is not a secret, it makes the local API behave like the
 # deployed one, which refuses requests without the key.
 DEFAULT_API_KEY = "local-api-key"
-# Under the results prefix, as in AWS (infrastructure/template.yaml's TripsPrefix): the skill keeps users' last trips.
+# Where the skill keeps users' last trips: under the results prefix, as in AWS (template.yaml's trips-prefix).
 TRIPS = "trips/"
 
 

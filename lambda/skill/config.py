@@ -26,9 +26,10 @@ class SkillSettings(NamedTuple):  # not a dataclass: see search_client.Problem
     trips_prefix: str = "results/trips/"
     region: str = "us-east-1"  # Lambda's AWS_REGION: the stacks' SSM parameters make both stacks one region's
     s3_endpoint_url: str | None = None  # another S3 than AWS's (AWS_ENDPOINT_URL_S3, the SDKs' variable): moto
-    # S3 answers a small object in tens of milliseconds; a store that takes longer is skipped, never waited on. A
-    # save waits for no more than what a turn has left of turn_limit_s: the last poll of the results may end 7.5 s
-    # after the request came in (see results_budget_s), and Alexa waits 8 s.
+    # S3 answers a small object in tens of milliseconds; a store call that takes longer than these fails, and the turn
+    # goes on without it. A save is made only while a call at its slowest (connect + read) still ends within
+    # turn_limit_s of the request's arrival, else it is left to the next turn: the last poll of the results may end
+    # 7.5 s after the request came in (see results_budget_s), and Alexa waits 8 s.
     store_connect_timeout_s: float = 0.5
     store_read_timeout_s: float = 1.0
     turn_limit_s: float = 7.5
