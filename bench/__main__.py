@@ -293,7 +293,7 @@ def _fan_out(r: dict[str, Any]) -> list[str]:
 
 
 def _cold_start(r: dict[str, Any]) -> list[str]:
-    cold = {name: c for name, c in r["cold_start"].items() if name != "skill_vs_ask_sdk"}
+    cold = {name: c for name, c in r["cold_start"].items() if name not in ("skill_vs_ask_sdk", "skill_stores")}
     ratio = r["cold_start"]["skill_vs_ask_sdk"]
     runs = next(iter(cold.values()))["runs"]
     sdk = cold["ask_sdk_core.skill_builder"]
@@ -323,6 +323,22 @@ def _cold_start(r: dict[str, Any]) -> list[str]:
     lines.append("largest own import costs in Lambda (ms, self time per package):")
     for module, top in ((m, c["top_imports_ms"]) for m, c in cold.items() if c["top_imports_ms"]):
         lines.append(f"  {module:<30} " + ", ".join(f"{name} {ms:.1f}" for name, ms in top.items()))
+    return lines + _skill_stores(r["cold_start"]["skill_stores"])
+
+
+def _skill_stores(stores: dict[str, Any]) -> list[str]:
+    lines = [
+        "The skill keeping a user's last trip (docs/persistence.md): a returning user's LaunchRequest, in Lambda's",
+        "condition (ms, median); first call reads the kept record, second call: the same warm",
+        f"{'store':<32} {'import':>6} {'first call':>10} {'cold':>6} {'second call':>11} {'peak RSS MB':>11}",
+    ]
+    for name, c in stores.items():
+        if isinstance(c, dict):
+            lines.append(
+                f"{name:<32} {c['import_ms_p50']:>6.0f} {c['first_invocation_ms_p50']:>10.1f} "
+                f"{c['cold_start_ms_p50']:>6.0f} {c['second_invocation_ms_p50']:>11.1f} {c['rss_mb_p50']:>11.1f}"
+            )
+    lines.append(f"in AWS, HTTPS adds a TLS context to each: {stores['tls_context_ms']:.1f} ms, and the round trips")
     return lines
 
 

@@ -16,6 +16,14 @@ AWS is on 127.0.0.1: an embedded S3 (S3_ENDPOINT_URL) holding that search, and a
 API (AWS_ENDPOINT_URL_LAMBDA) that accepts every async invoke with 202; the child refuses any other address
 once imported. `cold_start_s` in latest.json is import plus first invocation, per Lambda.
 
+`skill_stores` weighs the ways of keeping a user's last trip between sessions (docs/persistence.md): the skill as
+deployed without a store, and with each of three, for a returning user's LaunchRequest, whose first invocation reads
+the kept record ("Welcome back..."): (a) boto3 imported at that first call (bench/skill_stores.py), (b) a SigV4-signed
+request with the standard library (lambda_function.py as deployed), (c) a record kept by the search service, over
+HTTP to a stand-in for it (bench/skill_stores.py; the service's own cost is its Lambda's, not in the figure). Each
+child also times a second invocation: what a warm turn's call costs. S3 is the embedded one, over HTTP on 127.0.0.1:
+in AWS each option adds a TLS context (`tls_context_ms`, once per Lambda instance) and the network's round trips.
+
 Memory comes from /proc/self/status: VmRSS after the import, VmHWM (the peak) at the end. Linux carries
 ru_maxrss over from the parent across fork and exec, so getrusage in the child would report this (large)
 benchmark process's peak instead; ru_maxrss is the fallback where /proc is missing.
@@ -29,6 +37,7 @@ the packages whose own modules cost the most to import (self time, so each milli
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import statistics
@@ -37,10 +46,11 @@ import sys
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from local_stack.envelopes import Device, launch_request
+from local_stack.envelopes import USER_ID, Device, launch_request
 
 ROOT = Path(__file__).resolve().parent.parent
 SKILL = "lambda_function"
@@ -59,6 +69,14 @@ SEARCH = "search_service.search_handler"
 LAMBDAS = {"start": START, "search": SEARCH, "skill": SKILL}  # cold_start_s in latest.json
 # The skill's first call: a LaunchRequest as Alexa sends it, which the skill answers without the search API.
 LAUNCH = launch_request(Device(api_endpoint="https://api.amazonalexa.com", api_access_token=None))
+TRIPS_PREFIX = "results/trips/"
+# The ways of keeping a user's last trip (docs/persistence.md): name -> (the skill's module, its environment).
+STORES = {
+    "none": (SKILL, {}),
+    "a_boto3_lazy": ("bench.skill_stores", {"BENCH_STORE": "boto3", "RESULTS_BUCKET": "car-search-results"}),
+    "b_sigv4_stdlib": (SKILL, {"RESULTS_BUCKET": "car-search-results"}),
+    "c_service_record": ("bench.skill_stores", {"BENCH_STORE": "service"}),
+}
 USER = "cold-start-user"
 CHILD = """
 import gc, importlib, json, sys, time
@@ -73,11 +91,13 @@ def rss_mb(field):
 
 if sys.argv[2]:
     exec("import " + sys.argv[2])
+twice = len(sys.argv) > 4 and sys.argv[4] == "twice"
 started = time.perf_counter()
 module = importlib.import_module(sys.argv[1]) if sys.argv[1] else None
 imported = time.perf_counter()
 rss_after_import = rss_mb("VmRSS")
 first_ms = None
+said = None
 if sys.argv[3] != "null":
     from local_stack.offline import stay_offline
     stay_offline("the cold start")
@@ -89,16 +109,23 @@ if sys.argv[3] != "null":
     called = time.perf_counter()
     response = module.lambda_handler(event, context)
     first_ms = (time.perf_counter() - called) * 1000
+    if twice:
+        called = time.perf_counter()
+        module.lambda_handler(event, context)
+        second_ms = (time.perf_counter() - called) * 1000
     if "statusCode" in response:
         assert response["statusCode"] in (200, 202), response
     else:
-        assert response["response"]["outputSpeech"]["ssml"], response
+        said = response["response"]["outputSpeech"]["ssml"]
+        assert said, response
 gc.collect()
 collect_started = time.perf_counter()
 gc.collect()
 print(json.dumps({
     "import_ms": (imported - started) * 1000,
     "first_invocation_ms": first_ms,
+    "second_invocation_ms": second_ms if twice else None,
+    "said": said,
     "rss_after_import_mb": rss_after_import,
     "rss_mb": rss_mb("VmHWM"),
     "full_gc_ms": (time.perf_counter() - collect_started) * 1000,
@@ -111,13 +138,21 @@ def run(repeat: int = 11, repeat_no_pyc: int = 3) -> dict[str, Any]:
     runs: dict[str, list[dict[str, Any]]] = defaultdict(list)
     in_lambda: dict[str, list[float]] = defaultdict(list)
     no_pyc: dict[str, list[float]] = defaultdict(list)
+    stores: dict[str, list[dict[str, Any]]] = defaultdict(list)
     with local_aws() as (env, events), tempfile.TemporaryDirectory(prefix="bench-pyc-") as cached:
         for module in MODULES:
             _child(module, cached, env, events, write=True)  # compiles and caches, untimed
+        for module, extra in STORES.values():
+            _child(module, cached, env | extra, {module: LAUNCH}, write=True)
         for _ in range(repeat):
             for module in MODULES:
                 runs[module].append(_child(module, cached, env, events))
                 in_lambda[module].append(_child(module, cached, env, {}, preload=LAMBDA_RUNTIME)["import_ms"])
+            for name, (module, extra) in STORES.items():
+                found = _child(module, cached, env | extra, {module: LAUNCH}, preload=LAMBDA_RUNTIME, twice=True)
+                if ("Welcome back" in found["said"]) is (name == "none"):  # a store that read nothing measured nothing
+                    raise RuntimeError(f"the skill with the store {name} said {found['said']!r}")
+                stores[name].append(found)
         for _ in range(repeat_no_pyc):
             for module in MODULES:
                 with tempfile.TemporaryDirectory(prefix="bench-nopyc-") as empty:
@@ -142,6 +177,8 @@ def run(repeat: int = 11, repeat_no_pyc: int = 3) -> dict[str, Any]:
             "top_imports_ms": top.get(module, {}),
             "runs": repeat,
         }
+    results["skill_stores"] = {name: _store_figures(found) for name, found in stores.items()}
+    results["skill_stores"]["tls_context_ms"] = _tls_context_ms(repeat)
     sdk = results["ask_sdk_core.skill_builder"]
     skill = results[SKILL]
     results["skill_vs_ask_sdk"] = {
@@ -150,6 +187,27 @@ def run(repeat: int = 11, repeat_no_pyc: int = 3) -> dict[str, Any]:
         "budget": 1.5,
     }
     return results
+
+
+def _store_figures(runs: list[dict[str, Any]]) -> dict[str, float]:
+    """Medians of a returning user's LaunchRequest to a skill with that store, in Lambda's condition: the import, the
+    first invocation (which reads the kept record), both together, and a second invocation (a warm read)."""
+    return {
+        "import_ms_p50": _p50(r["import_ms"] for r in runs),
+        "first_invocation_ms_p50": _p50(r["first_invocation_ms"] for r in runs),
+        "cold_start_ms_p50": _p50(r["import_ms"] + r["first_invocation_ms"] for r in runs),
+        "second_invocation_ms_p50": _p50(r["second_invocation_ms"] for r in runs),
+        "rss_mb_p50": _p50(r["rss_mb"] for r in runs),
+    }
+
+
+def _tls_context_ms(repeat: int) -> float:
+    """What an HTTPS connection adds to a fresh Lambda instance beside the import of ssl (which http.client does,
+    so every option pays it): ssl.create_default_context(), which loads the CA certificates."""
+    code = "import http.client, ssl, time; t = time.perf_counter(); ssl.create_default_context(); "
+    code += "print((time.perf_counter() - t) * 1000)"
+    return _p50(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
+                for _ in range(repeat))  # fmt: skip
 
 
 def _p50(values: Any) -> float:
@@ -190,6 +248,7 @@ def local_aws() -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
 
     s3 = EmbeddedS3()
     invoke = LocalServer(Invoke, 0)
+    service: LocalServer | None = None
     try:
         url = s3.start()
         invoke.start()
@@ -213,11 +272,48 @@ def local_aws() -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
         token = json.loads(started["body"])["token"]
         query = {"token": token, "User": USER, "CarSize": "compact", "Supplier": "enterprise", "Limit": "5"}
         events = {SKILL: LAUNCH, START: rest_event("POST", body=body), SEARCH: rest_event("GET", query=query)}
-        env = {"S3_ENDPOINT_URL": url, "AWS_ENDPOINT_URL_LAMBDA": f"http://127.0.0.1:{invoke.port}"}
+        record = _kept_trip(pickup, dropoff)
+        client.put_object(Bucket=settings.results_bucket, Key=TRIPS_PREFIX + _user_key(), Body=record)
+        service = LocalServer(_record_service(record), 0)
+        service.start()
+        env = {"S3_ENDPOINT_URL": url, "AWS_ENDPOINT_URL_LAMBDA": f"http://127.0.0.1:{invoke.port}",
+               "AWS_ENDPOINT_URL_S3": url, "BENCH_SERVICE_URL": f"http://127.0.0.1:{service.port}/beta"}  # fmt: skip
         yield env, events
     finally:
         invoke.stop()
+        if service is not None:
+            service.stop()
         s3.stop()
+
+
+def _user_key() -> str:
+    """The name of the LaunchRequest's user's record (skill.trip_store.S3PersistenceAdapter.key)."""
+    return hashlib.sha256(f"car-search-trip|{USER_ID}".encode()).hexdigest() + ".json"
+
+
+def _kept_trip(pickup: str, dropoff: str) -> bytes:
+    """A returning user's record: a trip to New York searched a minute ago, left at the size question."""
+    saved = (datetime.now(UTC) - timedelta(minutes=1)).isoformat(timespec="seconds").replace("+00:00", "Z")
+    trip = {"city": "New York, NY", "pickup_value": pickup, "return_value": dropoff, "token": "t" * 32,
+            "searched": f"New York, NY|{pickup}|{dropoff}", "asked": "carSize"}  # fmt: skip
+    return json.dumps({"version": 1, "savedAt": saved, "attributes": {"trip": trip}}).encode()
+
+
+def _record_service(record: bytes) -> type:
+    """A stand-in for a search service that keeps the record (option c): GET answers it, PUT and DELETE 204."""
+    from local_stack.http_server import JsonHandler
+
+    class Records(JsonHandler):
+        def do_GET(self) -> None:
+            self.respond(200, record)
+
+        def do_PUT(self) -> None:
+            self.read_body()
+            self.respond(204, b"")
+
+        do_DELETE = do_PUT
+
+    return Records
 
 
 def _env(pycache: str, write: bool, extra: dict[str, str]) -> dict[str, str]:
@@ -237,10 +333,12 @@ def _child(
     events: dict[str, Any],
     write: bool = False,
     preload: str = "",
+    twice: bool = False,
 ) -> dict[str, Any]:
-    """One fresh interpreter; the first invocation only with the module's event in `events`."""
+    """One fresh interpreter; the first invocation only with the module's event in `events`, and a second with
+    `twice`."""
     done = subprocess.run(
-        [sys.executable, "-c", CHILD, module, preload, json.dumps(events.get(module))],
+        [sys.executable, "-c", CHILD, module, preload, json.dumps(events.get(module)), "twice" if twice else ""],
         cwd=ROOT,
         env=_env(pycache, write, env),
         capture_output=True,

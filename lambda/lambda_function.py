@@ -10,12 +10,13 @@ gc.disable()
 from skill.builder import build_skill  # noqa: E402
 from skill.config import SkillSettings  # noqa: E402
 from skill.search_client import SearchClient  # noqa: E402
+from skill.trip_store import s3_store  # noqa: E402
 
 settings = SkillSettings.from_env()
 search = SearchClient(
     settings.search_api_url, settings.search_api_key, settings.connect_timeout_s, settings.read_timeout_s
 )
-lambda_handler = build_skill(search, settings).lambda_handler()
+lambda_handler = build_skill(search, settings, store=s3_store(settings)).lambda_handler()
 
 gc.enable()
 gc.freeze()

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from local_stack.http_server import JsonHandler, LocalServer
+from local_stack.s3 import LOCAL_CREDENTIALS
 
 log = logging.getLogger(__name__)
 LAMBDA_ROOT = Path(__file__).resolve().parent.parent / "lambda"
@@ -30,15 +31,22 @@ Progressive = Callable[[str, str], None]  # (requestId, ssml)
 
 
 def skill_handler(
-    search_api_url: str, api_key: str, time_scale: float = 1.0, now: Callable[[], datetime] | None = None
+    search_api_url: str,
+    api_key: str,
+    time_scale: float = 1.0,
+    now: Callable[[], datetime] | None = None,
+    s3_endpoint_url: str | None = None,
+    results_bucket: str = "car-search-results",
+    trips_prefix: str = "results/trips/",
 ) -> Handler:
     """The same handler that lambda_function.py exports in AWS, configured for the local API, on the stack's
-    clock (`now`: the system clock when None, as in Lambda).
+    clock (`now`: the system clock when None, as in Lambda). With `s3_endpoint_url` (the embedded S3), the user's
+    last trip is kept there between sessions, under `trips_prefix` of `results_bucket`, by the same store as in AWS.
 
     `time_scale` multiplies all of the skill's own timing (its results budget and poll interval on the last turn,
-    and its HTTP connect and read timeouts), as SUPPLIER_LATENCY_SCALE does the suppliers' latency, so that a
-    benchmark can play time faster and a turn's worst case (budget + timeouts, 7.5 s) stays within Alexa's 8 s once
-    divided back by the scale; 1 is the skill as deployed.
+    its HTTP connect and read timeouts, its trip store's, and the time a turn may take), as SUPPLIER_LATENCY_SCALE
+    does the suppliers' latency, so that a benchmark can play time faster and a turn's worst case (budget + timeouts,
+    7.5 s) stays within Alexa's 8 s once divided back by the scale; 1 is the skill as deployed.
     """
     # lambda/ is the skill's deployment root: Lambda puts it on sys.path, and so does the local stack.
     if str(LAMBDA_ROOT) not in sys.path:
@@ -46,18 +54,25 @@ def skill_handler(
     from skill.builder import build_skill
     from skill.config import SkillSettings
     from skill.search_client import SearchClient
+    from skill.sigv4 import Credentials
+    from skill.trip_store import s3_store
 
-    settings = SkillSettings.from_env({"SEARCH_API_URL": search_api_url, "SEARCH_API_KEY": api_key})
+    env = {"SEARCH_API_URL": search_api_url, "SEARCH_API_KEY": api_key}
+    if s3_endpoint_url:
+        env |= {"RESULTS_BUCKET": results_bucket, "TRIPS_PREFIX": trips_prefix, "AWS_ENDPOINT_URL_S3": s3_endpoint_url}
+    settings = SkillSettings.from_env(env)
     if time_scale != 1.0:
-        settings = settings._replace(**{
-            name: getattr(settings, name) * time_scale
-            for name in ("results_budget_s", "poll_interval_s", "connect_timeout_s", "read_timeout_s")
-        })  # fmt: skip
+        timings = ("results_budget_s", "poll_interval_s", "connect_timeout_s", "read_timeout_s",
+                   "store_connect_timeout_s", "store_read_timeout_s", "turn_limit_s")  # fmt: skip
+        settings = settings._replace(**{name: getattr(settings, name) * time_scale for name in timings})
     search = SearchClient(
         settings.search_api_url, settings.search_api_key, settings.connect_timeout_s, settings.read_timeout_s
     )
     # The SDK's annotation of lambda_handler() says the event is a str; it is the envelope's dict (it json.dumps it).
-    handler: Handler = build_skill(search, settings, now=now).lambda_handler()  # type: ignore[assignment]
+    # The embedded S3 takes any credentials; these keep the process's own, if any, out of the local stack.
+    local = Credentials(LOCAL_CREDENTIALS["aws_access_key_id"], LOCAL_CREDENTIALS["aws_secret_access_key"])
+    store = s3_store(settings, lambda: local, now)
+    handler: Handler = build_skill(search, settings, now=now, store=store).lambda_handler()  # type: ignore[assignment]
     return handler
 
 

@@ -14,10 +14,13 @@ from local_stack.http_server import LocalServer
 from local_stack.s3 import EmbeddedS3
 from local_stack.search_api import DEFAULT_RETRY_DELAYS_S, SearchApi, start_search_api
 from local_stack.skill_endpoint import skill_handler, start_skill_endpoint
+from search_service.config import Settings
 
 # Loopback only and printed at start-up: this is not a secret, it makes the local API behave like the
 # deployed one, which refuses requests without the key.
 DEFAULT_API_KEY = "local-api-key"
+# Where the skill keeps users' last trips: under the results prefix, as in AWS (template.yaml's trips-prefix).
+TRIPS = "trips/"
 
 
 @dataclass(frozen=True)
@@ -101,8 +104,15 @@ class LocalStack:
                 from local_stack.verify import RequestVerifier
 
                 verifier = RequestVerifier()
+            results = Settings.from_env()  # the search API's bucket, where the skill keeps users' last trips too
             handler = skill_handler(
-                self._api.url, self.options.api_key, self.options.skill_time_scale, self.options.clock.now
+                self._api.url,
+                self.options.api_key,
+                self.options.skill_time_scale,
+                self.options.clock.now,
+                s3_url,
+                results.results_bucket,
+                results.results_prefix + TRIPS,
             )
             self._skill = start_skill_endpoint(
                 handler, self.access_token, self._progressive, self.options.skill_port, verifier

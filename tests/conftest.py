@@ -61,6 +61,15 @@ def stack(s3: object, clock: FixedClock) -> object:
 
 
 @pytest.fixture(scope="module")
+def moto_s3() -> Iterator[object]:
+    """moto's S3 as a server on 127.0.0.1, with the results bucket: started once per module."""
+    from tests.builders.moto_server import moto_s3_server
+
+    with moto_s3_server() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
 def local_stack() -> Iterator[object]:
     """The whole local stack on free ports, suppliers answering at once: started once per module, stopped after
     it with no thread or process of it left behind."""

@@ -8,6 +8,7 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
+from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
 from skill.config import SkillSettings
@@ -32,6 +33,7 @@ from skill.handlers.results import CheckResultsIntentHandler, NextIntentHandler
 from skill.handlers.session_ended import SessionEndedRequestHandler
 from skill.handlers.start_over import StartOverIntentHandler
 from skill.interceptors import LogRequestInterceptor
+from skill.last_trip import KeepLastTrip, RecallLastTrip
 from skill.progressive import ProgressiveResponder
 from skill.search_client import SearchClient
 from skill.strings import Strings
@@ -45,7 +47,9 @@ def build_skill(
     now: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
+    store: AbstractPersistenceAdapter | None = None,
 ) -> CustomSkillBuilder:
+    """`store`: where the user's last trip is kept between sessions (skill.trip_store.s3_store); None keeps nothing."""
     responder = progressive or ProgressiveResponder()
 
     def tell(caller: Caller, ssml: str) -> object:
@@ -64,7 +68,7 @@ def build_skill(
             settings.max_rental_days,
         )
 
-    builder = CustomSkillBuilder()
+    builder = CustomSkillBuilder() if store is None else CustomSkillBuilder(persistence_adapter=store)
     builder.skill_id = settings.skill_id  # type: ignore[assignment]  # the SDK sets None in __init__, so mypy types it None
     for handler in (
         LaunchRequestHandler(dialogs),
@@ -91,4 +95,8 @@ def build_skill(
         builder.add_request_handler(handler)
     builder.add_exception_handler(CatchAllExceptionHandler(dialogs))
     builder.add_global_request_interceptor(LogRequestInterceptor(logger))
+    if store is not None:
+        builder.add_global_request_interceptor(RecallLastTrip(now))
+        worst_call_s = settings.store_connect_timeout_s + settings.store_read_timeout_s
+        builder.add_global_response_interceptor(KeepLastTrip(worst_call_s, settings.turn_limit_s))
     return builder

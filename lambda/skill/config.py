@@ -20,6 +20,19 @@ class SkillSettings(NamedTuple):  # not a dataclass: see search_client.Problem
     # The search API's limit on a rental's length, the same variable as its own: the skill refuses a longer rental
     # as soon as it is said, before there is a pickup date to send. The API's refusals carry their own limit.
     max_rental_days: int = 30
+    # Where the user's last trip is kept between sessions (skill.trip_store): the search stack's results bucket, under
+    # a prefix of its results prefix, so that its one-day lifecycle rule expires the records. No bucket: nothing kept.
+    results_bucket: str | None = None
+    trips_prefix: str = "results/trips/"
+    region: str = "us-east-1"  # Lambda's AWS_REGION: the stacks' SSM parameters make both stacks one region's
+    s3_endpoint_url: str | None = None  # another S3 than AWS's (AWS_ENDPOINT_URL_S3, the SDKs' variable): moto
+    # S3 answers a small object in tens of milliseconds; a store call that takes longer than these fails, and the turn
+    # goes on without it. A save is made only while a call at its slowest (connect + read) still ends within
+    # turn_limit_s of the request's arrival, else it is left to the next turn: the last poll of the results may end
+    # 7.5 s after the request came in (see results_budget_s), and Alexa waits 8 s.
+    store_connect_timeout_s: float = 0.5
+    store_read_timeout_s: float = 1.0
+    turn_limit_s: float = 7.5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> SkillSettings:
@@ -32,4 +45,8 @@ class SkillSettings(NamedTuple):  # not a dataclass: see search_client.Problem
             results_budget_s=float(env.get("RESULTS_BUDGET_SECONDS", defaults.results_budget_s)),
             poll_interval_s=float(env.get("POLL_INTERVAL_SECONDS", defaults.poll_interval_s)),
             max_rental_days=int(env.get("MAX_RENTAL_DAYS", defaults.max_rental_days)),
+            results_bucket=env.get("RESULTS_BUCKET") or None,
+            trips_prefix=env.get("TRIPS_PREFIX") or defaults.trips_prefix,
+            region=env.get("AWS_REGION") or defaults.region,
+            s3_endpoint_url=env.get("AWS_ENDPOINT_URL_S3") or None,
         )

@@ -109,6 +109,8 @@ class Dialog:
 
     def find_car(self, trip: Trip, caller: Caller, said: Said) -> Reply:
         slots = dict(said.slots)
+        if trip.asked is Asked.RESUME and any(slots.get(name) for name in TRIP_SLOTS):
+            trip.clear()  # a city or dates said instead of yes or no: a new trip, not the one kept
         if slots.get("city") and slots.get("state") and not trip.choices:  # "Portland, Maine": one city to the API
             slots["city"] = f"{slots['city']}, {slots['state']}"
         if trip.choices:
@@ -325,6 +327,11 @@ class Dialog:
     def answer(self, trip: Trip, caller: Caller, yes: bool) -> Reply:
         """Yes or no, read as the answer to the last question."""
         asked = trip.asked
+        if asked is Asked.RESUME:  # "Welcome back. Shall I carry on with your search ...?"
+            if yes:
+                return self.carry_on(trip, caller)
+            trip.clear()
+            return self.start_over(trip)
         if asked is Asked.COMPANY_YES_NO:
             if yes:
                 return self._ask(trip, Asked.COMPANY, [self._say("ASK_WHICH_COMPANY")],
@@ -627,8 +634,21 @@ class Dialog:
         return Reply([self._say("YOU_ARE_WELCOME")], end_session=True)
 
     def welcome(self, trip: Trip) -> Reply:
+        if trip.token and (dates := trip.searched_dates()):  # a trip kept from an earlier session (skill.last_trip)
+            return self._welcome_back(trip, TripDates(*dates, return_source="date"))
         trip.asked = None
         return Reply([self._say("WELCOME")], self._say("WELCOME_REPROMPT"))
+
+    def _welcome_back(self, trip: Trip, dates: TripDates) -> Reply:
+        """ "Welcome back. Shall I carry on with your search for a car in Denver from Friday, December 4 to Monday,
+        December 7?": the dates themselves, not the words said days ago ("next weekend")."""
+        text = self._say("WELCOME_BACK", city=_short(trip.city or ""), trip=self._describe(trip, dates))
+        return self._ask(trip, Asked.RESUME, [text], self._say("WELCOME_BACK_REPROMPT"))
+
+    def carry_on(self, trip: Trip, caller: Caller) -> Reply:
+        """Yes to the welcome back: the question the dialog had got to, or the results."""
+        trip.asked = None
+        return self.find_car(trip, caller, Said())
 
     def goodbye(self) -> Reply:
         return Reply([self._say("GOODBYE")], end_session=True)
@@ -665,6 +685,7 @@ class Dialog:
             Asked.ALTERNATIVE: "HELP_ALTERNATIVE",
             Asked.RESULTS: "HELP_WAITING",
             Asked.RETRY: "API_DOWN_REPROMPT",
+            Asked.RESUME: "HELP_RESUME",
         }
         key = keys.get(trip.asked) if trip.asked else None
         return self._say(key or "HELP_START")
@@ -683,6 +704,7 @@ class Dialog:
             Asked.ALTERNATIVE: "PART_EXAMPLE_YES_NO",
             Asked.RETRY: "PART_EXAMPLE_YES_NO",
             Asked.RESULTS: "PART_EXAMPLE_RESULTS",
+            Asked.RESUME: "PART_EXAMPLE_YES_NO",
         }
         key = examples.get(trip.asked) if trip.asked else None
         key = key or "PART_EXAMPLE_START"

@@ -1,22 +1,14 @@
-"""The skill's one way to the search API: HTTP with strict timeouts over a kept-alive connection.
-
-Built on http.client, which every Python HTTP library builds on: urllib3 would add 34 ms more and requests
-73 ms, to every cold start, and the first turn of a conversation is a cold start more often than not.
-http.client itself (with the email and ssl modules it loads) costs about 20 ms, so it is imported at the
-first call rather than with the Lambda: a first turn that never calls the API ("open car search", "help")
-does not pay for it.
-"""
+"""The skill's one way to the search API: HTTP with strict timeouts over a kept-alive connection
+(skill.http_connection, which says why http.client, imported at the first call)."""
 
 from __future__ import annotations
 
 import json
-import threading
 from datetime import date
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
-if TYPE_CHECKING:
-    import http.client
+from skill.http_connection import KeptAliveConnection, Unreachable
 
 
 class SearchUnavailable(Exception):
@@ -107,16 +99,11 @@ class SearchClient:
         url = urlsplit(base_url.rstrip("/"))
         if url.scheme not in ("http", "https") or not url.hostname:
             raise ValueError(f"SEARCH_API_URL must be an http(s) URL, not {base_url!r}")
-        self._scheme = url.scheme
-        self._host = url.hostname
-        self._port = url.port
+        self._http = KeptAliveConnection(url.scheme, url.hostname, url.port, connect_timeout_s, read_timeout_s)
         self._path = url.path or ""
         self._headers = {"Accept": "application/json", "Connection": "keep-alive"}
         if api_key:
             self._headers["x-api-key"] = api_key
-        self._connect_timeout_s = connect_timeout_s
-        self._read_timeout_s = read_timeout_s
-        self._local = threading.local()  # one kept-alive connection per thread
 
     def start(self, city: str, pickup: date, dropoff: date, user: str, idempotency_key: str) -> Started | Rejected:
         body = {"city": city, "pickupDate": pickup.isoformat(), "returnDate": dropoff.isoformat(), "user": user}
@@ -168,55 +155,16 @@ class SearchClient:
     def _call(
         self, method: str, target: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, Any]]:
-        import http.client
-
         data = json.dumps(body).encode() if body is not None else None
         all_headers = {**self._headers, **(headers or {})}
         if data is not None:
             all_headers["Content-Type"] = "application/json"
-        # A kept-alive connection may have been closed by the server since the last turn: one fresh retry.
-        # Both calls are safe to repeat: GET reads, and POST carries an Idempotency-Key.
-        for attempt in (1, 2):
-            try:
-                connection = self._connection()
-                connection.request(method, self._path + "/search" + target, body=data, headers=all_headers)
-                response = connection.getresponse()
-                raw = response.read()
-                break
-            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError) as error:
-                self._drop()
-                if attempt == 2:
-                    raise SearchUnavailable(f"connection lost: {type(error).__name__}") from error
-            except (OSError, http.client.HTTPException) as error:  # refused, timed out, TLS, malformed
-                self._drop()
-                raise SearchUnavailable(f"{method} failed: {type(error).__name__}") from error
+        # Both calls are safe to repeat, as the connection may: GET reads, and POST carries an Idempotency-Key.
         try:
-            return response.status, json.loads(raw) if raw else {}
+            status, raw = self._http.request(method, self._path + "/search" + target, data, all_headers)
+        except Unreachable as error:
+            raise SearchUnavailable(str(error)) from error
+        try:
+            return status, json.loads(raw) if raw else {}
         except ValueError as error:
             raise SearchUnavailable("the search API answered something that is not JSON") from error
-
-    def _connection(self) -> http.client.HTTPConnection:
-        import http.client
-        import socket
-        import ssl
-
-        connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            if self._scheme == "https":
-                connection = http.client.HTTPSConnection(
-                    self._host, self._port, timeout=self._connect_timeout_s, context=ssl.create_default_context()
-                )
-            else:
-                connection = http.client.HTTPConnection(self._host, self._port, timeout=self._connect_timeout_s)
-            connection.connect()
-            # Connecting may take up to the connect timeout; each read after that gets the read timeout.
-            connection.sock.settimeout(max(self._read_timeout_s, 0.1))
-            connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._local.connection = connection
-        return connection
-
-    def _drop(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-        self._local.connection = None

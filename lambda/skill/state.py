@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
+from datetime import date
 from enum import StrEnum
 from typing import Any
 
@@ -25,6 +26,7 @@ class Asked(StrEnum):
     OFFERS = "offers"  # an offer was said: next, previous, repeat, price, cheaper...
     ALTERNATIVE = "alternative"  # "Would you like that one?" after nothing matched
     RETRY = "retry"  # the search API could not be reached: "Shall I try again now?"
+    RESUME = "resume"  # a trip kept from an earlier session (skill.last_trip): "Shall I carry on with your search?"
 
     @property
     def slot(self) -> str | None:
@@ -75,6 +77,19 @@ class Trip:
 
     def save(self, attributes: dict[str, Any]) -> None:
         attributes[KEY] = {key: value for key, value in asdict(self).items() if value is not None}
+
+    def searched_dates(self) -> tuple[date, date] | None:
+        """The pickup and return dates of the search the token belongs to."""
+        parts = (self.searched or "").rsplit("|", 2)
+        try:
+            return (date.fromisoformat(parts[1]), date.fromisoformat(parts[2])) if len(parts) == 3 else None
+        except ValueError:
+            return None
+
+    def clear(self) -> None:
+        """Forgets everything: a new trip."""
+        for name, value in asdict(Trip()).items():
+            setattr(self, name, value)
 
     def forget_search(self) -> None:
         self.token = self.searched = self.alternative = self.best_so_far = None

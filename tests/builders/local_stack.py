@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -50,7 +51,10 @@ def embedded_s3(stack: LocalStack) -> EmbeddedS3:
 
 
 def device(stack: LocalStack, **fields: Any) -> Device:
-    """A device talking to `stack`, on its clock, in the tests' time zone; `fields`: Device's other fields."""
+    """A device talking to `stack`, on its clock, in the tests' time zone; `fields`: Device's other fields. Each
+    device is a user of its own unless `user_id` says otherwise: the skill keeps a user's last trip in the stack's S3,
+    and one test's user must not be welcomed back to another test's trip."""
+    fields.setdefault("user_id", f"amzn1.ask.account.TEST{uuid.uuid4().hex.upper()}")
     return Device(
         stack.progressive_endpoint, stack.access_token, clock=stack.options.clock.now, time_zone=DEVICE_ZONE, **fields
     )

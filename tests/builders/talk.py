@@ -35,6 +35,11 @@ class Talk:
     def say(self, words: str, intent: str, slots: dict[str, Any] | None = None, state: str = "IN_PROGRESS") -> str:
         return self._turn(words, self.conversation.intent(intent, slots, dialog_state=state))
 
+    def leave(self) -> None:
+        """ "Exit": Alexa ends the session with a SessionEndedRequest; the next request opens a new session."""
+        self.handler(self.conversation.session_ended(), None)
+        self.transcript.append("U: exit")
+
     def _turn(self, words: str, request: dict[str, Any]) -> str:
         response = self.handler(request, None)
         self.conversation.remember(response)

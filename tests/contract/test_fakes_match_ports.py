@@ -7,11 +7,13 @@ from __future__ import annotations
 import inspect
 
 import pytest
+from skill.trip_store import ObjectStore
 
 from search_service.ports import Clock, ResultCache, SearchLauncher, SupplierProvider
 from tests.fakes.cache import InMemoryResultCache
 from tests.fakes.clock import FixedClock
 from tests.fakes.launcher import InMemoryLauncher
+from tests.fakes.objects import InMemoryObjects
 from tests.fakes.suppliers import (
     BrokenSupplier,
     DroppingLauncher,
@@ -28,6 +30,7 @@ FAKES = [
     (SearchLauncher, DroppingLauncher),
     (SearchLauncher, FailingLauncher),
     (Clock, FixedClock),
+    (ObjectStore, InMemoryObjects),
     *(
         (SupplierProvider, fake)
         for fake in (GatedSupplier, BrokenSupplier, OnlyClassesSupplier, MeetingSupplier, StuckSupplier)

@@ -27,9 +27,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
+from ask_sdk_core.serialize import DefaultSerializer
+from ask_sdk_model import RequestEnvelope
 from skill.config import SkillSettings
+from skill.trip_store import S3PersistenceAdapter
 
-from tests.infrastructure.cloudformation import SEARCH_STACK, load
+from tests.builders.alexa import launch
+from tests.fakes.objects import InMemoryObjects
+from tests.infrastructure.cloudformation import BUCKET_ARN, SEARCH_STACK, allows, load, render
 
 ROOT = Path(__file__).resolve().parents[2]
 RESOURCES_FILE = ROOT / "ask-resources.json"
@@ -52,6 +58,18 @@ DOMAIN_PRINCIPALS = {"custom": "alexa-appkit.amazon.com", "smartHome": "alexa-co
 
 ALEXA_RESPONSE_LIMIT_S = 8
 XRAY_WRITE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}  # no resource-level permissions: "*"
+# The users' last trips (lambda/skill/trip_store.py): the objects under the trips prefix of the results bucket, both
+# published by the search stack, and three actions on them.
+TRIPS_RESOURCE = {
+    "Fn::Sub": "arn:${AWS::Partition}:s3:::{{resolve:ssm:/car-search/${SearchStage}/results-bucket}}"
+    "/{{resolve:ssm:/car-search/${SearchStage}/trips-prefix}}*"
+}
+TRIPS_ACTIONS = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+# Set by Lambda's runtime, not by the template: the region, and the role's credentials (which the skill signs its S3
+# requests with). AWS_ENDPOINT_URL_S3 is the AWS SDKs' variable for another S3 than AWS's, which only the local
+# stack and the benchmarks give.
+RUNTIME_VARIABLES = {"AWS_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"}
+NOT_DEPLOYED = {"AWS_ENDPOINT_URL_S3"}
 # env.get("X"), os.environ.get("X"), os.environ["X"], os.getenv("X"): the ways Python code reads a setting.
 ENV_READ = re.compile(
     r"""(?:\b(?:env|environ)\.get|\bgetenv)\(\s*["']([A-Za-z_][A-Za-z0-9_]*)["']"""
@@ -212,11 +230,11 @@ def test_role_has_no_wildcard_but_the_xray_write_actions() -> None:
         for resource in as_list(statement["Resource"]):
             wildcard = resource == "*" or (isinstance(resource, str) and "*" in resource)
             wildcard = wildcard or ("*" in resource.get("Fn::Sub", "") if isinstance(resource, dict) else False)
-            if wildcard:
+            if wildcard and resource != TRIPS_RESOURCE:  # the trips prefix's objects end in "*"
                 assert resource == "*" and set(actions) <= XRAY_WRITE, statement
 
 
-def test_role_writes_only_the_function_log_group_and_traces() -> None:
+def test_role_grants_its_log_group_its_traces_and_its_users_last_trips_only() -> None:
     log_group, _ = the_one("AWS::Logs::LogGroup")
     granted = {(action, json.dumps(resource)) for s in statements() for action in as_list(s["Action"])
                for resource in as_list(s["Resource"])}  # fmt: skip
@@ -225,7 +243,62 @@ def test_role_writes_only_the_function_log_group_and_traces() -> None:
         ("logs:CreateLogStream", own_group),
         ("logs:PutLogEvents", own_group),
         *((action, json.dumps("*")) for action in XRAY_WRITE),
+        *((action, json.dumps(TRIPS_RESOURCE)) for action in TRIPS_ACTIONS),
     }
+
+
+def _deployed_arn(value: Any) -> str:
+    """A resource of the role as deployed with the search stack's defaults: its bucket, ResultsPrefix results/."""
+    published = {"{{resolve:ssm:/car-search/${SearchStage}/results-bucket}}": BUCKET_ARN.rsplit(":", 1)[-1],
+                 "{{resolve:ssm:/car-search/${SearchStage}/trips-prefix}}": "results/trips/"}  # fmt: skip
+    if isinstance(value, dict) and "Fn::Sub" in value:
+        for reference, resolved in published.items():
+            value = {"Fn::Sub": value["Fn::Sub"].replace(reference, resolved)}
+    return render(value, {"AWS::Partition": "aws"})
+
+
+def _role() -> dict[str, Any]:
+    role_value = function()[1]["Properties"]["Role"]
+    role: dict[str, Any] = template()["Resources"][role_value["Fn::GetAtt"][0]]
+    return json.loads(json.dumps(role).replace(json.dumps(TRIPS_RESOURCE), json.dumps(_deployed_arn(TRIPS_RESOURCE))))
+
+
+@pytest.mark.parametrize(
+    ("action", "key", "allowed"),
+    [
+        ("s3:GetObject", "results/trips/" + "ab" * 32 + ".json", True),
+        ("s3:PutObject", "results/trips/" + "ab" * 32 + ".json", True),
+        ("s3:DeleteObject", "results/trips/" + "ab" * 32 + ".json", True),
+        # Nothing of the searches beside them, nothing else in the bucket, nothing on the bucket itself.
+        ("s3:GetObject", "results/" + "ab" * 32 + "/job.json", False),
+        ("s3:GetObject", "results/" + "ab" * 32 + "/suppliers/hertz.json", False),
+        ("s3:PutObject", "results/idempotency/k1.json", False),
+        ("s3:DeleteObject", "results/" + "ab" * 32 + "/job.json", False),
+        ("s3:GetObject", "trips/x.json", False),
+        ("s3:ListBucket", "", False),
+        ("s3:PutLifecycleConfiguration", "", False),
+        ("s3:PutObjectAcl", "results/trips/x.json", False),
+    ],
+)
+def test_the_role_reaches_the_users_last_trips_and_nothing_else_in_s3(action: str, key: str, allowed: bool) -> None:
+    resource = f"{BUCKET_ARN}/{key}" if key else BUCKET_ARN
+    assert allows(_role(), action, resource, {}) is allowed
+    assert not allows(_role(), action, f"arn:aws:s3:::another-bucket/{key}", {})
+
+
+def test_the_role_allows_every_s3_call_the_skills_trip_store_makes() -> None:
+    # GIVEN the store as the skill builds it with the deployed prefix, on a fake that records its calls
+    objects = InMemoryObjects()
+    store = S3PersistenceAdapter(objects, SkillSettings(trips_prefix="results/trips/").trips_prefix)
+    envelope = DefaultSerializer().deserialize(json.dumps(launch()), RequestEnvelope)
+    # WHEN it reads, writes and deletes a user's record
+    store.get_attributes(envelope)
+    store.save_attributes(envelope, {"trip": {"city": "Denver, CO"}})
+    store.delete_attributes(envelope)
+    # THEN the role allows each of those calls
+    actions = {"GET": "s3:GetObject", "PUT": "s3:PutObject", "DELETE": "s3:DeleteObject"}
+    made = [(actions[method], f"{BUCKET_ARN}/{key}") for method, key in objects.calls]
+    assert len(made) == 3 and all(allows(_role(), action, resource, {}) for action, resource in made), made
 
 
 def test_function_logs_to_its_own_log_group_with_retention() -> None:
@@ -263,7 +336,11 @@ def test_function_is_traced_on_arm64_and_answers_within_alexas_limit() -> None:
 def test_every_setting_the_skill_reads_is_set() -> None:
     read = settings_the_code_reads()
     assert {"SEARCH_API_URL", "SKILL_ID"} <= set(read), f"the scan of lambda/ found too little: {read}"
-    missing = {name: files for name, files in read.items() if name not in variables()}
+    missing = {
+        name: files
+        for name, files in read.items()
+        if name not in variables() and name not in RUNTIME_VARIABLES | NOT_DEPLOYED
+    }
     assert not missing, f"read by the skill, not set in skill-stack.yaml: {missing}"
     unread = set(variables()) - set(read)
     assert not unread, f"set in skill-stack.yaml, read by nothing: {unread}"
@@ -306,9 +383,26 @@ def test_the_search_stack_publishes_the_parameters_the_skill_reads() -> None:
             name = resource["Properties"]["Name"]
             name = name.get("Fn::Sub", name) if isinstance(name, dict) else name
             published[name.replace("${Stage}", "${SearchStage}")] = resource["Properties"]["Type"]
-    for variable in ("SEARCH_API_URL", "SEARCH_API_KEY"):
+    for variable in ("SEARCH_API_URL", "SEARCH_API_KEY", "MAX_RENTAL_DAYS", "RESULTS_BUCKET", "TRIPS_PREFIX"):
         name = variables()[variable]["Fn::Sub"].removeprefix("{{resolve:ssm:").removesuffix("}}")
         assert published.get(name) == "String", f"{variable}: the search stack publishes no String {name}"
+    for name in re.findall(r"\{\{resolve:ssm:([^}]+)\}\}", TRIPS_RESOURCE["Fn::Sub"]):
+        assert published.get(name) == "String", f"the role's S3 resource: the search stack publishes no String {name}"
+
+
+def test_the_users_last_trips_are_kept_where_the_results_lifecycle_rule_expires_them() -> None:
+    search = load(SEARCH_STACK)
+    published = {r["Properties"]["Name"]["Fn::Sub"]: r["Properties"]["Value"]
+                 for r in search["Resources"].values() if r["Type"] == "AWS::SSM::Parameter"}  # fmt: skip
+    assert published["/car-search/${Stage}/results-bucket"] == {"Ref": "ResultsBucket"}
+    prefix = published["/car-search/${Stage}/trips-prefix"]["Fn::Sub"]
+    (rule,) = search["Resources"]["ResultsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rule["Prefix"] == {"Ref": "ResultsPrefix"} and rule["ExpirationInDays"] == 1
+    assert prefix.startswith("${ResultsPrefix}") and prefix.endswith("/")
+    # the skill's default is the prefix the search stack publishes with its default ResultsPrefix
+    assert SkillSettings().trips_prefix == prefix.replace(
+        "${ResultsPrefix}", search["Parameters"]["ResultsPrefix"]["Default"]
+    )
 
 
 def test_the_handler_in_ask_resources_is_a_callable_of_the_code() -> None:

@@ -17,8 +17,9 @@ from local_stack.chat import PROBLEM, Chat
 from local_stack.envelopes import Device
 from local_stack.http_server import LocalServer
 from local_stack.interaction_model import ModelStore
+from local_stack.s3 import S3Fault
 from local_stack.stack import LocalStack
-from tests.builders.local_stack import device
+from tests.builders.local_stack import device, embedded_s3
 from tests.builders.today import MONDAY, week_of
 from tools.skill_models import MODELS_DIR
 
@@ -49,6 +50,51 @@ def test_the_seeds_conversation(chat: Chat) -> None:
     assert "compact car" in (offer.speech or "") and "Enterprise" in (offer.speech or "")
     assert "dollars" in (offer.speech or "") and "$" not in (offer.speech or "")
     assert "Enterprise: compact car" in (offer.card or "")
+
+
+def test_a_user_who_leaves_while_the_search_runs_gets_the_results_in_the_next_session(chat: Chat) -> None:
+    # GIVEN a search started, and the user gone at the size question ("exit")
+    assert "What size car" in (chat.say("ask car search to find a car in New York next weekend").speech or "")
+    assert chat.say("exit").session_ended
+    # WHEN they come back in a new session
+    offer = chat.say("ask car search are my results ready")
+    # THEN the skill has kept their trip, in the stack's S3, and says the results
+    assert offer.error is None and chat.device.new_session is False
+    assert (offer.speech or "").startswith(("OK, I found", "Good news:", "So far, the best")), offer.speech
+    assert offer.card
+
+
+def test_a_user_who_opens_the_skill_again_is_asked_whether_to_carry_on(chat: Chat) -> None:
+    saturday, monday = MONDAY + timedelta(days=5), MONDAY + timedelta(days=7)
+    chat.say("ask car search to find a car in Denver next weekend")
+    assert "company" in (chat.say("an SUV").speech or "")
+    assert chat.say("stop").session_ended
+    welcome = chat.say("open car search")
+    assert welcome.speech == (
+        f"Welcome back. Shall I carry on with your search for a car in Denver from {saturday:%A, %B} {saturday.day} "
+        f"to {monday:%A, %B} {monday.day}?"
+    )
+    assert "company" in (chat.say("yes").speech or "")  # where it was: the company question
+    assert (chat.say("Hertz").speech or "").startswith(("OK, I found an SUV from Hertz", "Good news: Hertz has an SUV"))
+    assert chat.say("exit").session_ended
+    assert chat.say("open car search").speech == welcome.speech  # kept as the last turn left it, "yes" or not
+    assert (chat.say("no").speech or "").endswith(("Which city do you need a car in?", "Where do you need a car?"))
+    chat.say("exit")
+    assert (chat.say("open car search").speech or "").startswith(("Welcome to Car Search", "Hi, this is Car Search"))
+
+
+def test_a_store_that_fails_is_never_heard(chat: Chat, local_stack: LocalStack) -> None:
+    # GIVEN S3 failing every request for the kept trips, and only those
+    with embedded_s3(local_stack).failing(S3Fault(503, "SlowDown", key_contains="/results/trips/")):
+        # WHEN a user searches, leaves and comes back
+        asked = chat.say("ask car search to find a car in Denver next weekend")
+        chat.say("exit")
+        back = chat.say("ask car search are my results ready")
+    # THEN every turn is answered as if nothing were kept, and nothing is said about the store
+    assert asked.error is None and "What size car would you like?" in (asked.speech or "")
+    assert back.error is None and back.speech == (
+        "You haven't started a search yet. Which city do you need a car in, and when?"
+    )
 
 
 def test_the_dialog_keeps_what_was_said_when_it_asks_for_a_slot(chat: Chat) -> None:
