@@ -14,7 +14,6 @@ import hashlib
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
@@ -47,16 +46,34 @@ COMPANY_KEYS = {"enterprise": "PART_COMPANY_ENTERPRISE", "national": "PART_COMPA
                 "thrifty": "PART_COMPANY_THRIFTY", ANY: "PART_COMPANY_ANY"}  # fmt: skip
 
 
-@dataclass
+# Reply and Said are plain classes, not dataclasses: a dataclass compiles its generated methods at import, and the
+# two cost 9 ms of the skill's cold start (python -X importtime), over its budget against the ASK SDK's (make bench).
 class Reply:
-    speech: list[str | Pause]
-    reprompt: str | None = None
-    elicit: str | None = None  # a FindCarIntent slot to ask for with Dialog.ElicitSlot
-    end_session: bool = False
-    card: tuple[str, str] | None = None  # title, text
-    # What "repeat" says again: the last question or offer. Help, apologies and lines about the dialog itself are
-    # not: repeating "say repeat to hear it again" would loop.
-    repeatable: bool = True
+    """What to say: `speech`, and `reprompt` if the session stays open; `elicit`, a FindCarIntent slot to ask for
+    with Dialog.ElicitSlot; `card`, (title, text) for the Alexa app. `repeatable`: what "repeat" says again is the
+    last question or offer, never help, an apology or a line about the dialog itself ("say repeat to hear it
+    again" would loop)."""
+
+    __slots__ = ("card", "elicit", "end_session", "repeatable", "reprompt", "speech")
+
+    def __init__(
+        self,
+        speech: list[str | Pause],
+        reprompt: str | None = None,
+        elicit: str | None = None,
+        end_session: bool = False,
+        card: tuple[str, str] | None = None,
+        repeatable: bool = True,
+    ) -> None:
+        self.speech = speech
+        self.reprompt = reprompt
+        self.elicit = elicit
+        self.end_session = end_session
+        self.card = card
+        self.repeatable = repeatable
+
+    def __repr__(self) -> str:
+        return f"Reply({self.speech!r}, elicit={self.elicit!r}, end_session={self.end_session!r})"
 
 
 class Caller(NamedTuple):  # not a dataclass: see search_client.Problem
@@ -70,13 +87,15 @@ class Caller(NamedTuple):  # not a dataclass: see search_client.Problem
     api_access_token: str | None = None
 
 
-@dataclass(frozen=True)
 class Said:
     """What one FindCarIntent turn said: its slot values (ids for sizes and companies), and the words of a size or
     company said that is not one the skill knows ("a convertible", "Zipcar")."""
 
-    slots: dict[str, str | None] = field(default_factory=dict)
-    unknown: dict[str, str] = field(default_factory=dict)
+    __slots__ = ("slots", "unknown")
+
+    def __init__(self, slots: dict[str, str | None] | None = None, unknown: dict[str, str] | None = None) -> None:
+        self.slots = slots or {}
+        self.unknown = unknown or {}
 
 
 class Dialog:
