@@ -139,6 +139,8 @@ def parse_duration(phrase: str) -> str | None:
     ws = words(phrase)
     if ws[:1] == ["for"]:
         ws = ws[1:]
+    if ws[:1] in (["about"], ["around"], ["roughly"], ["maybe"]) and len(ws) > 1:  # Alexa keeps the length said
+        ws = ws[1:]
     if ws in (["the", "week"], ["the", "whole", "week"], ["a", "whole", "week"]):
         return "P1W"
     half = _and_a_half(ws)
@@ -438,6 +440,25 @@ _HOLIDAYS: dict[str, Callable[[int], date]] = {
 }
 
 
+def _week_of(ws: Words, today: date) -> str | None:
+    """the week of the fifteenth: that day's ISO week; the weekend of the twelfth: that day's weekend, or the next
+    one after a weekday."""
+    match list(ws):
+        case ["the", "week", "of", *day] | ["week", "of", *day] if day:
+            kind = "week"
+        case ["the", "weekend", "of", *day] | ["weekend", "of", *day] if day:
+            kind = "weekend"
+        case _:
+            return None
+    said = parse_date(" ".join(day), today)
+    if said is None or not _ISO_DAY.fullmatch(said):
+        return None
+    first = date.fromisoformat(said)
+    if kind == "week":
+        return _iso_week(first)
+    return _iso_week(first + timedelta(days=max(0, 5 - first.weekday())), "-WE")
+
+
 def _holiday(ws: Words, today: date) -> str | None:
     """thanksgiving, christmas eve: the next one that is not past."""
     said = " ".join(ws)
@@ -451,6 +472,7 @@ def _holiday(ws: Words, today: date) -> str | None:
 
 _PARSERS: tuple[Callable[[Words, date], str | None], ...] = (
     _holiday,
+    _week_of,
     _weekday,
     _month_day,
     _month,

@@ -89,7 +89,8 @@ BUILT_IN_PHRASES: dict[str, tuple[str, ...]] = {
         "no", "nope", "nah", "no thanks", "no thank you", "not really", "no not really", "nah not really",
     ),
     "AMAZON.StopIntent": (
-        "stop", "shut up", "be quiet", "stop talking", "ok stop", "quiet", "actually stop", "please stop", "stop please",
+        "stop", "shut up", "be quiet", "stop talking", "ok stop", "quiet", "actually stop", "please stop",
+        "stop please",
     ),
     "AMAZON.CancelIntent": ("cancel", "never mind", "nevermind", "forget it", "cancel that"),
     "AMAZON.HelpIntent": ("help", "help me", "what can you do", "can you help me"),
@@ -131,6 +132,16 @@ _FILLERS = frozenset(
         "quite", "now", "still", "gonna", "wanna", "gotta", "okay", "ok", "yeah", "right", "sure",
     }
 )  # fmt: skip
+
+# Casual speech that speech recognition writes as said, in full; and the sounds that open a hesitant answer.
+_CONTRACTIONS: dict[str, tuple[str, ...]] = {
+    "wanna": ("want", "to"), "gonna": ("going", "to"), "gotta": ("got", "to"), "lemme": ("let", "me"),
+    "gimme": ("give", "me"), "what've": ("what", "have"), "what'd": ("what", "did"), "y'all": ("you", "all"),
+    "whatcha": ("what", "are", "you"), "kinda": ("kind", "of"), "sorta": ("sort", "of"), "dunno": ("don't", "know"),
+}  # fmt: skip
+_HESITATIONS = frozenset({"uh", "um", "uhm", "er", "erm", "hmm", "ah", "oh", "well", "so"})
+# An unknown city never starts with one of these: "their Emerald Club" is no city.
+_DETERMINERS = frozenset({"my", "your", "his", "her", "its", "our", "their", "this", "that", "these", "those", "some"})
 
 # The score of a reading (see the docstring). w, a word's weight: 0 when every intent's samples have it, 1 for one.
 _MATCH, _MATCH_WEIGHT = 1.0, 2.0
@@ -190,7 +201,7 @@ def understand(
     samples count too. It is ignored when the text names the skill, as that starts a new session.
     """
     compiled = _compiled(model)
-    surface = tuple(words(text))
+    surface = _spoken(words(text))
     if surface[:1] == ("alexa",):
         surface = surface[1:]
     keys = tuple(_key(word) for word in surface)
@@ -204,6 +215,15 @@ def understand(
     readings = [_best(_Utterance(surface[a:b], keys[a:b], compiled, today), compiled, None) for a, b in spans]
     best = max((reading for reading in readings if reading is not None), key=_rank, default=None)
     return _understanding(best, compiled, invoked=True)
+
+
+def _spoken(said: list[str]) -> tuple[str, ...]:
+    """The words as Alexa's speech recognition gives them to its NLU: contractions of casual speech in full
+    ("wanna", "what've"), and the hesitations that open an utterance dropped ("uh, New York" is New York)."""
+    spelled = [part for word in said for part in _CONTRACTIONS.get(word, (word,))]
+    while spelled[1:] and spelled[0] in _HESITATIONS:
+        spelled = spelled[1:]
+    return tuple(spelled)
 
 
 def _key(word: str) -> str:
@@ -619,7 +639,7 @@ class _Utterance:
         """Words that may be a city no list has: free words, at most four, none of them common in the samples, no
         state among them ("portland maine" is a city and a state), not a known city and more ("tampa instead")."""
         keys = self.keys[start:end]
-        if end - start > _MAX_CITY_WORDS or set(keys) & self._compiled.common:
+        if end - start > _MAX_CITY_WORDS or set(keys) & self._compiled.common or keys[0] in _DETERMINERS:
             return False
         parts = [keys[a:b] for a in range(len(keys)) for b in range(a + 1, len(keys) + 1)]
         if any(part in _STATES for part in parts) or any(part in _KNOWN_CITIES for part in parts):

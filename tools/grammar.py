@@ -276,6 +276,7 @@ INTENTS: tuple[Intent, ...] = (
             "(so|well) what did you find",
             "any luck (finding|with) (a car|my car|the search|it|one)",
             "are you still (looking|searching|working on it|checking)",
+            "what did you come up with (so far|for me|)",
         ),
     ),
     Intent(
@@ -321,6 +322,8 @@ INTENTS: tuple[Intent, ...] = (
             "(can I get|is there|do you have|I'd like|I want) something (more affordable|less expensive|for less)",
             "(anything|something) for less (money|)",
             "(that's|it's) (over|way over|above|beyond) my budget",
+            "(can|could) you go (lower|cheaper|any lower)",
+            "(a|any|is there a) more affordable (option|car|one|choice)",
         ),
     ),
     Intent(
@@ -337,6 +340,8 @@ INTENTS: tuple[Intent, ...] = (
             "(put|save|send) (it|that|this|the offer|the details) (on|to) my phone",
             "can I (see|get|have) (it|that|the offer|the details) (on my phone|in the app|in the alexa app)",
             "(push|send|put) (it|that|this) to my phone (so I can look later|for later|so I can see it later|)",
+            "(put|save) (all that|that|it|them|everything) in the (app|alexa app)"
+            " (so I can look at it later|for later|)",
         ),
     ),
     Intent(
@@ -351,6 +356,8 @@ INTENTS: tuple[Intent, ...] = (
             "where do you look for cars",
             "(which|what) (rental|) companies (does it|it|you) (search|searches|check|checks|use|uses|looks at)",
             "who (are|do) you (compare|work with|partner with)",
+            "(which|what) (rental places|rental companies|companies|places|agencies) do you (check|look at|compare)",
+            "do you (check|search|cover) all the (big|major|) (rental places|rental companies|companies)",
         ),
     ),
     Intent(
@@ -364,6 +371,9 @@ INTENTS: tuple[Intent, ...] = (
             "what are (my|the) options for (car|) (types|sizes|classes)",
             "what's the difference between the (sizes|car sizes|classes|car classes)",
             "tell me the (car classes|car sizes|sizes|classes|kinds of cars)",
+            "what (sizes|kinds of cars|car sizes|classes) (does it have|it has|do they have|are there|you got)",
+            "what are the (choices|options) (for size|for the size|for cars|)",
+            "what do you mean by (size|car size)",
             "(what|which) (car|) (classes|categories) (are there|do you have|do you offer|can I choose from)",
         ),
     ),

@@ -21,7 +21,8 @@ read it:
 - any other type (AMAZON.US_CITY, AMAZON.US_STATE): the words as said, in any case and punctuation; a place that
   a file gives as one city ("portland oregon", or "maine" for "the one in Maine") counts as the city and state
   the model splits it into, for a file written without knowing of the state slot; and a size or company resolved to
-  the id "any" (no preference) counts as the slot left out, which is how such files say "doesn't matter".
+  the id "any" (no preference) counts as the slot left out, which is how such files say "doesn't matter", and
+  as the "no" some files expect to the company question instead.
 The day is fixed (a Monday unless --today says otherwise) so that the figure does not change with the calendar.
 """
 
@@ -42,6 +43,7 @@ from tools.skill_models import ANY_ID, MODELS_DIR
 
 TODAY = date(2026, 11, 23)  # a Monday: any fixed day works, as both sides of each comparison use it
 FIND_CAR = "FindCarIntent"
+NO = "AMAZON.NoIntent"
 
 
 class PhrasingFileError(ValueError):
@@ -121,6 +123,9 @@ def misunderstanding(phrasing: Phrasing, model: InteractionModel, today: date = 
         if words(place) != words(phrasing.slots["city"]):
             return wrong
         got_slots["city"] = SlotValue("city", "AMAZON.US_CITY", phrasing.slots["city"])
+    no_preference = phrasing.intent == NO and understood.intent == FIND_CAR and not got_slots and understood.slots
+    if no_preference:  # "doesn't matter" to the company question: a company of "any", which the skill takes as no
+        return None
     if understood.intent != phrasing.intent or set(got_slots) != set(phrasing.slots):
         return wrong
     types = model.slot_types(phrasing.intent)

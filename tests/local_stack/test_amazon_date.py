@@ -69,6 +69,9 @@ SUNDAY = date(2026, 11, 29)
         ("in two weeks", "2026-12-07"),
         ("the weekend after next", "2026-W49-WE"),
         ("the long weekend", "2026-W48-WE"),
+        ("the week of the fifteenth", "2026-W51"),  # December 15's week
+        ("the weekend of the twelfth", "2026-W50-WE"),  # a Saturday: its own weekend
+        ("the weekend of december ninth", "2026-W50-WE"),  # a Wednesday: the weekend after it
         ("thanksgiving", "2026-11-26"),  # the fourth Thursday of November
         ("over thanksgiving", "2026-11-26"),
         ("christmas eve", "2026-12-24"),
@@ -152,6 +155,7 @@ def test_not_dates(phrase: str) -> None:
         ("two and a half days", "P2.5D"),
         ("for the week", "P1W"),
         ("three nights", "P3D"),  # a car is rented by the day
+        ("about a week", "P1W"),
     ],
 )
 def test_durations(phrase: str, expected: str) -> None:

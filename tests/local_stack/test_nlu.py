@@ -300,6 +300,28 @@ def test_no_answer_in_passing_without_exactly_one_value(text: str, slot: str) ->
     assert understand(text, MODELS["en-US"], TODAY, (FIND, slot)).intent == FALLBACK_INTENT
 
 
+@pytest.mark.parametrize(
+    ("text", "slots"),
+    [
+        ("uh, Denver", {"city": "denver"}),  # a hesitation first is no part of the answer
+        ("um so, Chicago", {"city": "chicago"}),
+    ],
+)
+def test_hesitations_that_open_an_answer_are_dropped(text: str, slots: dict[str, str]) -> None:
+    understood = understand(text, MODELS["en-US"], TODAY, (FIND, "city"))
+    assert (understood.intent, {name: slot.value for name, slot in understood.slots.items()}) == (FIND, slots)
+
+
+def test_casual_contractions_are_heard_in_full() -> None:
+    understood = understand("I wanna rent a car in Denver tomorrow", MODELS["en-US"], TODAY)
+    assert understood.intent == FIND and understood.slots["city"].value == "denver"
+
+
+def test_a_city_no_list_has_never_starts_with_a_determiner() -> None:
+    understood = understand("Hertz, I'm in their gold club", MODELS["en-US"], TODAY, (FIND, "company"))
+    assert "city" not in understood.slots
+
+
 def test_an_unlisted_value_is_sent_without_a_match() -> None:
     understood = understand("a purple car", MODELS["en-US"], TODAY, (FIND, "carSize"))
     assert understood.slots == {"carSize": SlotValue("carSize", "CarSizeType", "purple", ())}
