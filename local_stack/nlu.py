@@ -763,12 +763,12 @@ class _Utterance:
         ]
 
     def _generic(self, start: int, end: int) -> bool:
-        """Whether words start:end are a value that several custom types have, by its words or its id ("no
-        preference", "anything": the "any" of sizes and of companies), an answer that means nothing unless it
-        answers a question."""
+        """Whether words start:end are a value that means nothing unless it answers a question: one that several
+        custom types list ("no preference"), or a lone word for the "any" that several have ("anything",
+        "whatever"). "from any company" says which slot it fills."""
         keys, tables = self.keys[start:end], self._compiled.values.values()
         ids = {id_ for table in tables for id_, _ in table.get(keys, ())}
-        return sum(keys in table for table in tables) > 1 or bool(ids & self._compiled.shared_ids)
+        return sum(keys in table for table in tables) > 1 or (len(keys) == 1 and bool(ids & self._compiled.shared_ids))
 
     def _walk(
         self, pattern: _Pattern, exact: bool, score: float, memo: dict[tuple[int, int], tuple[float, _Step] | None]

@@ -312,6 +312,12 @@ def test_hesitations_that_open_an_answer_are_dropped(text: str, slots: dict[str,
     assert (understood.intent, {name: slot.value for name, slot in understood.slots.items()}) == (FIND, slots)
 
 
+def test_any_company_in_a_request_is_the_company_slot_but_a_lone_anything_is_no_size() -> None:
+    understood = understand("a compact car in Seattle tomorrow from any company", MODELS["en-US"], TODAY)
+    assert [id_ for id_, _ in understood.slots["company"].matches or ()] == ["any"]
+    assert "carSize" not in understand("is there anything available in Louisville", MODELS["en-US"], TODAY).slots
+
+
 def test_casual_contractions_are_heard_in_full() -> None:
     understood = understand("I wanna rent a car in Denver tomorrow", MODELS["en-US"], TODAY)
     assert understood.intent == FIND and understood.slots["city"].value == "denver"
