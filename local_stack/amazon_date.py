@@ -127,6 +127,11 @@ def parse_date(phrase: str, today: date) -> str | None:
     fixed = _FIXED.get(" ".join(ws))
     if fixed is not None:
         return fixed(today)
+    # "saturday morning", "at noon tomorrow": the time of day is AMAZON.TIME's, the day is the date's
+    if len(ws) > 1 and ws[-1] in _TIMES_OF_DAY:
+        return parse_date(" ".join(ws[:-1]), today)
+    if ws[:2] in (["at", "noon"], ["at", "night"]) and len(ws) > 2:
+        return parse_date(" ".join(ws[2:]), today)
     for parser in _PARSERS:
         value = parser(ws, today)
         if value is not None:
@@ -269,6 +274,8 @@ _FIXED: dict[str, Callable[[date], str]] = {
     "this year": lambda today: str(today.year),
     "next year": lambda today: str(today.year + 1),
 }
+
+_TIMES_OF_DAY = frozenset({"morning", "afternoon", "evening", "night", "noon", "tonight"})
 
 _WEEKDAY_MODIFIERS = ((), ("this",), ("next",), ("coming",), ("this", "coming"), ("the", "coming"))
 

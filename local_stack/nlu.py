@@ -83,7 +83,7 @@ FALLBACK_INTENT = "AMAZON.FallbackIntent"
 BUILT_IN_PHRASES: dict[str, tuple[str, ...]] = {
     "AMAZON.YesIntent": (
         "yes", "yeah", "yep", "yup", "sure", "yes please", "ok", "okay", "of course", "correct", "that's right",
-        "sounds good",
+        "sounds good", "go for it", "sure thing", "absolutely", "you bet", "definitely",
     ),
     "AMAZON.NoIntent": (
         "no", "nope", "nah", "no thanks", "no thank you", "not really", "no not really", "nah not really",
@@ -139,6 +139,7 @@ _CONTRACTIONS: dict[str, tuple[str, ...]] = {
     "gimme": ("give", "me"), "what've": ("what", "have"), "what'd": ("what", "did"), "y'all": ("you", "all"),
     "whatcha": ("what", "are", "you"), "kinda": ("kind", "of"), "sorta": ("sort", "of"), "dunno": ("don't", "know"),
 }  # fmt: skip
+_YES_NO = frozenset({"AMAZON.YesIntent", "AMAZON.NoIntent"})
 _HESITATIONS = frozenset({"uh", "um", "uhm", "er", "erm", "hmm", "ah", "oh", "well", "so"})
 # An unknown city never starts with one of these: "their Emerald Club" is no city.
 _DETERMINERS = frozenset({"my", "your", "his", "her", "its", "our", "their", "this", "that", "these", "those", "some"})
@@ -211,8 +212,8 @@ def understand(
     if spans == []:
         return Understanding("launch", invoked=True)
     if spans is None:
-        return _understanding(_best(_Utterance(surface, keys, compiled, today), compiled, elicited), compiled, False)
-    readings = [_best(_Utterance(surface[a:b], keys[a:b], compiled, today), compiled, None) for a, b in spans]
+        return _understanding(_read(surface, keys, compiled, today, elicited), compiled, False)
+    readings = [_read(surface[a:b], keys[a:b], compiled, today, None) for a, b in spans]
     best = max((reading for reading in readings if reading is not None), key=_rank, default=None)
     return _understanding(best, compiled, invoked=True)
 
@@ -308,6 +309,7 @@ class _Compiled:
     values: dict[str, dict[tuple[str, ...], tuple[tuple[str, str], ...]]]  # custom type -> words -> (id, name)s
     longest: dict[str, int]  # custom type -> words in its longest value or synonym
     shared_ids: frozenset[str]  # value ids that several custom types have ("any")
+    slots: dict[str, dict[str, _Slot]]  # intent -> its slots, by name
     fallback: str | None
     weight: dict[str, float]  # a sample word -> what it says about the intent: 0 (every intent) to 1 (one intent)
     common: frozenset[str]  # words the samples of several intents use
@@ -367,6 +369,9 @@ def _compile(model: InteractionModel) -> _Compiled:
             if count > 1
         ),
         fallback=FALLBACK_INTENT if model.intent(FALLBACK_INTENT) else None,
+        slots={
+            intent.name: {slot.name: _Slot(slot.name, slot.type) for slot in intent.slots} for intent in model.intents
+        },
         weight=weight,
         common=frozenset(word for word, intents in said_by.items() if len(intents) >= _COMMON_IN),
         vocabulary={
@@ -644,7 +649,8 @@ class _Utterance:
         parts = [keys[a:b] for a in range(len(keys)) for b in range(a + 1, len(keys) + 1)]
         if any(part in _STATES for part in parts) or any(part in _KNOWN_CITIES for part in parts):
             return False
-        if any(keys in table for table in self._compiled.values.values()):  # "how about Budget": a company
+        # "how about Budget", "hertz instead": a company, not a city
+        if any(part in table for part in parts for table in self._compiled.values.values()):
             return False
         return self._free(start, end)
 
@@ -847,9 +853,69 @@ def _best(utterance: _Utterance, compiled: _Compiled, elicited: tuple[str, str] 
         reading = utterance.read(pattern, exact=False)
         if reading is not None and reading.stands(size) and (best is None or reading.score > best.score):
             best = reading
-    if best is None and elicited is not None:
-        return _answer_in_passing(utterance, compiled, elicited)
+    # "Yes, Avis" to the company question says which: the value answers it, not the yes.
+    vague = best is None or (not best.exact and best.pattern.intent in _YES_NO)
+    if vague and elicited is not None:
+        return _answer_in_passing(utterance, compiled, elicited) or best
     return best
+
+
+def _read(
+    surface: Sequence[str], keys: Sequence[str], compiled: _Compiled, today: date, elicited: tuple[str, str] | None
+) -> _Reading | None:
+    """The best reading of an utterance, with what a self-correction inside it says instead: in "a car in Chicago, no
+    wait, make that Indianapolis" or "Miami for the 12th, I mean the 13th", the values said after the last
+    correction ("no wait", "sorry", "I mean", "make that", "actually" after the first word) replace those of the
+    same slot before it."""
+    whole = _best(_Utterance(surface, keys, compiled, today), compiled, elicited)
+    at = _correction(keys)
+    if at is None:
+        return whole
+    head_end, tail_start = at
+    head = _best(_Utterance(surface[:head_end], keys[:head_end], compiled, today), compiled, elicited) or whole
+    if head is None:
+        return whole
+    slots = compiled.slots.get(head.pattern.intent, {})
+    tail = _Utterance(surface[tail_start:], keys[tail_start:], compiled, today)
+    said: dict[str, tuple[_Slot, _Fill]] = {slot.name: (slot, fill) for slot, fill in head.fills}
+    corrected = False
+    for slot_type in dict.fromkeys(slot.type for slot in slots.values()):
+        of_type = [slot for slot in slots.values() if slot.type == slot_type]
+        if slot_type in ("AMAZON.ORDINAL", "AMAZON.NUMBER") and not any(slot.name in said for slot in of_type):
+            continue  # "the 13th" after "I mean" is the date it corrects, not a choice
+        # A type several slots have (a date) corrects the one said before, else the first the intent declares.
+        target = next((slot for slot in of_type if slot.name in said), of_type[0])
+        start = 0
+        while start < len(tail.keys):
+            fills = [(end, fill) for end, fill in tail.spans(slot_type, start)
+                     if fill.listed and not tail._generic(start, end)]  # fmt: skip
+            if fills:
+                end, fill = fills[-1]  # the longest value from here ("new york city")
+                said[target.name] = (target, fill)
+                corrected, start = True, end
+            else:
+                start += 1
+    if not corrected:
+        return whole
+    return _Reading(head.score, head.pattern, tuple(said.values()), exact=False)
+
+
+_CORRECTION_MARKERS: tuple[tuple[str, ...], ...] = (
+    ("no", "wait"), ("wait", "no"), ("i", "mean"), ("i", "meant"), ("make", "that"), ("or", "rather"),
+    ("scratch", "that"), ("sorry",), ("wait",), ("actually",),
+)  # fmt: skip
+
+
+def _correction(keys: Sequence[str]) -> tuple[int, int] | None:
+    """Where the last self-correction of an utterance starts and what it says begins, after its first word."""
+    found = None
+    for at in range(1, len(keys)):
+        for marker in _CORRECTION_MARKERS:
+            end = at + len(marker)
+            if tuple(keys[at:end]) == marker and end < len(keys):
+                found = (at, end)
+                break
+    return found
 
 
 def _answer_in_passing(utterance: _Utterance, compiled: _Compiled, elicited: tuple[str, str]) -> _Reading | None:

@@ -323,6 +323,7 @@ INTENTS: tuple[Intent, ...] = (
             "(anything|something) for less (money|)",
             "(that's|it's) (over|way over|above|beyond) my budget",
             "(can|could) you go (lower|cheaper|any lower)",
+            "(got|have you got|do you have|you got|y'all got) anything that costs less",
             "(a|any|is there a) more affordable (option|car|one|choice)",
         ),
     ),
@@ -340,6 +341,8 @@ INTENTS: tuple[Intent, ...] = (
             "(put|save|send) (it|that|this|the offer|the details) (on|to) my phone",
             "can I (see|get|have) (it|that|the offer|the details) (on my phone|in the app|in the alexa app)",
             "(push|send|put) (it|that|this) to my phone (so I can look later|for later|so I can see it later|)",
+            "(please|) send (it|that|them|those|this|) to my (telephone|cell|cell phone|mobile)",
+            "(shoot|send|ping) (those|them|that|it) (over|) to my phone",
             "(put|save) (all that|that|it|them|everything) in the (app|alexa app)"
             " (so I can look at it later|for later|)",
         ),
@@ -358,6 +361,9 @@ INTENTS: tuple[Intent, ...] = (
             "who (are|do) you (compare|work with|partner with)",
             "(which|what) (rental places|rental companies|companies|places|agencies) do you (check|look at|compare)",
             "do you (check|search|cover) all the (big|major|) (rental places|rental companies|companies)",
+            "(is|are) (my company|my favorite company|they|the big ones) (one of|among) the (companies|ones) you"
+            " (search|check|use)",
+            "(which|what) (car rental|rental|) (firms|agencies|brands|outfits) are (included|covered|in there)",
         ),
     ),
     Intent(
@@ -404,6 +410,7 @@ INTENTS: tuple[Intent, ...] = (
             " (lock it in|book it|I'll take it|let's book it)",
             "lock it in",
             "(hold|reserve|save) (it|that|that one|this one) for me",
+            "(go ahead and|please) (reserve|book) (that one|this one|the car|it) (for me|)",
             "sign me up for (that one|that|this one)",
         ),
     ),

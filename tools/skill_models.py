@@ -204,8 +204,8 @@ def _intent(intent: Intent) -> dict[str, Any]:
 
 
 def sample_problems(model: Model) -> list[str]:
-    """Samples Alexa's model build refuses: one said by two intents, a slot sample that is also an intent sample, or
-    characters that are not spoken."""
+    """Samples Alexa's model build refuses: one said by two intents, a slot sample that is also an intent sample, a
+    slot its intent does not declare, or characters that are not spoken."""
     intent_samples: list[tuple[str, str]] = []  # (intent, sample)
     slot_samples: list[tuple[str, str]] = []  # (intent.slot, sample)
     for intent in model["interactionModel"]["languageModel"]["intents"]:
@@ -216,6 +216,16 @@ def sample_problems(model: Model) -> list[str]:
         f"{where}: {sample!r} has characters Alexa does not take in a sample"
         for where, sample in (*intent_samples, *slot_samples)
         if not SPOKEN.fullmatch(sample)
+    ]
+    declared = {
+        intent["name"]: {slot["name"] for slot in intent.get("slots", [])}
+        for intent in model["interactionModel"]["languageModel"]["intents"]
+    }
+    problems += [
+        f"{intent}: {sample!r} names the slot {{{name}}}, which {intent} does not declare"
+        for intent, sample in intent_samples
+        for name in re.findall(r"\{(\w+)\}", sample)
+        if name not in declared[intent]
     ]
     said_by: dict[str, str] = {}
     for intent, sample in intent_samples:

@@ -123,6 +123,8 @@ def misunderstanding(phrasing: Phrasing, model: InteractionModel, today: date = 
         if words(place) != words(phrasing.slots["city"]):
             return wrong
         got_slots["city"] = SlotValue("city", "AMAZON.US_CITY", phrasing.slots["city"])
+    if understood.kind == "exit" and phrasing.intent in ("AMAZON.StopIntent", "AMAZON.CancelIntent"):
+        return None  # "quit": Alexa ends the session itself, as the skill would for stop
     no_preference = phrasing.intent == NO and understood.intent == FIND_CAR and not got_slots and understood.slots
     if no_preference:  # "doesn't matter" to the company question: a company of "any", which the skill takes as no
         return None

@@ -78,6 +78,9 @@ SUNDAY = date(2026, 11, 29)
         ("new year's eve", "2026-12-31"),
         ("labor day", "2027-09-06"),  # this year's is past: the next one
         ("memorial day", "2027-05-31"),  # the last Monday of May
+        ("saturday morning", "2026-11-28"),  # the time of day is AMAZON.TIME's
+        ("tomorrow night", "2026-11-24"),
+        ("at noon tomorrow", "2026-11-24"),
     ],
 )
 def test_dates_on_a_monday(phrase: str, expected: str) -> None:
@@ -123,6 +126,7 @@ def test_dates_relative_to_other_days(today: date, phrase: str, expected: str) -
         "the",
         "tomorrow please",
         "friday boston",
+        "morning",  # a time of day alone is no date
     ],
 )
 def test_not_dates(phrase: str) -> None:

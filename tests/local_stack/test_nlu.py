@@ -443,6 +443,38 @@ def test_fillers_and_values(text: str, elicited: str | None, intent: str, slots:
     assert (understood.intent, {name: slot.value for name, slot in understood.slots.items()}) == (intent, slots)
 
 
+@pytest.mark.parametrize(
+    ("text", "elicited", "slots"),
+    [
+        # a yes or no that carries the value the question asked for
+        ("yes, hertz", "company", {"company": "hertz"}),
+        ("yeah an suv", "carSize", {"carSize": "suv"}),
+        ("no, any company is fine", "company", {"company": "any company"}),
+        # a company said as a change of mind is no city
+        ("how about hertz instead", None, {"company": "hertz"}),
+        # the speaker corrects themselves in the same breath: the last value counts
+        ("a car in boston, no wait, in chicago", None, {"city": "chicago"}),
+        ("an suv, sorry, I mean a compact", "carSize", {"carSize": "compact"}),
+        # the time of day is no part of the date
+        ("pick it up saturday morning", "pickupDate", {"pickupDate": "2026-11-28"}),
+        ("I need a car in denver friday afternoon", None, {"city": "denver", "pickupDate": "2026-11-27"}),
+        # sizes said as what the car is for
+        ("something flashy", "carSize", {"carSize": "something flashy"}),
+        ("we need seven seats", "carSize", {"carSize": "seven seats"}),
+    ],
+)  # fmt: skip
+def test_answers_said_the_way_people_correct_and_hedge(text: str, elicited: str | None, slots: dict[str, str]) -> None:
+    understood = understand(text, MODELS["en-US"], TODAY, (FIND, elicited) if elicited else None)
+    assert (understood.intent, {name: slot.value for name, slot in understood.slots.items()}) == (FIND, slots)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"), [("go for it", "AMAZON.YesIntent"), ("go ahead and book that one", "BookIntent")]
+)
+def test_go_ahead(text: str, intent: str) -> None:
+    assert understand(text, MODELS["en-US"], TODAY).intent == intent
+
+
 def test_a_value_of_a_type_only_one_slot_has_is_understood_wherever_it_is_said() -> None:
     # GIVEN a size and a company said after the trip, where no sample has them
     understood = understand("I need a car in Boston tomorrow, an SUV from Hertz", MODELS["en-US"], TODAY)

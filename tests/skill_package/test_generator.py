@@ -111,6 +111,16 @@ def test_sample_problems_names_what_alexa_would_refuse() -> None:
     assert sample_problems(_model([{"name": "FindCarIntent", "samples": ["find a car"]}])) == []
 
 
+def test_sample_problems_names_a_slot_the_intent_does_not_declare() -> None:
+    # GIVEN a BookIntent sample that names a company slot BookIntent does not have
+    model = _model([{"name": "BookIntent", "samples": ["book the {company} one", "book it"]}])
+    # WHEN its samples are checked
+    # THEN the sample is named, as Alexa's build would refuse it
+    assert sample_problems(model) == [
+        "BookIntent: 'book the {company} one' names the slot {company}, which BookIntent does not declare"
+    ]
+
+
 def test_generate_models_alexa_would_refuse_is_an_error(models_copy: Path) -> None:
     # GIVEN a locale rule that turns a sample of one intent into another intent's sample
     rules = replace(LOCALES["en-GB"], extra_samples={"CheckResultsIntent": ("I need a car",)})
