@@ -153,7 +153,7 @@ _FREE = 1.0  # a word of a city nobody lists: anything fits, so weak evidence
 _UNRESOLVED = -1.0  # once per custom slot whose words its type does not list
 _EMPTY_SLOT = -1.0  # a slot of the sample that the utterance leaves empty
 _FLOATING = 0.5  # taken off a slot value said where the sample has no slot: the sample is a worse fit
-_TELLING = 0.12  # a word says an intent when its share of the intent's samples times its weight is this much
+_TELLING = 0.1  # a word says an intent when its share of the intent's samples times its weight is this much
 _COMMON_IN = 3  # a word that the samples of this many intents use is common: no part of an unlisted city
 _LEAD_SHARE = 0.01  # a word before a slot in this share of its samples leads to it: "in {city}", not "that {city}"
 # When an aligned reading stands (see the docstring).
@@ -872,6 +872,9 @@ def _read(
     if at is None:
         return whole
     head_end, tail_start = at
+    marker = " ".join(keys[head_end:tail_start])
+    if whole is not None and any(f" {marker} " in f" {fill.value.lower()} " for _, fill in whole.fills):
+        return whole  # the words are a value's own: "no company in particular", "I have no preference"
     head = _best(_Utterance(surface[:head_end], keys[:head_end], compiled, today), compiled, elicited) or whole
     if head is None:
         return whole
@@ -902,7 +905,7 @@ def _read(
 
 _CORRECTION_MARKERS: tuple[tuple[str, ...], ...] = (
     ("no", "wait"), ("wait", "no"), ("i", "mean"), ("i", "meant"), ("make", "that"), ("or", "rather"),
-    ("scratch", "that"), ("sorry",), ("wait",), ("actually",),
+    ("scratch", "that"), ("sorry",), ("wait",), ("actually",), ("no",),
 )  # fmt: skip
 
 

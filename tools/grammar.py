@@ -169,7 +169,9 @@ FIND_CAR = Intent(
             ),
         ),
         # "The first one": a choice among what the skill listed, as Alexa resolves ordinals ("1").
-        Slot("choice", "AMAZON.ORDINAL", ("{choice}", "the {choice}", "the {choice} one", "the {choice} one please")),
+        # The intent takes "the second one" too: the skill asks for the state, and Alexa only hears the samples of the
+        # slot it elicits and those of the intent.
+        Slot("choice", "AMAZON.ORDINAL", ("{choice}", "{choice} please")),
     ),
     lines=(
         # Every way to ask, with the plainest request and its usual one-shots.
@@ -247,6 +249,15 @@ FIND_CAR = Intent(
         "(the one in|I mean the one in|I meant the one in|actually I mean|no I meant) {state}",
         "<actually> (I mean|I meant) {city} {state}",
         "(I mean|I meant|I'll take|I want|let's go with|make it) the {choice} one",
+        "the {choice} (one|option|city|place|one please|option please|please|)",
+        "{choice} (one|option|one please|option please)",
+        # Verbless, as the answer to "where and when?": "Richmond, Virginia, next Friday through Sunday".
+        "(in|) {city} (|{state}) <range>",
+        # The return said as a plan: "find a car in Charlotte and I'll return it on the 2nd of January".
+        "(I need|find|find me|get me) a car in {city} (and|) (I'll|I will|we'll) (return|drop off|bring back) it"
+        " (on|) {returnDate}",
+        # Another company, said as a change of mind.
+        "(could you|can you|please|) (check|try|look at|search) {company} (instead|too|as well|)",
     ),
 )
 
@@ -256,6 +267,7 @@ INTENTS: tuple[Intent, ...] = (
         "CheckResultsIntent",
         (
             "are (my|the) results (ready|in|in yet|ready yet|done)",
+            "(have|did) the (results|prices|offers) come (back|in) (yet|)",
             "did you find (anything|anything yet|a car|me a car|something)",
             "have you found (anything|a car|something) (yet|)",
             "(any results yet|any luck|any news on my search|anything yet|any news)",
@@ -393,6 +405,7 @@ INTENTS: tuple[Intent, ...] = (
             "(I'm good|I'm set|all set) (thanks|thank you|)",
             "(appreciate it|I appreciate it|much appreciated|appreciate the help)",
             "(perfect|great|good|awesome) that's (everything|all) (I needed|I need|)",
+            "(perfect|great|okay|) thank you (kindly|so much|for your help|for the help)",
             "(no|nope) that's (all|it|everything)",
         ),
     ),

@@ -461,6 +461,20 @@ def test_fillers_and_values(text: str, elicited: str | None, intent: str, slots:
         # sizes said as what the car is for
         ("something flashy", "carSize", {"carSize": "something flashy"}),
         ("we need seven seats", "carSize", {"carSize": "seven seats"}),
+        # a bare "no" between two values corrects the first; inside a value it is the value's own word
+        ("Denver, no, Dallas", None, {"city": "dallas"}),
+        ("no company in particular", "company", {"company": "no company in particular"}),
+        ("I don't have a preference", "company", {"company": "i don't have a preference"}),
+        # a choice among the cities offered, while the skill asks for the state
+        ("the second one", "state", {"choice": "2"}),
+        ("the first option", None, {"choice": "1"}),
+        # another company, as a change of mind
+        ("could you check Alamo instead", None, {"company": "alamo"}),
+        # the return said as a plan, and a verbless answer to "where and when?"
+        ("find me a car in Charlotte and I'll return it on the 2nd of January", None,
+         {"city": "charlotte", "returnDate": "2027-01-02"}),
+        ("Richmond, Virginia, next Friday through Sunday", None,
+         {"city": "richmond", "state": "virginia", "pickupDate": "2026-11-27", "returnDate": "2026-11-29"}),
     ],
 )  # fmt: skip
 def test_answers_said_the_way_people_correct_and_hedge(text: str, elicited: str | None, slots: dict[str, str]) -> None:
@@ -472,6 +486,18 @@ def test_answers_said_the_way_people_correct_and_hedge(text: str, elicited: str 
     ("text", "intent"), [("go for it", "AMAZON.YesIntent"), ("go ahead and book that one", "BookIntent")]
 )
 def test_go_ahead(text: str, intent: str) -> None:
+    assert understand(text, MODELS["en-US"], TODAY).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("have the prices come back yet", "CheckResultsIntent"),
+        ("thank you so much", "ThanksIntent"),
+        ("find me a hotel in boston", "AMAZON.FallbackIntent"),  # "hotel" where the samples say "rental"
+    ],
+)
+def test_around_the_search(text: str, intent: str) -> None:
     assert understand(text, MODELS["en-US"], TODAY).intent == intent
 
 
