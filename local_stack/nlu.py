@@ -92,9 +92,9 @@ BUILT_IN_PHRASES: dict[str, tuple[str, ...]] = {
         "stop", "shut up", "be quiet", "stop talking", "ok stop", "quiet", "actually stop", "please stop",
         "stop please",
     ),
-    "AMAZON.CancelIntent": ("cancel", "never mind", "nevermind", "forget it", "cancel that"),
+    "AMAZON.CancelIntent": ("cancel", "never mind", "nevermind", "forget it", "cancel that", "cancel please"),
     "AMAZON.HelpIntent": ("help", "help me", "what can you do", "can you help me"),
-    "AMAZON.NextIntent": ("next", "skip", "skip this", "skip it"),
+    "AMAZON.NextIntent": ("next", "skip", "skip this", "skip it", "next please", "next one please"),
     "AMAZON.MoreIntent": ("more", "show more", "tell me more"),
     "AMAZON.StartOverIntent": ("start over", "restart", "start again", "begin again"),
     "AMAZON.RepeatIntent": (
@@ -868,10 +868,21 @@ def _read(
     correction ("no wait", "sorry", "I mean", "make that", "actually" after the first word) replace those of the
     same slot before it."""
     whole = _best(_Utterance(surface, keys, compiled, today), compiled, elicited)
-    at = _correction(keys)
+    at = _correction(keys, first=True)
     if at is None:
         return whole
     head_end, tail_start = at
+    instead = _best(_Utterance(surface[tail_start:], keys[tail_start:], compiled, today), compiled, None)
+    if (
+        instead is not None
+        and instead.exact
+        and not instead.fills
+        and instead.pattern.intent not in _YES_NO
+        and (whole is None or not whole.exact or any(not fill.listed for _, fill in whole.fills))
+    ):
+        return instead  # the speaker changed their mind about what to do: "hmm, actually cancel", "wait, go back"
+    if head_end == 0:
+        return whole
     marker = " ".join(keys[head_end:tail_start])
     if whole is not None and any(f" {marker} " in f" {fill.value.lower()} " for _, fill in whole.fills):
         return whole  # the words are a value's own: "no company in particular", "I have no preference"
@@ -909,10 +920,11 @@ _CORRECTION_MARKERS: tuple[tuple[str, ...], ...] = (
 )  # fmt: skip
 
 
-def _correction(keys: Sequence[str]) -> tuple[int, int] | None:
-    """Where the last self-correction of an utterance starts and what it says begins, after its first word."""
+def _correction(keys: Sequence[str], first: bool = False) -> tuple[int, int] | None:
+    """Where the last self-correction of an utterance starts and what it says begins: after its first word, or
+    at the first word too if `first` ("actually, cancel")."""
     found = None
-    for at in range(1, len(keys)):
+    for at in range(0 if first else 1, len(keys)):
         for marker in _CORRECTION_MARKERS:
             end = at + len(marker)
             if tuple(keys[at:end]) == marker and end < len(keys):

@@ -136,7 +136,7 @@ FIND_CAR = Intent(
                 " {returnDate}",
             ),
         ),
-        Slot("duration", "AMAZON.DURATION", ("for {duration}", "{duration} please", "I need it for {duration}")),
+        Slot("duration", "AMAZON.DURATION", ("{duration}", "{duration} please", "just {duration}")),
         Slot(
             "carSize",
             "CarSizeType",
@@ -249,7 +249,7 @@ FIND_CAR = Intent(
         "(the one in|I mean the one in|I meant the one in|actually I mean|no I meant) {state}",
         "<actually> (I mean|I meant) {city} {state}",
         "(I mean|I meant|I'll take|I want|let's go with|make it) the {choice} one",
-        "the {choice} (one|option|city|place|one please|option please|please|)",
+        "the {choice} (one|option|one please|option please|please|)",
         "{choice} (one|option|one please|option please)",
         # Verbless, as the answer to "where and when?": "Richmond, Virginia, next Friday through Sunday".
         "(in|) {city} (|{state}) <range>",
@@ -258,6 +258,9 @@ FIND_CAR = Intent(
         " (on|) {returnDate}",
         # Another company, said as a change of mind.
         "(could you|can you|please|) (check|try|look at|search) {company} (instead|too|as well|)",
+        # How long, said to any question: the return question's own example ("for three days") is one.
+        "(for|I need it for|I'll need it for|we need it for|we'll need it for|keep it for) {duration}",
+        "for {duration} please",
     ),
 )
 
@@ -305,6 +308,7 @@ INTENTS: tuple[Intent, ...] = (
             "what does (that|it|the price) include",
             "(is insurance|are taxes|are fees|is tax) included",
             "how much (per day|a day|for the whole trip|altogether)",
+            "(and|so|) how much (would|will) (that|it) be (all together|altogether|in total|for the whole trip|)",
             "what's (included|in the price)",
             "tell me (the price|more about the price)",
             "(are there|is there|will there be|any) (extra|hidden|other|additional) (fees|charges|costs)",
@@ -406,6 +410,7 @@ INTENTS: tuple[Intent, ...] = (
             "(appreciate it|I appreciate it|much appreciated|appreciate the help)",
             "(perfect|great|good|awesome) that's (everything|all) (I needed|I need|)",
             "(perfect|great|okay|) thank you (kindly|so much|for your help|for the help)",
+            "(ok|okay|alright|cool) (cool|great|) (thanks|thank you)",
             "(no|nope) that's (all|it|everything)",
         ),
     ),
@@ -413,7 +418,7 @@ INTENTS: tuple[Intent, ...] = (
         "BookIntent",
         (
             Line("(book|reserve) (it|that|this|that one|this one|the car|this car|that car|this offer)", passes=2),
-            "(I'll take|I want|I'd like) (it|that one|this one|that car|this car|that offer)",
+            "(I'll take|I want|I'd like|I take) (it|that one|this one|that car|this car|that offer)",
             "(let's|please|go ahead and) (book|reserve) it",
             "(can|could) you (book|reserve) (it|that|this one) for me",
             "how (do|can) I (book|reserve) (it|this|that one)",
@@ -451,7 +456,15 @@ INTENTS: tuple[Intent, ...] = (
         "AMAZON.StartOverIntent",
         ("(new search|start a new search|search again from the beginning|let's start again|start from scratch)",),
     ),
-    Intent("AMAZON.RepeatIntent", ("what was that", "repeat the offer", "what was the price again")),
+    Intent(
+        "AMAZON.RepeatIntent",
+        (
+            "what was that",
+            "repeat the offer",
+            "what was the price again",
+            "(could you|can you|please|) (say|repeat) (that|those|it|them) again (slower|more slowly|please|)",
+        ),
+    ),
     Intent(
         "AMAZON.NextIntent",
         (

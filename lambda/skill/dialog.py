@@ -142,10 +142,12 @@ class Dialog:
         if (too_long := self._too_long(trip)) is not None:
             return too_long
         if not trip.city:
-            return self._ask(trip, Asked.CITY, [self._say("ASK_CITY")], self._say("ASK_CITY_REPROMPT"))
+            return self._ask(trip, Asked.CITY, [*self._noted(trip, slots, said), self._say("ASK_CITY")],
+                             self._say("ASK_CITY_REPROMPT"))  # fmt: skip
         if not trip.pickup_value:
             moved = [self._say("CHANGED_CITY", city=_short(trip.city))] if "city" in changed else []
-            return self._ask(trip, Asked.PICKUP_DATE, [*moved, self._say("ASK_DATE", city=_short(trip.city))],
+            return self._ask(trip, Asked.PICKUP_DATE,
+                             [*moved, *self._noted(trip, slots, said), self._say("ASK_DATE", city=_short(trip.city))],
                              self._say("ASK_DATE_REPROMPT"))  # fmt: skip
         dates = resolve_trip(trip.pickup_value, trip.return_value, trip.duration_value, self._today(), self._max_days)
         if isinstance(dates, TripProblem):
@@ -195,6 +197,20 @@ class Dialog:
                 setattr(trip, attribute, value)
                 trip.offer_index, trip.alternative, trip.best_so_far = 0, None, None
         return changed
+
+    def _noted(self, trip: Trip, slots: dict[str, str | None], said: Said) -> list[str | Pause]:
+        """ "OK, a compact car.": a size or company said before the trip's city or dates, so that the question
+        that follows is not the last one again, word for word, as if the answer went unheard."""
+        size = _set(slots.get("carSize")) and "carSize" not in said.unknown and _set(trip.size)
+        company = _set(slots.get("company")) and "company" not in said.unknown and _set(trip.company)
+        car = speech.with_article(speech.car_phrase(self._class(trip.size))) if size else ""
+        if size and company:
+            return [self._say("NOTED_CAR_FROM", car=car, company=self._company(trip.company))]
+        if size:
+            return [self._say("NOTED", what=car)]
+        if company:
+            return [self._say("NOTED", what=self._company(trip.company))]
+        return []
 
     def _acknowledge(self, trip: Trip, changed: set[str], dates: TripDates) -> list[str | Pause]:
         """ "Got it: Dallas instead.": a new city or new dates are said back, so the user knows they were heard and
@@ -514,8 +530,13 @@ class Dialog:
                 offer = found.offers[0]
                 trip.alternative = {"size": offer.car_class, "company": offer.supplier}
                 trip.asked = Asked.ALTERNATIVE
-                text = self._say("CHEAPER", car=speech.with_article(speech.car_phrase(offer.car_class_name)),
-                                 company=offer.supplier_name, price=self._price(offer.total_price))  # fmt: skip
+                car = speech.with_article(speech.car_phrase(offer.car_class_name))
+                if _set(trip.size) and offer.car_class != trip.size:  # say it is not the size asked for
+                    text = self._say("CHEAPER_OTHER_SIZE", asked=speech.car_phrase(self._class(trip.size)), car=car,
+                                     company=offer.supplier_name, price=self._price(offer.total_price))  # fmt: skip
+                else:
+                    text = self._say("CHEAPER", car=car, company=offer.supplier_name,
+                                     price=self._price(offer.total_price))  # fmt: skip
                 return Reply([text], self._say("YES_NO_REPROMPT"))
         return self._aside(trip, self._say("NOTHING_CHEAPER", price=self._price(current.total_price)))
 

@@ -25,6 +25,8 @@ day, as cars are rented by the day), else the pickup kind's default, with
     day, PRESENT_REF   3 days later.
     weekend            the Monday after the Saturday: two nights, with the car all through Sunday.
     week, month        7 days after pickup.
+A return day within the coming week that falls before the pickup moves a week on: Alexa resolves "Thursday" in
+"from Monday to Thursday" on its own, to the next Thursday, which is before the Monday when said on a Wednesday.
 A `returnDate` that cannot be used is reported even when a `duration` was also given: the user said it, and
 quietly ignoring it would search the wrong dates.
 
@@ -94,6 +96,7 @@ _DURATION = re.compile(
     rf"P(?!$)(?:{_NUMBER}Y)?(?:{_NUMBER}M)?(?:{_NUMBER}W)?(?:{_NUMBER}D)?"
     rf"(?:T(?=\d)(?:{_NUMBER}H)?(?:{_NUMBER}M)?(?:{_NUMBER}S)?)?"
 )
+_WEEK_LATER = timedelta(days=7)
 _DURATION_SECONDS = (365 * 86400, 30 * 86400, 7 * 86400, 86400, 3600, 60, 1)
 
 
@@ -183,6 +186,11 @@ def resolve_trip(
             return TripProblem("unparseable", "pickupDate", pickup_value)
         source = "default"
 
+    said_as_a_weekday = returned < today + _WEEK_LATER and bool(_DAY.fullmatch((return_value or "").strip()))
+    if source == "date" and said_as_a_weekday and returned < pickup < returned + _WEEK_LATER:
+        # "From Monday to Thursday" said on a Wednesday: Alexa resolves each day on its own, so "Thursday" is
+        # tomorrow, before the Monday. The traveller meant the Thursday after it; the dates are said back.
+        returned += _WEEK_LATER
     if returned <= pickup:
         return TripProblem("return_before_pickup", slot, said)
     if (returned - pickup).days > max_days:

@@ -473,6 +473,10 @@ def test_fillers_and_values(text: str, elicited: str | None, intent: str, slots:
         # the return said as a plan, and a verbless answer to "where and when?"
         ("find me a car in Charlotte and I'll return it on the 2nd of January", None,
          {"city": "charlotte", "returnDate": "2027-01-02"}),
+        # how long, said to the return question: its own example
+        ("for five days", "returnDate", {"duration": "P5D"}),
+        ("whatever", "company", {"company": "whatever"}),
+        ("no matter which company", "company", {"company": "no matter which company"}),
         ("Richmond, Virginia, next Friday through Sunday", None,
          {"city": "richmond", "state": "virginia", "pickupDate": "2026-11-27", "returnDate": "2026-11-29"}),
     ],
@@ -495,10 +499,30 @@ def test_go_ahead(text: str, intent: str) -> None:
         ("have the prices come back yet", "CheckResultsIntent"),
         ("thank you so much", "ThanksIntent"),
         ("find me a hotel in boston", "AMAZON.FallbackIntent"),  # "hotel" where the samples say "rental"
+        ("and how much would that be all together", "PriceIntent"),
+        ("could you say those again a little slower", "AMAZON.RepeatIntent"),
+        ("ok, this one. i take it", "BookIntent"),
+        ("no thanks", "AMAZON.NoIntent"),
     ],
 )
 def test_around_the_search(text: str, intent: str) -> None:
     assert understand(text, MODELS["en-US"], TODAY).intent == intent
+
+
+@pytest.mark.parametrize(
+    ("text", "elicited", "intent"),
+    [
+        # a change of mind about what to do, not a value: no city is called "cancel"
+        ("hmm, actually cancel", None, "AMAZON.CancelIntent"),
+        ("hmm, actually cancel", "state", "AMAZON.CancelIntent"),
+        ("wait, go back", None, "AMAZON.PreviousIntent"),
+        # what the company question is not answered with
+        ("next please", "company", "AMAZON.NextIntent"),
+        ("ok cool thanks", "company", "ThanksIntent"),
+    ],
+)
+def test_what_to_do_said_while_a_value_is_asked(text: str, elicited: str | None, intent: str) -> None:
+    assert understand(text, MODELS["en-US"], TODAY, (FIND, elicited) if elicited else None).intent == intent
 
 
 def test_a_value_of_a_type_only_one_slot_has_is_understood_wherever_it_is_said() -> None:
@@ -543,6 +567,7 @@ def test_an_exact_sample_wins_over_a_better_scoring_alignment() -> None:
         ("a rental car in santa fe", "santa fe"),
         ("rental car Seattle next weekend", "seattle"),  # a city the search serves needs no "in"
         ("actually, let's do Tampa instead", "tampa"),  # a known city and more is the known city
+        ("kansas city for the weekend", "kansas city"),  # not the state Kansas and a word
     ],
 )
 def test_a_city_is_a_known_city_or_words_where_the_samples_put_a_city(text: str, city: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from datetime import timedelta
 
 import pytest
 
@@ -17,8 +18,8 @@ from search_service.domain.cities import CityCatalog
 from search_service.providers.simulated import simulated_providers
 from tests.builders.alexa import unresolved
 from tests.builders.http_api import serve
-from tests.builders.stack import build_stack
-from tests.builders.talk import Talk, skill
+from tests.builders.stack import Stack, build_stack
+from tests.builders.talk import NOW, Talk, skill
 from tests.fakes.clock import FixedClock
 from tests.fakes.suppliers import DiscountSupplier, GatedSupplier
 
@@ -254,6 +255,27 @@ def test_a_rental_too_long_after_the_date_keeps_the_date(talk: Talk) -> None:
     )
 
 
+def test_a_size_said_to_the_date_question_is_noted_and_the_question_not_repeated_word_for_word(talk: Talk) -> None:
+    said = talk.say("a car in Denver", "FindCarIntent", {"city": "Denver"}, state="STARTED")
+    assert said.endswith("need the car in Denver?"), said
+    said = talk.say("an SUV from Hertz please", "FindCarIntent", {"carSize": "SUV", "company": "Hertz"})
+    assert said.startswith("OK, an SUV from Hertz. ") and said.endswith("need the car in Denver?"), said
+    assert talk.elicited == "pickupDate"
+    # the size and company said early are kept: the date is the last thing the search needs
+    assert OFFER.match(talk.say("next weekend", "FindCarIntent", {"pickupDate": "2026-W48-WE"}))
+
+
+def test_a_weekday_range_said_midweek_is_the_days_meant(stack: Stack) -> None:
+    # "from Monday to Thursday" said on Wednesday 25 November: Alexa resolves "Thursday" to tomorrow, before the Monday
+    with serve(stack) as url:
+        talk = Talk(skill(url, now=NOW + timedelta(days=2)))
+        slots = {"city": "Denver", "pickupDate": "2026-11-30", "returnDate": "2026-11-26"}
+        said = talk.say("a car in Denver from Monday to Thursday", "FindCarIntent", slots, state="STARTED")
+    assert said == (
+        "What size car would you like for your trip in Denver from Monday, November 30 to Thursday, December 3?"
+    )
+
+
 def test_a_new_city_is_acknowledged_and_searched_again(talk: Talk) -> None:
     ask_size(talk)
     token = talk.conversation.session.attributes["trip"]["token"]
@@ -351,8 +373,12 @@ def test_anything_cheaper_offers_that_size_from_another_company_then_any_size(ta
     offer = talk.say("yes", "AMAZON.YesIntent")
     assert offer_in(offer).startswith((f"OK, I found a compact car from {match[1]}", f"Good news: {match[1]} has"))
     assert f"for {match[3]} dollars" in offer
-    # then, the cheapest car of all: a smaller one
-    match = cheaper.fullmatch(said := talk.say("anything cheaper", "CheaperIntent"))
+    # then, the cheapest car of all: a smaller one, said as not the size asked for
+    smaller = re.compile(
+        r"That's the cheapest compact car I found\. For less, (\w+) has an? ([\w-]+) car for (\d+) dollars in total\."
+        r" Would you like that one instead\?"
+    )
+    match = smaller.fullmatch(said := talk.say("anything cheaper", "CheaperIntent"))
     assert match and match[2] == "economy", said
     talk.say("yes", "AMAZON.YesIntent")
     assert talk.say("anything cheaper", "CheaperIntent").startswith(

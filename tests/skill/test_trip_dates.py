@@ -165,10 +165,27 @@ def test_resolve_trip_return_value_sets_return_date(
 
 
 @pytest.mark.parametrize(
+    ("today", "pickup", "returns", "pickup_date", "return_date"),
+    [
+        # "from Monday to Thursday" on Wednesday 2 December: Alexa sends Monday 7 and Thursday 3
+        (date(2026, 12, 2), "2026-12-07", "2026-12-03", "2026-12-07", "2026-12-10"),
+        # "from Sunday to Friday" on Saturday 28 November: Sunday 29 and Friday 4 December are already in order
+        (SAT, "2026-11-29", "2026-12-04", "2026-11-29", "2026-12-04"),
+        # "from Saturday to Friday" on Monday: Friday 27 is before Saturday 28
+        (MON, "2026-11-28", "2026-11-27", "2026-11-28", "2026-12-04"),
+    ],
+)
+def test_resolve_trip_a_return_weekday_alexa_put_before_the_pickup_is_the_one_after_it(
+    today: date, pickup: str, returns: str, pickup_date: str, return_date: str
+) -> None:
+    assert resolve_trip(pickup, returns, None, today) == TripDates(d(pickup_date), d(return_date), "date")
+
+
+@pytest.mark.parametrize(
     ("pickup", "returns", "duration", "kind"),
     [
         ("2026-11-28", "2026-11-28", None, "return_before_pickup"),
-        ("2026-11-28", "2026-11-27", None, "return_before_pickup"),
+        ("2026-12-05", "2026-11-27", None, "return_before_pickup"),  # more than a week before: no weekday slip
         ("2026-11-28", "PRESENT_REF", None, "return_before_pickup"),
         ("2026-11-28", "2026-12-29", None, "too_long"),
         ("2026-11-28", "2026-12", None, "too_vague"),
