@@ -476,6 +476,7 @@ def test_fillers_and_values(text: str, elicited: str | None, intent: str, slots:
         # how long, said to the return question: its own example
         ("for five days", "returnDate", {"duration": "P5D"}),
         ("whatever", "company", {"company": "whatever"}),
+        ("the cheapest kind", "carSize", {"carSize": "the cheapest kind"}),  # economy, not "anything cheaper"
         ("no matter which company", "company", {"company": "no matter which company"}),
         ("Richmond, Virginia, next Friday through Sunday", None,
          {"city": "richmond", "state": "virginia", "pickupDate": "2026-11-27", "returnDate": "2026-11-29"}),
