@@ -71,6 +71,23 @@ def test_which_portland_is_answered_by_the_state_an_ordinal_or_both(
     assert talk.elicited == "carSize"
 
 
+@pytest.mark.parametrize(
+    ("answer", "slots", "city"),
+    [
+        ("the one in Illinois", {"state": "Illinois"}, "Springfield, IL"),
+        ("the first one", {"choice": "1"}, "Springfield, IL"),
+        ("the third one", {"choice": "3"}, "Springfield, MA"),
+        ("Springfield, Missouri", {"city": "Springfield", "state": "Missouri"}, "Springfield, MO"),
+    ],
+)
+def test_which_of_three_springfields(talk: Talk, answer: str, slots: dict[str, str], city: str) -> None:
+    asked = ask_size(talk, "Springfield")
+    assert asked == "Did you mean Springfield, Illinois; Springfield, Missouri or Springfield, Massachusetts?", asked
+    said = talk.say(answer, "FindCarIntent", slots)
+    assert said.startswith("I'll look in Springfield from Saturday, November 28 to Monday, November 30"), said
+    assert talk.conversation.session.attributes["trip"]["city"] == city
+
+
 def test_a_city_said_with_its_state_is_never_asked_which(talk: Talk) -> None:
     said = talk.say("find a car in Portland Maine next weekend", "FindCarIntent",
                     {"city": "Portland", "state": "Maine", "pickupDate": "2026-W48-WE"}, state="STARTED")  # fmt: skip
@@ -224,6 +241,10 @@ def test_next_while_the_companies_are_still_answering_gives_the_results_so_far(s
                                {"city": "Denver", "pickupDate": "2026-W48-WE", "carSize": "compact",
                                 "company": "Avis"}, state="STARTED")  # fmt: skip
             assert waiting.startswith("I'm still waiting to hear from Avis")
+            # "next" before Avis has answered: still waiting, said again, with no fallback
+            still = talk.say("next", "AMAZON.NextIntent")
+            assert still.startswith("I'm still waiting to hear from Avis"), still
+            assert not talk.ended
             providers["avis"].gate.set()
             assert OFFER.match(talk.say("next", "AMAZON.NextIntent"))
     finally:
@@ -274,6 +295,17 @@ def test_a_weekday_range_said_midweek_is_the_days_meant(stack: Stack) -> None:
     assert said == (
         "What size car would you like for your trip in Denver from Monday, November 30 to Thursday, December 3?"
     )
+
+
+def test_next_weekend_said_on_a_wednesday_is_spoken_back_as_its_dates(stack: Stack) -> None:
+    with serve(stack) as url:
+        talk = Talk(skill(url, now=NOW + timedelta(days=2)))  # Wednesday 25 November
+        said = talk.say("a car in Denver next weekend", "FindCarIntent",
+                        {"city": "Denver", "pickupDate": "2026-W48-WE"}, state="STARTED")  # fmt: skip
+        assert said.startswith("I'll look in Denver from Saturday, November 28 to Monday, November 30;"), said
+        assert "weekend" not in said
+        assert OFFER.match(talk.say("a compact from any company", "FindCarIntent",
+                                    {"carSize": "compact", "company": "any"}))  # fmt: skip
 
 
 def test_a_new_city_is_acknowledged_and_searched_again(talk: Talk) -> None:
@@ -339,6 +371,38 @@ def test_an_offer_from_partial_results_is_the_best_so_far_and_asking_again_says_
             stack.settle()
             again = talk.say("are my results ready", "CheckResultsIntent")
             assert again.startswith("Something better came in. OK, I found a compact car from Dollar"), again
+    finally:
+        late.gate.set()
+        stack.settle()
+
+
+def test_asked_again_after_a_best_so_far_the_skill_says_nothing_better_yet_then_that_everyone_answered(
+    s3, clock: FixedClock
+) -> None:
+    # GIVEN Dollar answering late, and dearer than everyone
+    providers = dict(simulated_providers(CityCatalog(), 0))
+    late = providers["dollar"] = GatedSupplier(DiscountSupplier(providers["dollar"], factor=3.0))
+    stack = build_stack(s3, clock, providers=providers)
+    try:
+        with serve(stack) as url:
+            talk = Talk(skill(url, budget_s=1.0))
+            said = talk.say("find a compact car in Denver next weekend", "FindCarIntent",
+                            {"city": "Denver", "pickupDate": "2026-W48-WE", "carSize": "compact", "company": "any"},
+                            state="STARTED")  # fmt: skip
+            best = re.match(r"So far, the best I've found is a compact car from (\w+), .* for (\d+) dollars", said)
+            assert best, said
+            # WHEN asked again while Dollar is still out
+            again = talk.say("any luck", "CheckResultsIntent")
+            # THEN nothing is made up: the skill says it is still waiting, and on whom
+            assert again == "Nothing better yet. I'm still waiting on Dollar; ask me again in a few seconds.", again
+            # AND once Dollar has answered, dearer, the offer heard stands and the skill says it is final
+            late.gate.set()
+            stack.settle()
+            final = talk.say("are my results ready", "CheckResultsIntent")
+            assert final.startswith(f"Everyone has answered now, and nothing beats {best[1]} at {best[2]} dollars."), (
+                final
+            )
+            assert OFFER.match(talk.say("next", "AMAZON.NextIntent"))
     finally:
         late.gate.set()
         stack.settle()
