@@ -308,6 +308,29 @@ def test_next_weekend_said_on_a_wednesday_is_spoken_back_as_its_dates(stack: Sta
                                     {"carSize": "compact", "company": "any"}))  # fmt: skip
 
 
+def test_the_limits_said_are_the_search_apis_own(s3, clock: FixedClock) -> None:
+    # GIVEN a search API whose limits are not the skill's defaults (30 days long, 330 days ahead)
+    stack = build_stack(s3, clock, max_rental_days=10, max_days_ahead=60)
+    try:
+        with serve(stack) as url:
+            talk = Talk(skill(url))
+            # WHEN a trip within the skill's own length but beyond the API's is asked for
+            slots = {"city": "Denver", "pickupDate": "2026-12-04", "duration": "P2W"}
+            said = talk.say("a car in Denver from December 4 for two weeks", "FindCarIntent", slots, state="STARTED")
+            # THEN the limit said is the API's, and the date given is kept
+            assert said == "I can only search rentals of up to 10 days. When will you bring the car back?", said
+            said = talk.say("on the tenth", "FindCarIntent", {"returnDate": "2026-12-10"})
+            assert said.startswith("What size car would you like for your trip in Denver from Friday, December 4")
+            # AND a pickup beyond the API's horizon is refused with its last day
+            said = talk.say("actually make it March first", "FindCarIntent", {"pickupDate": "2027-03-01"})
+            assert (
+                said
+                == "I can only search pickups up to Friday, January 22, 2027. When would you like to pick up the car?"
+            )
+    finally:
+        stack.settle()
+
+
 def test_a_new_city_is_acknowledged_and_searched_again(talk: Talk) -> None:
     ask_size(talk)
     token = talk.conversation.session.attributes["trip"]["token"]
