@@ -866,7 +866,9 @@ def _read(
     """The best reading of an utterance, with what a self-correction inside it says instead: in "a car in Chicago, no
     wait, make that Indianapolis" or "Miami for the 12th, I mean the 13th", the values said after the last
     correction ("no wait", "sorry", "I mean", "make that", "actually" after the first word) replace those of the
-    same slot before it."""
+    same slot before it. What follows a correction, even one that opens the utterance, wins outright when it is
+    exactly another thing to do ("hmm, actually cancel", "wait, go back") and the whole is no exact reading of
+    listed values."""
     whole = _best(_Utterance(surface, keys, compiled, today), compiled, elicited)
     at = _correction(keys, first=True)
     if at is None:

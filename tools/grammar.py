@@ -254,7 +254,7 @@ FIND_CAR = Intent(
         # Verbless, as the answer to "where and when?": "Richmond, Virginia, next Friday through Sunday".
         "(in|) {city} (|{state}) <range>",
         # The return said as a plan: "find a car in Charlotte and I'll return it on the 2nd of January".
-        "(I need|find|find me|get me) a car in {city} (and|) (I'll|I will|we'll) (return|drop off|bring back) it"
+        "(I need|find|find me|get me) a car in {city} (and|) (I'll|I will|we'll) (return it|drop it off|bring it back)"
         " (on|) {returnDate}",
         # Another company, said as a change of mind.
         "(could you|can you|please|) (check|try|look at|search) {company} (instead|too|as well|)",
@@ -410,7 +410,8 @@ INTENTS: tuple[Intent, ...] = (
             "(appreciate it|I appreciate it|much appreciated|appreciate the help)",
             "(perfect|great|good|awesome) that's (everything|all) (I needed|I need|)",
             "(perfect|great|okay|) thank you (kindly|so much|for your help|for the help)",
-            "(ok|okay|alright|cool) (cool|great|) (thanks|thank you)",
+            "(ok|okay|alright) (cool|great|) (thanks|thank you)",
+            "cool (thanks|thank you)",
             "(no|nope) that's (all|it|everything)",
         ),
     ),
@@ -462,7 +463,7 @@ INTENTS: tuple[Intent, ...] = (
             "what was that",
             "repeat the offer",
             "what was the price again",
-            "(could you|can you|please|) (say|repeat) (that|those|it|them) again (slower|more slowly|please|)",
+            "(could you|can you|) (say|repeat) (that|those|it|them) again (slower|more slowly|please|)",
         ),
     ),
     Intent(
