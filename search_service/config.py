@@ -26,6 +26,9 @@ class Settings:
     supplier_latency_scale: float = 1.0
     supplier_failure_rate: float = 0.0
     retry_after_s: int = 2
+    # A supplier's answer for the same city and dates serves every search for this long (0: never): see
+    # search_service.domain.run.QuoteReuse and docs/deploy.md for what it saves.
+    quote_cache_s: int = 600
     max_rental_days: int = 30
     max_days_ahead: int = 330
 
@@ -64,6 +67,7 @@ class Settings:
             supplier_latency_scale=read("SUPPLIER_LATENCY_SCALE", float, defaults.supplier_latency_scale, 0),
             supplier_failure_rate=read("SUPPLIER_FAILURE_RATE", float, defaults.supplier_failure_rate, 0, 1),
             retry_after_s=read("RETRY_AFTER_SECONDS", int, defaults.retry_after_s, 1),
+            quote_cache_s=read("QUOTE_CACHE_SECONDS", int, defaults.quote_cache_s, 0),
             max_rental_days=read("MAX_RENTAL_DAYS", int, defaults.max_rental_days, 1),
             max_days_ahead=read("MAX_DAYS_AHEAD", int, defaults.max_days_ahead, 0),
         )

@@ -8,7 +8,14 @@ from typing import Protocol
 
 from search_service.domain.cities import City
 from search_service.domain.fleet import Supplier
-from search_service.domain.models import IdempotencyRecord, Offer, SearchJob, SearchQuery, SupplierOutcome
+from search_service.domain.models import (
+    IdempotencyRecord,
+    Offer,
+    SearchJob,
+    SearchQuery,
+    SupplierOutcome,
+    SupplierQuote,
+)
 
 
 class ResultCache(Protocol):
@@ -33,6 +40,26 @@ class ResultCache(Protocol):
         ...
 
     def release_idempotency_key(self, key_id: str) -> None: ...
+
+
+class LatencyStore(Protocol):
+    """Where the searches keep how long each supplier takes. Raises `CacheUnavailable`."""
+
+    def load_latencies(self) -> dict[str, float]: ...
+
+    def save_latencies(self, seconds: Mapping[str, float]) -> None: ...
+
+
+class QuoteCache(Protocol):
+    """Suppliers' answers kept for other searches of the same trip. Raises `CacheUnavailable`."""
+
+    def load_quote(self, supplier: str, query: SearchQuery) -> SupplierQuote | None: ...
+
+    def save_quote(self, quote: SupplierQuote, query: SearchQuery) -> None: ...
+
+
+class SearchStore(ResultCache, QuoteCache, LatencyStore, Protocol):
+    """The one bucket behind all three: what the Lambdas are wired with."""
 
 
 class SupplierProvider(Protocol):

@@ -51,6 +51,9 @@ def build_handler(services: Services) -> Handler:
         metrics.add_metric(name="SupplierFailed", unit=MetricUnit.Count, value=len(report.failed))
         metrics.add_metric(name="SearchDuration", unit=MetricUnit.Seconds, value=round(report.duration_s, 3))
         metrics.add_metric(name="OffersFound", unit=MetricUnit.Count, value=report.offers)
+        if report.quote_hits or report.quote_misses:  # the quote cache is on
+            metrics.add_metric(name="QuoteCacheHit", unit=MetricUnit.Count, value=report.quote_hits)
+            metrics.add_metric(name="QuoteCacheMiss", unit=MetricUnit.Count, value=report.quote_misses)
         logger.info(
             "search finished",
             extra={
@@ -59,6 +62,8 @@ def build_handler(services: Services) -> Handler:
                 "offers": report.offers,
                 "duration_s": round(report.duration_s, 3),
                 "supplier_latency_s": round(report.supplier_latency_s, 3),
+                "quote_hits": report.quote_hits,
+                "quote_misses": report.quote_misses,
             },
         )
         return {

@@ -14,18 +14,19 @@ from search_service.api.search_routes import search_routes
 from search_service.api.start_routes import start_routes
 from search_service.config import Settings
 from search_service.domain.cities import CityCatalog
+from search_service.domain.latency import SupplierLatencies
 from search_service.domain.results import GetResults
-from search_service.domain.run import RunSearch
+from search_service.domain.run import QuoteReuse, RunSearch
 from search_service.domain.start import StartSearch
 from search_service.observability import Telemetry
-from search_service.ports import Clock, ResultCache, SearchLauncher, SupplierProvider
+from search_service.ports import Clock, SearchLauncher, SearchStore, SupplierProvider
 
 
 @dataclass(frozen=True)
 class Services:
     settings: Settings
     catalog: CityCatalog
-    cache: ResultCache
+    cache: SearchStore
     providers: Mapping[str, SupplierProvider]
     clock: Clock
 
@@ -78,11 +79,19 @@ def start_app(services: Services, launcher: SearchLauncher, telemetry: Telemetry
 
 def search_app(services: Services, telemetry: Telemetry) -> APIGatewayRestResolver:
     settings = services.settings
-    results = GetResults(services.cache, services.clock, settings.policy())
+    results = GetResults(services.cache, services.clock, settings.policy(), SupplierLatencies(services.cache))
     routes = search_routes(results, services.catalog, settings.result_max_age_s, settings.retry_after_s, telemetry)
     return api(routes, telemetry)
 
 
 def run_search(services: Services) -> RunSearch:
     settings = services.settings
-    return RunSearch(services.cache, services.providers, services.clock, settings.policy(), settings.supplier_timeout_s)
+    return RunSearch(
+        services.cache,
+        services.providers,
+        services.clock,
+        settings.policy(),
+        settings.supplier_timeout_s,
+        SupplierLatencies(services.cache),
+        QuoteReuse(services.cache, settings.quote_cache_s),
+    )

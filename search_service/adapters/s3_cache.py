@@ -3,6 +3,9 @@
     <prefix><search id>/job.json                 written by the start step: the query, pending or failed
     <prefix><search id>/suppliers/<code>.json    one per supplier, written the moment it answers
     <prefix>idempotency/<key id>.json            which token an Idempotency-Key got
+    <prefix>quotes/<supplier>/<city>/<pickup>_<return>.json
+                                                 a supplier's answer for a trip, for any search (the quote cache)
+    <prefix>stats/supplier-latency.json          how long each supplier takes to answer
 
 Every object is written whole by one PUT, so a reader never sees half of one. The bucket's lifecycle
 rule on <prefix> deletes everything a day later; `created_at` makes results count as gone sooner.
@@ -12,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -20,7 +23,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ValidationError
 
 from search_service.domain.errors import CacheUnavailable
-from search_service.domain.models import IdempotencyRecord, SearchJob, SupplierOutcome
+from search_service.domain.models import (
+    IdempotencyRecord,
+    SearchJob,
+    SearchQuery,
+    SupplierLatencyRecord,
+    SupplierOutcome,
+    SupplierQuote,
+)
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +126,22 @@ class S3ResultCache:
         except (ClientError, BotoCoreError) as error:
             raise CacheUnavailable(_describe(error)) from error
 
+    # --- what searches share: suppliers' quotes and latencies ------------------------------------------
+
+    def load_quote(self, supplier: str, query: SearchQuery) -> SupplierQuote | None:
+        found = self._get(self._quote_key(supplier, query), SupplierQuote)
+        return found[0] if found else None
+
+    def save_quote(self, quote: SupplierQuote, query: SearchQuery) -> None:
+        self._put(self._quote_key(quote.supplier, query), quote)
+
+    def load_latencies(self) -> dict[str, float]:
+        found = self._get(f"{self._prefix}stats/supplier-latency.json", SupplierLatencyRecord)
+        return dict(found[0].seconds) if found else {}
+
+    def save_latencies(self, seconds: Mapping[str, float]) -> None:
+        self._put(f"{self._prefix}stats/supplier-latency.json", SupplierLatencyRecord(seconds=dict(seconds)))
+
     # --- S3 ---------------------------------------------------------------------------------------
 
     def _job_key(self, search_id: str) -> str:
@@ -123,6 +149,10 @@ class S3ResultCache:
 
     def _outcome_key(self, search_id: str, supplier: str) -> str:
         return f"{self._prefix}{search_id}/suppliers/{supplier}.json"
+
+    def _quote_key(self, supplier: str, query: SearchQuery) -> str:
+        trip = f"{query.pickup_date.isoformat()}_{query.return_date.isoformat()}"
+        return f"{self._prefix}quotes/{supplier}/{query.city_id}/{trip}.json"
 
     def _put(self, key: str, model: BaseModel, **conditions: str) -> None:
         body = model.model_dump_json(by_alias=True).encode()

@@ -67,6 +67,10 @@ class SupplierStatus(Model):
     name: str
     state: Literal["searching", "complete", "failed"]
     error: str | None = None
+    answered_at: datetime | None = Field(None, description="When its answer was stored")
+    expected_in_seconds: float | None = Field(
+        None, description="While searching: in how many seconds it usually answers, from its recent searches"
+    )
 
 
 class AppliedFilters(Model):

@@ -103,7 +103,15 @@ def search_routes(
             offer_count=len(view.offers),
             offers=view.offers[:limit],
             suppliers=[
-                SupplierStatus(supplier=s.supplier, name=s.name, state=s.state, error=s.error) for s in view.suppliers
+                SupplierStatus(
+                    supplier=s.supplier,
+                    name=s.name,
+                    state=s.state,
+                    error=s.error,
+                    answered_at=s.answered_at,
+                    expected_in_seconds=s.expected_in_s,
+                )
+                for s in view.suppliers
             ],
             alternatives=AlternativesOut(
                 same_size=view.alternatives.same_size,
@@ -115,7 +123,8 @@ def search_routes(
         )
         telemetry.metrics.add_metric(name="OffersReturned", unit=MetricUnit.Count, value=len(body.offers))
         telemetry.logger.info("results read", extra={"status": view.status, "offers": len(view.offers)})
-        headers = {"Retry-After": str(retry_after_s)} if view.status in ("pending", "partial") else {}
+        waiting = view.status in ("pending", "partial")
+        headers = {"Retry-After": str(view.retry_after_s(retry_after_s))} if waiting else {}
         status_code = 202 if view.status == "pending" else 200
         return Response(status_code, content_types.APPLICATION_JSON, body, headers=headers)
 

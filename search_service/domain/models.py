@@ -49,6 +49,8 @@ class Offer(Model):
     daily_rate: float
     total_price: float
     currency: str = "USD"
+    # When the supplier gave this price: the search's own time, or earlier when the quote cache answered for it.
+    quoted_at: datetime | None = None
 
 
 class SupplierOutcome(Model):
@@ -60,6 +62,20 @@ class SupplierOutcome(Model):
     error: str | None = None
     latency_s: float
     finished_at: datetime
+
+
+class SupplierQuote(Model):
+    """A supplier's offers for one trip (city and dates, never a user), kept for other searches of the same trip."""
+
+    supplier: str
+    offers: tuple[Offer, ...]
+    quoted_at: datetime
+
+
+class SupplierLatencyRecord(Model):
+    """How long each supplier usually takes to answer, in seconds (search_service.domain.latency)."""
+
+    seconds: dict[str, float]
 
 
 class SearchJob(Model):

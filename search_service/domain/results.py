@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal
 
 from search_service.domain.errors import SearchExpired, SearchNotFound
 from search_service.domain.filters import OfferFilter
 from search_service.domain.fleet import SUPPLIERS_BY_CODE
+from search_service.domain.latency import SupplierLatencies
 from search_service.domain.models import Offer, SearchJob, SupplierOutcome
 from search_service.domain.start import Policy
 from search_service.domain.tokens import search_id
@@ -23,6 +26,8 @@ class SupplierState:
     name: str
     state: Literal["searching", "complete", "failed"]
     error: str | None = None
+    answered_at: datetime | None = None  # when its answer was stored
+    expected_in_s: float | None = None  # while searching: when it usually answers, from now (0: overdue)
 
 
 @dataclass(frozen=True)
@@ -44,12 +49,23 @@ class ResultsView:
     message: str
     alternatives: Alternatives | None = None
 
+    def retry_after_s(self, default_s: int) -> int:
+        """When to ask again: when the first company still searching usually answers, at least a second later;
+        `default_s` when none of them is known yet."""
+        expected = [s.expected_in_s for s in self.suppliers if s.state == "searching" and s.expected_in_s is not None]
+        if not expected:
+            return default_s
+        return max(1, math.ceil(min(expected)))
+
 
 class GetResults:
-    def __init__(self, cache: ResultCache, clock: Clock, policy: Policy) -> None:
+    def __init__(
+        self, cache: ResultCache, clock: Clock, policy: Policy, latencies: SupplierLatencies | None = None
+    ) -> None:
         self._cache = cache
         self._clock = clock
         self._policy = policy
+        self._latencies = latencies
 
     def __call__(self, token: str, user: str, offer_filter: OfferFilter) -> ResultsView:
         job = self._cache.load_job(search_id(token, user))
@@ -69,7 +85,8 @@ class GetResults:
         outcomes = self._cache.load_outcomes(job.search_id, wanted)
         # Past the deadline, or after the search was marked failed, silence is an answer.
         given_up = job.status == "failed" or age_s > self._policy.search_deadline_s
-        states = [self._state(code, outcomes.get(code), job, given_up) for code in wanted]
+        usual = self._latencies.expected() if self._latencies is not None and not given_up else {}
+        states = [self._state(code, outcomes.get(code), job, given_up, usual, age_s) for code in wanted]
         offers = offer_filter.apply(o for outcome in outcomes.values() for o in outcome.offers)
         status = _status(states, any(outcome.status == "complete" for outcome in outcomes.values()))
         alternatives = None
@@ -87,13 +104,22 @@ class GetResults:
             message = _message(status, states, offers, job)
         return ResultsView(status, job, offers, states, message, alternatives)
 
-    def _state(self, code: str, outcome: SupplierOutcome | None, job: SearchJob, given_up: bool) -> SupplierState:
+    def _state(
+        self,
+        code: str,
+        outcome: SupplierOutcome | None,
+        job: SearchJob,
+        given_up: bool,
+        usual: Mapping[str, float],
+        age_s: float,
+    ) -> SupplierState:
         name = SUPPLIERS_BY_CODE[code].name if code in SUPPLIERS_BY_CODE else code
         if outcome is not None:
-            return SupplierState(code, name, outcome.status, outcome.error)
+            return SupplierState(code, name, outcome.status, outcome.error, answered_at=outcome.finished_at)
         if given_up:
             return SupplierState(code, name, "failed", job.failure or "did not answer in time")
-        return SupplierState(code, name, "searching")
+        expected = round(max(0.0, usual[code] - age_s), 1) if code in usual else None
+        return SupplierState(code, name, "searching", expected_in_s=expected)
 
     def _alternatives(
         self, job: SearchJob, offer_filter: OfferFilter, loaded: Mapping[str, SupplierOutcome]

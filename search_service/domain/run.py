@@ -7,11 +7,13 @@ import time
 from collections.abc import Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from datetime import datetime
 
-from search_service.domain.errors import SupplierError, SupplierTimeout
-from search_service.domain.models import SearchQuery, SupplierOutcome
+from search_service.domain.errors import CacheUnavailable, SupplierError, SupplierTimeout
+from search_service.domain.latency import SupplierLatencies
+from search_service.domain.models import Offer, SearchQuery, SupplierOutcome, SupplierQuote
 from search_service.domain.start import Policy
-from search_service.ports import Clock, ResultCache, SupplierProvider
+from search_service.ports import Clock, QuoteCache, ResultCache, SupplierProvider
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +29,17 @@ class RunReport:
     offers: int = 0
     duration_s: float = 0.0
     supplier_latency_s: float = 0.0  # sum over suppliers: the time a one-by-one search would take
+    quote_hits: int = 0  # suppliers answered from the quote cache
+    quote_misses: int = 0  # suppliers asked, with the quote cache on
+
+
+@dataclass(frozen=True)
+class QuoteReuse:
+    """The quote cache: a supplier's answer for the same city and dates is reused by any search for `max_age_s`
+    (0: never). It holds suppliers' answers only, never a search, a token or a user."""
+
+    quotes: QuoteCache
+    max_age_s: float
 
 
 class RunSearch:
@@ -37,12 +50,16 @@ class RunSearch:
         clock: Clock,
         policy: Policy,
         supplier_timeout_s: float,
+        latencies: SupplierLatencies | None = None,
+        reuse: QuoteReuse | None = None,
     ) -> None:
         self._cache = cache
         self._providers = providers
         self._clock = clock
         self._policy = policy
         self._supplier_timeout_s = supplier_timeout_s
+        self._latencies = latencies
+        self._reuse = reuse if reuse is not None and reuse.max_age_s > 0 else None
 
     def __call__(self, search_id: str, time_budget_s: float | None = None) -> RunReport:
         """Runs the suppliers that have no answer yet, so a second delivery of the same event is harmless."""
@@ -64,7 +81,7 @@ class RunSearch:
         if time_budget_s is not None:
             timeout = max(0.0, min(timeout, time_budget_s - WRITE_MARGIN_S))
         pool = ThreadPoolExecutor(max_workers=len(todo), thread_name_prefix="supplier")
-        futures: dict[Future[SupplierOutcome], str] = {
+        futures: dict[Future[tuple[SupplierOutcome, bool]], str] = {
             pool.submit(self._ask, search_id, job.query, code, timeout): code for code in todo
         }
         try:
@@ -72,35 +89,53 @@ class RunSearch:
         finally:
             # A supplier stuck past its timeout must not hold the Lambda: it is recorded as failed below.
             pool.shutdown(wait=False, cancel_futures=True)
+        learned: dict[str, float] = {}
         for future, code in futures.items():
+            reused = False
             if future.done():
-                outcome = future.result()  # raises what _ask raised: the cache is down, let Lambda retry
+                outcome, reused = future.result()  # raises what _ask raised: the cache is down, let Lambda retry
             else:
                 outcome = self._failed(code, f"did not answer within {timeout:g} s", timeout)
                 self._cache.save_outcome(search_id, outcome)
+            if self._reuse is not None:
+                report.quote_hits += reused
+                report.quote_misses += not reused
+            if outcome.status == "complete" and not reused:
+                learned[code] = outcome.latency_s
             report.supplier_latency_s += outcome.latency_s
             if outcome.status == "complete":
                 report.completed.append(code)
                 report.offers += len(outcome.offers)
             else:
                 report.failed.append(code)
+        if self._latencies is not None:
+            self._latencies.record(learned)
         report.duration_s = time.monotonic() - started
         return report
 
-    def _ask(self, search_id: str, query: SearchQuery, code: str, timeout: float) -> SupplierOutcome:
+    def _ask(self, search_id: str, query: SearchQuery, code: str, timeout: float) -> tuple[SupplierOutcome, bool]:
+        """The supplier's outcome, saved, and whether it came from the quote cache."""
         started = time.monotonic()
+        quote = self._reused(code, query)
+        if quote is not None:
+            outcome = SupplierOutcome(supplier=code, status="complete", offers=quote.offers,
+                                      latency_s=time.monotonic() - started, finished_at=self._clock.now())  # fmt: skip
+            self._cache.save_outcome(search_id, outcome)
+            return outcome, True
         provider = self._providers.get(code)
         try:
             if provider is None:
                 raise SupplierError(f"{code} is no longer searched")
             offers = provider.search(query, timeout)
+            now = self._clock.now()
             outcome = SupplierOutcome(
                 supplier=code,
                 status="complete",
-                offers=tuple(offers),
+                offers=tuple(_quoted(offer, now) for offer in offers),
                 latency_s=time.monotonic() - started,
-                finished_at=self._clock.now(),
+                finished_at=now,
             )
+            self._keep(SupplierQuote(supplier=code, offers=outcome.offers, quoted_at=now), query)
         except SupplierTimeout:
             outcome = self._failed(code, f"did not answer within {timeout:g} s", time.monotonic() - started)
         except SupplierError as error:
@@ -110,9 +145,33 @@ class RunSearch:
             log.exception("supplier %s crashed", code)
             outcome = self._failed(code, "the search with this company failed", time.monotonic() - started)
         self._cache.save_outcome(search_id, outcome)
-        return outcome
+        return outcome, False
+
+    def _reused(self, code: str, query: SearchQuery) -> SupplierQuote | None:
+        if self._reuse is None:
+            return None
+        try:
+            quote = self._reuse.quotes.load_quote(code, query)
+        except CacheUnavailable as error:  # the supplier is asked instead
+            log.warning("quote of %s not read: %s", code, error)
+            return None
+        if quote is None or (self._clock.now() - quote.quoted_at).total_seconds() > self._reuse.max_age_s:
+            return None
+        return quote
+
+    def _keep(self, quote: SupplierQuote, query: SearchQuery) -> None:
+        if self._reuse is None:
+            return
+        try:
+            self._reuse.quotes.save_quote(quote, query)
+        except CacheUnavailable as error:  # this search has its answer; only the next one misses it
+            log.warning("quote of %s not kept: %s", quote.supplier, error)
 
     def _failed(self, code: str, reason: str, latency_s: float) -> SupplierOutcome:
         return SupplierOutcome(
             supplier=code, status="failed", error=reason, latency_s=latency_s, finished_at=self._clock.now()
         )
+
+
+def _quoted(offer: Offer, at: datetime) -> Offer:
+    return offer if offer.quoted_at is not None else offer.model_copy(update={"quoted_at": at})

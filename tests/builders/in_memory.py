@@ -9,8 +9,9 @@ from datetime import date
 
 from search_service.domain.cities import CityCatalog
 from search_service.domain.filters import OfferFilter
+from search_service.domain.latency import SupplierLatencies
 from search_service.domain.results import GetResults, ResultsView
-from search_service.domain.run import RunReport, RunSearch
+from search_service.domain.run import QuoteReuse, RunReport, RunSearch
 from search_service.domain.start import Policy, Started, StartRequest, StartSearch
 from search_service.ports import SupplierProvider
 from search_service.providers.simulated import simulated_providers
@@ -51,15 +52,19 @@ def in_memory_service(
     policy: Policy | None = None,
     supplier_timeout_s: float = 5.0,
     cache: InMemoryResultCache | None = None,
+    quote_cache_s: float = 0.0,
 ) -> InMemoryService:
-    """Suppliers answer at once unless `providers` says otherwise; the policy is the deployed default."""
+    """Suppliers answer at once unless `providers` says otherwise; the policy is the deployed default; the suppliers'
+    latencies are learned as deployed; the quote cache is off unless `quote_cache_s` turns it on."""
     policy = policy or Policy()
     providers = simulated_providers(CATALOG, 0) if providers is None else providers
     cache = InMemoryResultCache() if cache is None else cache
-    run = RunSearch(cache, providers, clock, policy, supplier_timeout_s)
+    run = RunSearch(cache, providers, clock, policy, supplier_timeout_s, SupplierLatencies(cache),
+                    QuoteReuse(cache, quote_cache_s))  # fmt: skip
     launcher = InMemoryLauncher(run)
     start = StartSearch(CATALOG, providers, cache, launcher, clock, policy)
-    return InMemoryService(cache, launcher, clock, start, run, GetResults(cache, clock, policy))
+    results = GetResults(cache, clock, policy, SupplierLatencies(cache))
+    return InMemoryService(cache, launcher, clock, start, run, results)
 
 
 def answering(**wrapped: Callable[[SupplierProvider], SupplierProvider]) -> dict[str, SupplierProvider]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from botocore.exceptions import EndpointConnectionError
@@ -20,8 +20,9 @@ from search_service.domain.models import (
     SearchJob,
     SearchQuery,
     SupplierOutcome,
+    SupplierQuote,
 )
-from search_service.ports import ResultCache
+from search_service.ports import ResultCache, SearchStore
 from tests.fakes.cache import InMemoryResultCache
 
 NOW = datetime(2026, 11, 23, 15, tzinfo=UTC)
@@ -288,3 +289,37 @@ def test_unreadable_record_is_cache_unavailable_not_parsed(
     store.put_raw(name, text)
     with pytest.raises(CacheUnavailable, match="unreadable cache object"):
         call(store.cache)
+
+
+# --- what searches share: the quote cache and the suppliers' latencies -----------------------------------------
+
+
+def _shared(store: Store) -> SearchStore:
+    return cast(SearchStore, store.cache)  # both stores implement the three ports: see tests/fakes/cache.py
+
+
+def test_a_kept_quote_loads_back_equal_for_the_same_supplier_and_trip_only(store: Store) -> None:
+    shared = _shared(store)
+    query = _job().query
+    quote = SupplierQuote(supplier="hertz", offers=(_offer("hertz"),), quoted_at=NOW)
+    shared.save_quote(quote, query)
+    assert shared.load_quote("hertz", query) == quote
+    assert shared.load_quote("avis", query) is None
+    later = query.model_copy(update={"return_date": query.return_date + timedelta(days=1)})
+    assert shared.load_quote("hertz", later) is None
+
+
+def test_latencies_load_back_equal_and_none_kept_is_empty(store: Store) -> None:
+    shared = _shared(store)
+    assert shared.load_latencies() == {}
+    shared.save_latencies({"hertz": 6.25, "avis": 5.0})
+    assert shared.load_latencies() == {"hertz": 6.25, "avis": 5.0}
+
+
+def test_quotes_and_latencies_of_a_store_that_is_down_raise_cache_unavailable(store: Store) -> None:
+    shared = _shared(store)
+    store.go_down()
+    with pytest.raises(CacheUnavailable):
+        shared.load_quote("hertz", _job().query)
+    with pytest.raises(CacheUnavailable):
+        shared.load_latencies()

@@ -4,19 +4,27 @@ Each record is kept as the JSON text the bucket would hold, under the adapter's 
 test reads back has made the same round trip, and a test can spoil a record as it could in the bucket:
 
     <search id>/job.json    <search id>/suppliers/<code>.json    idempotency/<key id>.json
+    quotes/<supplier>/<city>/<pickup>_<return>.json    stats/supplier-latency.json
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from search_service.domain.errors import CacheUnavailable
-from search_service.domain.models import IdempotencyRecord, SearchJob, SupplierOutcome
+from search_service.domain.models import (
+    IdempotencyRecord,
+    SearchJob,
+    SearchQuery,
+    SupplierLatencyRecord,
+    SupplierOutcome,
+    SupplierQuote,
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -80,6 +88,25 @@ class InMemoryResultCache:
         with self._store() as objects:
             objects.pop(_key(key_id), None)
 
+    # --- what searches share: suppliers' quotes and latencies ------------------------------------------
+
+    def load_quote(self, supplier: str, query: SearchQuery) -> SupplierQuote | None:
+        with self._store() as objects:
+            return _load(objects, _quote(supplier, query), SupplierQuote)
+
+    def save_quote(self, quote: SupplierQuote, query: SearchQuery) -> None:
+        with self._store() as objects:
+            objects[_quote(quote.supplier, query)] = _dump(quote)
+
+    def load_latencies(self) -> dict[str, float]:
+        with self._store() as objects:
+            found = _load(objects, LATENCIES, SupplierLatencyRecord)
+        return dict(found.seconds) if found else {}
+
+    def save_latencies(self, seconds: Mapping[str, float]) -> None:
+        with self._store() as objects:
+            objects[LATENCIES] = _dump(SupplierLatencyRecord(seconds=dict(seconds)))
+
     # --- the store --------------------------------------------------------------------------------
 
     @contextmanager
@@ -96,6 +123,13 @@ def _job(search_id: str) -> str:
 
 def _outcome(search_id: str, supplier: str) -> str:
     return f"{search_id}/suppliers/{supplier}.json"
+
+
+LATENCIES = "stats/supplier-latency.json"
+
+
+def _quote(supplier: str, query: SearchQuery) -> str:
+    return f"quotes/{supplier}/{query.city_id}/{query.pickup_date.isoformat()}_{query.return_date.isoformat()}.json"
 
 
 def _key(key_id: str) -> str:
@@ -117,6 +151,8 @@ def _load(objects: dict[str, str], name: str, model: type[M]) -> M | None:
 
 
 if TYPE_CHECKING:
-    from search_service.ports import ResultCache
+    from search_service.ports import LatencyStore, QuoteCache, ResultCache
 
     _: ResultCache = InMemoryResultCache()
+    _quotes: QuoteCache = InMemoryResultCache()
+    _latencies: LatencyStore = InMemoryResultCache()

@@ -103,7 +103,8 @@ def test_get_with_one_supplier_down_is_complete_and_reports_it(s3, clock) -> Non
     assert result.body["status"] == "complete"
     hertz = next(s for s in result.body["suppliers"] if s["supplier"] == "hertz")
     assert hertz == {"supplier": "hertz", "name": "Hertz", "state": "failed",
-                     "error": "the search with this company failed"}  # fmt: skip
+                     "error": "the search with this company failed", "answeredAt": "2026-11-23T15:00:00Z",
+                     "expectedInSeconds": None}  # fmt: skip
     assert "Hertz could not be reached" in result.body["message"]
     assert "hertz" not in {offer["supplier"] for offer in result.body["offers"]}
 
@@ -117,7 +118,8 @@ def test_get_filtered_to_a_supplier_that_failed_offers_what_the_others_have(s3, 
     result = stack.get(token, Supplier="hertz", CarSize="suv")
     assert result.body["status"] == "failed"
     assert result.body["suppliers"] == [{"supplier": "hertz", "name": "Hertz", "state": "failed",
-                                         "error": "Hertz's system returned an error"}]  # fmt: skip
+                                         "error": "Hertz's system returned an error",
+                                         "answeredAt": "2026-11-23T15:00:00Z", "expectedInSeconds": None}]  # fmt: skip
     alternatives = result.body["alternatives"]
     assert alternatives["sameSize"]["carClass"] == "suv" and alternatives["sameSize"]["supplier"] != "hertz"
     assert alternatives["sameSupplier"] is None

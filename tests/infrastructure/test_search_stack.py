@@ -156,6 +156,12 @@ def test_start_role(deployed: dict[str, Any], action: str, resource: str, allowe
         ("s3:GetObject", _object("results/abc/suppliers/hertz.json"), True),
         ("s3:PutObject", _object("results/abc/suppliers/hertz.json"), True),
         ("s3:ListBucket", BUCKET_ARN, True),
+        # What searches share: the quote cache and the suppliers' latencies, read and written whole.
+        ("s3:GetObject", _object("results/quotes/hertz/new-york-ny/2027-01-08_2027-01-10.json"), True),
+        ("s3:PutObject", _object("results/quotes/hertz/new-york-ny/2027-01-08_2027-01-10.json"), True),
+        ("s3:PutObject", _object("results/stats/supplier-latency.json"), True),
+        ("s3:PutObject", _object("results/stats/other.json"), False),
+        ("s3:DeleteObject", _object("results/quotes/hertz/new-york-ny/2027-01-08_2027-01-10.json"), False),
         ("sqs:SendMessage", QUEUE_ARN, True),
         ("sqs:ReceiveMessage", QUEUE_ARN, True),
         # The search Lambda cannot invoke Lambdas, touch idempotency records or anything outside the prefix,
