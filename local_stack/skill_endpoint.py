@@ -62,8 +62,8 @@ def skill_handler(
         env |= {"RESULTS_BUCKET": results_bucket, "TRIPS_PREFIX": trips_prefix, "AWS_ENDPOINT_URL_S3": s3_endpoint_url}
     settings = SkillSettings.from_env(env)
     if time_scale != 1.0:
-        timings = ("results_budget_s", "poll_interval_s", "connect_timeout_s", "read_timeout_s",
-                   "store_connect_timeout_s", "store_read_timeout_s", "turn_limit_s")  # fmt: skip
+        timings = ("deadline_s", "poll_interval_s", "connect_timeout_s", "read_timeout_s",
+                   "store_connect_timeout_s", "store_read_timeout_s")  # fmt: skip
         settings = settings._replace(**{name: getattr(settings, name) * time_scale for name in timings})
     search = SearchClient(
         settings.search_api_url, settings.search_api_key, settings.connect_timeout_s, settings.read_timeout_s

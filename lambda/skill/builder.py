@@ -12,6 +12,7 @@ from ask_sdk_core.attributes_manager import AbstractPersistenceAdapter
 from ask_sdk_core.skill_builder import CustomSkillBuilder
 
 from skill.config import SkillSettings
+from skill.deadline import Arrivals
 from skill.dialog import Caller, Dialog
 from skill.handlers.about import CarSizesIntentHandler, CompaniesIntentHandler
 from skill.handlers.answers import NoIntentHandler, YesIntentHandler
@@ -48,24 +49,29 @@ def build_skill(
     sleep: Callable[[float], None] = time.sleep,
     rng: random.Random | None = None,
     store: AbstractPersistenceAdapter | None = None,
+    init_started: float | None = None,
+    clock: Callable[[], float] = time.monotonic,
 ) -> CustomSkillBuilder:
-    """`store`: where the user's last trip is kept between sessions (skill.trip_store.s3_store); None keeps nothing."""
+    """`store`: where the user's last trip is kept between sessions (skill.trip_store.s3_store); None keeps nothing.
+    `init_started`: the clock's time when the Lambda's init began, which its first request waited for (skill.deadline).
+    """
     responder = progressive or ProgressiveResponder()
 
-    def tell(caller: Caller, ssml: str) -> object:
-        return responder.send(caller.api_endpoint, caller.api_access_token, caller.request_id, ssml)
+    def tell(caller: Caller, ssml: str, within_s: float) -> object:
+        return responder.send(caller.api_endpoint, caller.api_access_token, caller.request_id, ssml, within_s)
 
     def dialogs(locale: str) -> Dialog:
         return Dialog(
             search,
             Strings(locale),
             tell,
-            settings.results_budget_s,
+            settings.deadline_s,
             settings.poll_interval_s,
             now,
             sleep,
             rng,
             settings.max_rental_days,
+            clock,
         )
 
     builder = CustomSkillBuilder() if store is None else CustomSkillBuilder(persistence_adapter=store)
@@ -94,9 +100,10 @@ def build_skill(
     ):
         builder.add_request_handler(handler)
     builder.add_exception_handler(CatchAllExceptionHandler(dialogs))
+    builder.add_global_request_interceptor(Arrivals(init_started, clock))  # first: the turn's clock starts here
     builder.add_global_request_interceptor(LogRequestInterceptor(logger))
     if store is not None:
         builder.add_global_request_interceptor(RecallLastTrip(now))
         worst_call_s = settings.store_connect_timeout_s + settings.store_read_timeout_s
-        builder.add_global_response_interceptor(KeepLastTrip(worst_call_s, settings.turn_limit_s))
+        builder.add_global_response_interceptor(KeepLastTrip(worst_call_s, settings.deadline_s, clock))
     return builder

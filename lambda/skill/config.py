@@ -11,9 +11,10 @@ class SkillSettings(NamedTuple):  # not a dataclass: see search_client.Problem
     search_api_url: str = "http://127.0.0.1:3000/beta"
     search_api_key: str | None = None
     skill_id: str | None = None  # when set, requests for any other skill are refused
-    # The last turn polls for results this long; its last poll may add a connect and a read timeout:
-    # 4 + 1 + 2.5 = 7.5 s, within the 8 s Alexa allows.
-    results_budget_s: float = 4.0
+    # Every turn answers within this long of the request's arrival (skill.deadline), within the 8 s Alexa allows:
+    # the last turn waits for results until then, and every call in a turn (the search's POST, each GET, the
+    # progressive response, a retry, a store call) gets a timeout clipped to the time left.
+    deadline_s: float = 7.0
     poll_interval_s: float = 0.5
     connect_timeout_s: float = 1.0
     read_timeout_s: float = 2.5
@@ -27,12 +28,10 @@ class SkillSettings(NamedTuple):  # not a dataclass: see search_client.Problem
     region: str = "us-east-1"  # Lambda's AWS_REGION: the stacks' SSM parameters make both stacks one region's
     s3_endpoint_url: str | None = None  # another S3 than AWS's (AWS_ENDPOINT_URL_S3, the SDKs' variable): moto
     # S3 answers a small object in tens of milliseconds; a store call that takes longer than these fails, and the turn
-    # goes on without it. A save is made only while a call at its slowest (connect + read) still ends within
-    # turn_limit_s of the request's arrival, else it is left to the next turn: the last poll of the results may end
-    # 7.5 s after the request came in (see results_budget_s), and Alexa waits 8 s.
+    # goes on without it. A save is made only while a call at its slowest (connect + read) still ends by the
+    # deadline, else it is left to the next turn.
     store_connect_timeout_s: float = 0.5
     store_read_timeout_s: float = 1.0
-    turn_limit_s: float = 7.5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> SkillSettings:
@@ -42,7 +41,7 @@ class SkillSettings(NamedTuple):  # not a dataclass: see search_client.Problem
             search_api_url=env.get("SEARCH_API_URL", defaults.search_api_url),
             search_api_key=env.get("SEARCH_API_KEY") or None,
             skill_id=(env.get("SKILL_ID") or None) if verify else None,
-            results_budget_s=float(env.get("RESULTS_BUDGET_SECONDS", defaults.results_budget_s)),
+            deadline_s=float(env.get("TURN_DEADLINE_SECONDS", defaults.deadline_s)),
             poll_interval_s=float(env.get("POLL_INTERVAL_SECONDS", defaults.poll_interval_s)),
             max_rental_days=int(env.get("MAX_RENTAL_DAYS", defaults.max_rental_days)),
             results_bucket=env.get("RESULTS_BUCKET") or None,

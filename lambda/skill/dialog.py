@@ -19,7 +19,15 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from skill import speech
-from skill.search_client import Offer, Rejected, Results, SearchClient, SearchGone, SearchUnavailable
+from skill.search_client import (
+    NoTimeLeft,
+    Offer,
+    Rejected,
+    Results,
+    SearchClient,
+    SearchGone,
+    SearchUnavailable,
+)
 from skill.speech import Pause
 from skill.state import Asked, Trip
 from skill.strings import Strings
@@ -34,6 +42,12 @@ TRIP_SLOTS = {"city": "city", "pickupDate": "pickup_value", "returnDate": "retur
 CARD_OFFERS = 5  # offers listed on a card
 # A later offer counts as better only if it saves at least this much: a few cents is not news.
 BETTER_BY_DOLLARS = 1.0
+# The calls of a turn end this long before its deadline: the answer is built and sent back after them.
+ANSWER_S = 0.1
+# A GET is not started with less time than this left: it would be cut short, and the answer is the one in hand.
+MIN_POLL_S = 0.3
+# What the last turn says when its time ran out before the API answered at all.
+NOTHING_YET = Results(status="pending", offers=(), offer_count=0, searching=())
 # The words for the search API's codes, for a class or company the user asked for and no offer names. (A test holds
 # them to the API's fleet.)
 CLASS_KEYS = {"economy": "PART_CLASS_ECONOMY", "compact": "PART_CLASS_COMPACT", "midsize": "PART_CLASS_MIDSIZE",
@@ -82,7 +96,7 @@ class Caller(NamedTuple):  # not a dataclass: see search_client.Problem
     user: str  # pseudonymous: the search API never sees Alexa's user id
     session_id: str
     request_id: str
-    started: float  # time.monotonic() when the request arrived: the results budget counts from it
+    started: float  # the clock's time when the request arrived (skill.deadline): the turn's deadline counts from it
     api_endpoint: str | None = None
     api_access_token: str | None = None
 
@@ -103,21 +117,25 @@ class Dialog:
         self,
         search: SearchClient,
         strings: Strings,
-        progressive: Callable[[Caller, str], object],
-        results_budget_s: float,
+        progressive: Callable[[Caller, str, float], object],
+        deadline_s: float,
         poll_interval_s: float,
         now: Callable[[], datetime] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         rng: random.Random | None = None,
         max_rental_days: int = MAX_RENTAL_DAYS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`progressive(caller, ssml, within_s)` says something while the last turn waits; `clock` is the one
+        the caller's arrival was taken with (skill.deadline)."""
         self._search = search
         self._say = functools.partial(strings.say, rng=rng)
         self._progressive = progressive
-        self._budget_s = results_budget_s
+        self._deadline_s = deadline_s
         self._poll_s = poll_interval_s
         self._now = now or (lambda: datetime.now(UTC))
         self._sleep = sleep
+        self._clock = clock
         self._max_days = max_rental_days
         self._dates = DateWords(self._say)
 
@@ -152,7 +170,10 @@ class Dialog:
         dates = resolve_trip(trip.pickup_value, trip.return_value, trip.duration_value, self._today(), self._max_days)
         if isinstance(dates, TripProblem):
             return self._date_problem(trip, dates)
-        problem = self._ensure_search(trip, caller, dates)
+        try:
+            problem = self._ensure_search(trip, caller, dates)
+        except NoTimeLeft:
+            return self._not_ready(trip, NOTHING_YET, [])
         if problem is not None:
             return problem
         lead = self._acknowledge(trip, changed, dates)
@@ -267,14 +288,17 @@ class Dialog:
                          self._say("ASK_WHICH_CITY_AGAIN", choices=choices))  # fmt: skip
 
     def _ensure_search(self, trip: Trip, caller: Caller, dates: TripDates) -> Reply | None:
-        """Starts the search unless one for exactly this trip runs already; a Reply when it could not."""
+        """Starts the search unless one for exactly this trip runs already; a Reply when it could not. NoTimeLeft
+        when the turn's time ran out first: the API may have started it, and the next turn's POST, with the same
+        Idempotency-Key, gets the same search."""
         wanted = f"{trip.city}|{dates.pickup_date}|{dates.return_date}"
         if trip.token and trip.searched == wanted:
             return None
         # The same key for the same trip in the same session: a retried request never starts two searches.
         key = hashlib.sha256(f"{caller.session_id}|{wanted}".encode()).hexdigest()[:40]
         try:
-            started = self._search.start(trip.city or "", dates.pickup_date, dates.return_date, caller.user, key)
+            started = self._search.start(trip.city or "", dates.pickup_date, dates.return_date, caller.user, key,
+                                         within_s=self._left(caller))  # fmt: skip
         except SearchUnavailable:
             return self._api_down(trip)
         if isinstance(started, Rejected):
@@ -417,12 +441,7 @@ class Dialog:
         if found is None:
             return Reply([*lead, self._say("SEARCH_FAILED")], self._say("HELP_RESULTS"))
         if not found.ready:
-            trip.asked = Asked.RESULTS
-            if found.searching:
-                text = self._say("RESULTS_NOT_READY", companies=self._list(found.searching))
-            else:
-                text = self._say("RESULTS_NOT_READY_ANY")
-            return Reply([*lead, text], self._say("RESULTS_NOT_READY_REPROMPT"))
+            return self._not_ready(trip, found, lead)
         if found.status == "failed" and found.company_failed and (found.same_size or found.cheapest):
             return self._no_match(trip, found, lead)  # the companies that did answer have what was asked for
         if found.status == "failed":
@@ -434,6 +453,14 @@ class Dialog:
             trip.asked = Asked.OFFERS
             return Reply([self._say("NO_MORE_OFFERS")], self._say("HELP_RESULTS"), repeatable=False)
         return self._speak_offer(trip, found, lead)
+
+    def _not_ready(self, trip: Trip, found: Results, lead: list[str | Pause]) -> Reply:
+        trip.asked = Asked.RESULTS
+        if found.searching:
+            text = self._say("RESULTS_NOT_READY", companies=self._list(found.searching))
+        else:
+            text = self._say("RESULTS_NOT_READY_ANY")
+        return Reply([*lead, text], self._say("RESULTS_NOT_READY_REPROMPT"))
 
     def _speak_offer(self, trip: Trip, found: Results, lead: list[str | Pause]) -> Reply:
         trip.asked = Asked.OFFERS
@@ -562,10 +589,11 @@ class Dialog:
         if trip.asked not in (Asked.OFFERS, Asked.ALTERNATIVE) or not trip.token:
             return self._not_yet(trip)
         try:
-            found = self._search.results(trip.token, caller.user, trip.size, trip.company, limit=trip.offer_index + 5)
+            found = self._search.results(trip.token, caller.user, trip.size, trip.company, limit=trip.offer_index + 5,
+                                         within_s=self._left(caller))  # fmt: skip
         except SearchGone:
             return self.results(trip, caller)  # expired meanwhile: the same search again, as results() does
-        except SearchUnavailable:
+        except (SearchUnavailable, NoTimeLeft):
             return self._api_down(trip)
         return found if found.offers else self._not_yet(trip)
 
@@ -576,13 +604,19 @@ class Dialog:
         return found.offers[min(trip.offer_index, len(found.offers) - 1)]
 
     def _wait_for_results(self, trip: Trip, caller: Caller) -> Results | None:
-        """Polls until the results are ready or the budget is spent; None when the search is gone for good."""
+        """The results once they are ready, or when nothing more can come in before the turn's deadline: the
+        results so far. None when the search is gone for good. Every call gets the time left, so the turn answers
+        by its deadline whatever the API does."""
         restarted = False
         told = False
+        found: Results | None = None
         while True:
             try:
                 found = self._search.results(trip.token or "", caller.user, trip.size, trip.company,
-                                             limit=trip.offer_index + CARD_OFFERS)  # fmt: skip
+                                             limit=trip.offer_index + CARD_OFFERS,
+                                             within_s=self._left(caller))  # fmt: skip
+            except NoTimeLeft:
+                return found or NOTHING_YET
             except SearchGone:
                 if restarted:
                     return None
@@ -591,18 +625,34 @@ class Dialog:
                 trip.token = None
                 dates = resolve_trip(trip.pickup_value, trip.return_value, trip.duration_value, self._today(),
                                      self._max_days)  # fmt: skip
-                if isinstance(dates, TripProblem) or self._ensure_search(trip, caller, dates) is not None:
+                if isinstance(dates, TripProblem):
                     return None
+                try:
+                    if self._ensure_search(trip, caller, dates) is not None:
+                        return None
+                except NoTimeLeft:
+                    return NOTHING_YET
                 continue
-            if found.status in ("complete", "failed"):
-                return found
-            elapsed = time.monotonic() - caller.started
-            if elapsed + self._poll_s > self._budget_s:
+            if found.status in ("complete", "failed") or not self._worth_waiting(found, caller):
                 return found
             if not told:
-                self._progressive(caller, speech.ssml(self._say("STILL_SEARCHING_PROGRESSIVE")))
+                left = self._left(caller)
+                self._progressive(caller, speech.ssml(self._say("STILL_SEARCHING_PROGRESSIVE")), left - MIN_POLL_S)
                 told = True
-            self._sleep(self._poll_s)
+            self._sleep(max(0.0, min(self._poll_s, self._left(caller) - MIN_POLL_S)))
+
+    def _worth_waiting(self, found: Results, caller: Caller) -> bool:
+        """Whether another poll may bring what is missing before the deadline. A company that usually answers later
+        than that is not waited for: the user hears at once that it is still searching (or the best offer so far),
+        rather than after the wait."""
+        left = self._left(caller)
+        if left < MIN_POLL_S:
+            return False
+        return found.next_expected_s is None or found.next_expected_s <= left
+
+    def _left(self, caller: Caller) -> float:
+        """The time the turn's calls have left: until its deadline, less the time to answer."""
+        return caller.started + self._deadline_s - ANSWER_S - self._clock()
 
     def _no_match(self, trip: Trip, found: Results, lead: list[str | Pause]) -> Reply:
         asked_car = speech.with_article(speech.car_phrase(self._class(trip.size))) if _set(trip.size) else ""

@@ -33,6 +33,7 @@ from ask_sdk_core.handler_input import HandlerInput
 from ask_sdk_core.utils import get_intent_name, get_request_type
 from ask_sdk_model import Response
 
+from skill.deadline import arrived
 from skill.dialog import LATEST_US_ZONE
 from skill.state import Asked, Trip
 from skill.trip_store import StoreUnavailable
@@ -42,7 +43,6 @@ log = logging.getLogger(__name__)
 KEPT = ("city", "pickup_value", "return_value", "duration_value", "size", "company", "token", "searched", "asked",
         "best_so_far")  # fmt: skip
 KNOWN = "kept"  # session attribute: the digest of the record this session knows is kept, "" for none
-ARRIVED = "arrived"  # request attribute: time.monotonic() when the request came in
 # The requests that pick up where a kept trip was: opening the skill, and what is asked of a search's results. Start
 # over too: it must delete a record this session has not yet looked for.
 RECALLING = frozenset({
@@ -56,7 +56,6 @@ class RecallLastTrip(AbstractRequestInterceptor):
         self._now = now or (lambda: datetime.now(UTC))
 
     def process(self, handler_input: HandlerInput) -> None:
-        handler_input.attributes_manager.request_attributes[ARRIVED] = time.monotonic()
         attributes = _session(handler_input)
         if attributes is None or KNOWN in attributes or not _recalls(handler_input):
             return
@@ -77,11 +76,12 @@ class RecallLastTrip(AbstractRequestInterceptor):
 
 
 class KeepLastTrip(AbstractResponseInterceptor):
-    def __init__(self, worst_call_s: float, turn_limit_s: float) -> None:
-        """A record is written only while a call that takes `worst_call_s` still ends within `turn_limit_s` of the
-        request's arrival; later, it is left to the next turn, which finds the trip still to keep."""
+    def __init__(self, worst_call_s: float, deadline_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        """A record is written only while a call that takes `worst_call_s` still ends within `deadline_s` of the
+        request's arrival (skill.deadline); later, it is left to the next turn, which finds the trip still to keep."""
         self._worst_call_s = worst_call_s
-        self._turn_limit_s = turn_limit_s
+        self._deadline_s = deadline_s
+        self._clock = clock
 
     def process(self, handler_input: HandlerInput, response: Response) -> None:
         attributes = _session(handler_input)
@@ -106,9 +106,8 @@ class KeepLastTrip(AbstractResponseInterceptor):
             attributes[KNOWN] = digest
 
     def _in_time(self, handler_input: HandlerInput) -> bool:
-        arrived = handler_input.attributes_manager.request_attributes.get(ARRIVED)
-        elapsed = time.monotonic() - arrived if isinstance(arrived, float) else 0.0
-        if elapsed + self._worst_call_s <= self._turn_limit_s:
+        elapsed = self._clock() - arrived(handler_input, self._clock)
+        if elapsed + self._worst_call_s <= self._deadline_s:
             return True
         log.info("kept trip left to the next turn: no time left in this one")
         return False

@@ -17,8 +17,19 @@ class ProgressiveResponder:
     def __init__(self, timeout_s: float = 1.0) -> None:
         self._timeout_s = timeout_s
 
-    def send(self, api_endpoint: str | None, api_access_token: str | None, request_id: str, ssml: str) -> bool:
+    def send(
+        self,
+        api_endpoint: str | None,
+        api_access_token: str | None,
+        request_id: str,
+        ssml: str,
+        within_s: float | None = None,
+    ) -> bool:
+        """`within_s`: the time the turn has left for it; the call's timeout is clipped to it."""
         if not api_endpoint or not api_access_token:
+            return False
+        timeout = self._timeout_s if within_s is None else min(self._timeout_s, within_s)
+        if timeout <= 0:
             return False
         url = urlsplit(api_endpoint)
         if url.scheme not in ("http", "https") or not url.hostname:
@@ -29,7 +40,7 @@ class ProgressiveResponder:
         import http.client  # at first use, as in search_client: most cold starts never send one
 
         kind = http.client.HTTPSConnection if url.scheme == "https" else http.client.HTTPConnection
-        connection = kind(url.hostname, url.port, timeout=self._timeout_s)
+        connection = kind(url.hostname, url.port, timeout=timeout)
         try:
             connection.request(
                 "POST",

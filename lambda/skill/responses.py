@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable
 
 from ask_sdk_core.handler_input import HandlerInput
@@ -13,6 +12,7 @@ from ask_sdk_model.dialog import ElicitSlotDirective
 from ask_sdk_model.ui import SimpleCard
 
 from skill import speech
+from skill.deadline import arrived
 from skill.dialog import Caller, Dialog, Reply
 from skill.state import Trip
 
@@ -40,7 +40,7 @@ def caller(handler_input: HandlerInput) -> Caller:
         request_id=request_id,
         api_endpoint=system.api_endpoint if system else None,
         api_access_token=system.api_access_token if system else None,
-        started=time.monotonic(),
+        started=arrived(handler_input),
     )
 
 

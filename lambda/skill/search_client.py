@@ -4,15 +4,19 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlencode, urlsplit
 
-from skill.http_connection import KeptAliveConnection, Unreachable
+from skill.http_connection import KeptAliveConnection, OutOfTime, Unreachable
 
 
 class SearchUnavailable(Exception):
     """The API is down, slow, or answered something the skill cannot use: apologise and offer a retry."""
+
+
+class NoTimeLeft(Exception):
+    """The turn's time ran out before the API answered: the API may be fine, the answer is "still searching"."""
 
 
 class SearchGone(Exception):
@@ -54,6 +58,7 @@ class Offer(NamedTuple):
     daily_rate: float
     days: int
     location_name: str
+    quoted_at: datetime | None = None  # when the company gave this price: earlier than the search when reused
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> Offer:
@@ -67,6 +72,7 @@ class Offer(NamedTuple):
             daily_rate=float(raw["dailyRate"]),
             days=int(raw["days"]),
             location_name=raw["location"]["name"],
+            quoted_at=datetime.fromisoformat(raw["quotedAt"]) if raw.get("quotedAt") else None,
         )
 
 
@@ -82,6 +88,9 @@ class Results(NamedTuple):
     # the alternatives may come from companies that did answer.
     company_failed: bool = False
     no_counter: bool = False  # the company asked for has no counter in the city: nothing to wait for from it
+    # In how many seconds the first company still searching usually answers (0: overdue); None when nothing is
+    # searching or a company searching has no estimate yet, so it might answer any moment.
+    next_expected_s: float | None = None
 
     @property
     def ready(self) -> bool:
@@ -105,9 +114,18 @@ class SearchClient:
         if api_key:
             self._headers["x-api-key"] = api_key
 
-    def start(self, city: str, pickup: date, dropoff: date, user: str, idempotency_key: str) -> Started | Rejected:
+    def start(
+        self,
+        city: str,
+        pickup: date,
+        dropoff: date,
+        user: str,
+        idempotency_key: str,
+        within_s: float | None = None,
+    ) -> Started | Rejected:
+        """`within_s`, here and in results(): the time the caller has left; NoTimeLeft when it runs out first."""
         body = {"city": city, "pickupDate": pickup.isoformat(), "returnDate": dropoff.isoformat(), "user": user}
-        status, payload = self._call("POST", "", body, {"Idempotency-Key": idempotency_key})
+        status, payload = self._call("POST", "", body, {"Idempotency-Key": idempotency_key}, within_s)
         if status == 202:
             search = payload["search"]
             return Started(
@@ -122,14 +140,20 @@ class SearchClient:
         raise SearchUnavailable(f"start answered {status}")
 
     def results(
-        self, token: str, user: str, size: str | None = None, supplier: str | None = None, limit: int = 5
+        self,
+        token: str,
+        user: str,
+        size: str | None = None,
+        supplier: str | None = None,
+        limit: int = 5,
+        within_s: float | None = None,
     ) -> Results:
         query = {"token": token, "User": user, "Limit": str(limit)}
         if size and size != "any":
             query["CarSize"] = size
         if supplier and supplier != "any":
             query["Supplier"] = supplier
-        status, payload = self._call("GET", "?" + urlencode(query))
+        status, payload = self._call("GET", "?" + urlencode(query), within_s=within_s)
         if status in (404, 410):
             raise SearchGone(f"results answered {status}")
         if status not in (200, 202):
@@ -140,6 +164,7 @@ class SearchClient:
             return Offer.parse(raw) if raw else None
 
         company = (payload.get("filters") or {}).get("supplier")
+        expected = [s.get("expectedInSeconds") for s in payload["suppliers"] if s["state"] == "searching"]
         return Results(
             status=payload["status"],
             offers=tuple(Offer.parse(raw) for raw in payload["offers"]),
@@ -150,10 +175,16 @@ class SearchClient:
             cheapest=offer(alternatives.get("cheapest")),
             company_failed=any(s["supplier"] == company and s["state"] == "failed" for s in payload["suppliers"]),
             no_counter=company is not None and company not in payload["search"]["suppliers"],
+            next_expected_s=min(expected) if expected and None not in expected else None,
         )
 
     def _call(
-        self, method: str, target: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        target: str,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        within_s: float | None = None,
     ) -> tuple[int, dict[str, Any]]:
         data = json.dumps(body).encode() if body is not None else None
         all_headers = {**self._headers, **(headers or {})}
@@ -161,7 +192,9 @@ class SearchClient:
             all_headers["Content-Type"] = "application/json"
         # Both calls are safe to repeat, as the connection may: GET reads, and POST carries an Idempotency-Key.
         try:
-            status, raw = self._http.request(method, self._path + "/search" + target, data, all_headers)
+            status, raw = self._http.request(method, self._path + "/search" + target, data, all_headers, within_s)
+        except OutOfTime as error:
+            raise NoTimeLeft(str(error)) from error
         except Unreachable as error:
             raise SearchUnavailable(str(error)) from error
         try:

@@ -65,6 +65,6 @@ class FirstVariant(random.Random):
         return seq[0]
 
 
-def skill(url: str, budget_s: float = 3.0, now: datetime = NOW) -> Any:
-    config = SkillSettings(search_api_url=url, results_budget_s=budget_s, poll_interval_s=0.05)
+def skill(url: str, deadline_s: float = 3.0, now: datetime = NOW) -> Any:
+    config = SkillSettings(search_api_url=url, deadline_s=deadline_s, poll_interval_s=0.05)
     return build_skill(SearchClient(url, API_KEY), config, now=lambda: now, rng=FirstVariant()).lambda_handler()

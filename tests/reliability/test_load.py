@@ -63,7 +63,7 @@ SIZES = ["a small car", "an SUV", "a midsize car", "a minivan", "an economy car"
 NAMED_COMPANIES = ["Enterprise", "Hertz", "Avis", "Budget", "National", "Alamo"]  # each serves every city here
 COMPANIES = [*NAMED_COMPANIES, "no", "it doesn't matter"]
 ASK_COMPANY = spoken("ASK_COMPANY")
-NOT_READY = "I'm still waiting to hear from"  # RESULTS_NOT_READY
+NOT_READY = "Still checking"  # RESULTS_NOT_READY
 ASK_AGAIN = 10
 
 

@@ -174,11 +174,11 @@ def test_results_not_ready_keeps_the_session_then_answers(s3, clock: FixedClock)
     stack = build_stack(s3, clock, providers=providers)
     try:
         with serve(stack) as url:
-            talk = Talk(skill(url, budget_s=0.3))
+            talk = Talk(skill(url, deadline_s=1.5))
             said = talk.say("find a compact car from Avis in Denver on December fifth", "FindCarIntent",
                             {"city": "Denver", "pickupDate": "2026-12-05", "carSize": "compact", "company": "Avis"},
                             state="STARTED")  # fmt: skip
-            assert said.startswith("I'm still waiting to hear from Avis")
+            assert said.startswith("Still checking Avis.")
             assert not talk.ended
             providers["avis"].gate.set()
             deadline = time.monotonic() + PATIENCE_S
@@ -270,11 +270,11 @@ def test_waiting_plays_a_progressive_response_on_the_requests_own_endpoint(s3, c
     try:
         with serve(stack) as url:
             endpoint = f"http://127.0.0.1:{alexa.server_address[1]}"
-            talk = Talk(skill(url, budget_s=0.5), Conversation(api_access_token="local-token", api_endpoint=endpoint))
+            talk = Talk(skill(url, deadline_s=1.5), Conversation(api_access_token="local-token", api_endpoint=endpoint))
             said = talk.say("find a compact car from Avis in Denver on December fifth", "FindCarIntent",
                             {"city": "Denver", "pickupDate": "2026-12-05", "carSize": "compact", "company": "Avis"},
                             state="STARTED")  # fmt: skip
-        assert said.startswith("I'm still waiting to hear from Avis")
+        assert said.startswith("Still checking Avis.")
         path, authorization, body = heard[0]
         assert (path, authorization) == ("/v1/directives", "Bearer local-token")
         assert body["directive"] == {"type": "VoicePlayer.Speak",
@@ -293,11 +293,11 @@ def test_a_failing_progressive_response_never_costs_the_answer(s3, clock: FixedC
     try:
         with serve(stack) as url:
             conversation = Conversation(api_access_token="local-token", api_endpoint="http://127.0.0.1:9")
-            talk = Talk(skill(url, budget_s=0.5), conversation)
+            talk = Talk(skill(url, deadline_s=1.5), conversation)
             said = talk.say("find a compact car from Avis in Denver on December fifth", "FindCarIntent",
                             {"city": "Denver", "pickupDate": "2026-12-05", "carSize": "compact", "company": "Avis"},
                             state="STARTED")  # fmt: skip
-        assert said.startswith("I'm still waiting to hear from Avis")
+        assert said.startswith("Still checking Avis.")
     finally:
         for supplier in providers.values():
             supplier.gate.set()

@@ -236,14 +236,14 @@ def test_next_while_the_companies_are_still_answering_gives_the_results_so_far(s
     stack = build_stack(s3, clock, providers=providers)
     try:
         with serve(stack) as url:
-            talk = Talk(skill(url, budget_s=0.2))
+            talk = Talk(skill(url, deadline_s=1.5))
             waiting = talk.say("find a compact car from Avis in Denver next weekend", "FindCarIntent",
                                {"city": "Denver", "pickupDate": "2026-W48-WE", "carSize": "compact",
                                 "company": "Avis"}, state="STARTED")  # fmt: skip
-            assert waiting.startswith("I'm still waiting to hear from Avis")
+            assert waiting.startswith("Still checking Avis.")
             # "next" before Avis has answered: still waiting, said again, with no fallback
             still = talk.say("next", "AMAZON.NextIntent")
-            assert still.startswith("I'm still waiting to hear from Avis"), still
+            assert still.startswith("Still checking Avis."), still
             assert not talk.ended
             providers["avis"].gate.set()
             assert OFFER.match(talk.say("next", "AMAZON.NextIntent"))
@@ -381,14 +381,14 @@ def test_an_offer_from_partial_results_is_the_best_so_far_and_asking_again_says_
         with serve(stack) as url:
             # The turn waits its whole budget, Dollar being gated: long enough for the other eight to answer on a
             # busy machine, where the first search of the process alone took 0.3 s.
-            talk = Talk(skill(url, budget_s=1.0))
+            talk = Talk(skill(url, deadline_s=1.0))
             # WHEN the person asks for any company while Dollar is still answering
             said = talk.say("find a compact car in Denver next weekend", "FindCarIntent",
                             {"city": "Denver", "pickupDate": "2026-W48-WE", "carSize": "compact", "company": "any"},
                             state="STARTED")  # fmt: skip
             # THEN the offer is said as the best so far, never as the best
             assert said.startswith("So far, the best I've found is a compact car from"), said
-            assert said.endswith("I'm still waiting on Dollar; in a few seconds, ask me if there's anything better.")
+            assert said.endswith("Still checking Dollar: ask me again in a moment for anything better.")
             # AND asked again once Dollar has answered, the skill says something better came in
             late.gate.set()
             stack.settle()
@@ -408,7 +408,7 @@ def test_asked_again_after_a_best_so_far_the_skill_says_nothing_better_yet_then_
     stack = build_stack(s3, clock, providers=providers)
     try:
         with serve(stack) as url:
-            talk = Talk(skill(url, budget_s=1.0))
+            talk = Talk(skill(url, deadline_s=1.0))
             said = talk.say("find a compact car in Denver next weekend", "FindCarIntent",
                             {"city": "Denver", "pickupDate": "2026-W48-WE", "carSize": "compact", "company": "any"},
                             state="STARTED")  # fmt: skip
@@ -417,7 +417,7 @@ def test_asked_again_after_a_best_so_far_the_skill_says_nothing_better_yet_then_
             # WHEN asked again while Dollar is still out
             again = talk.say("any luck", "CheckResultsIntent")
             # THEN nothing is made up: the skill says it is still waiting, and on whom
-            assert again == "Nothing better yet. I'm still waiting on Dollar; ask me again in a few seconds.", again
+            assert again == "Nothing better yet. Still checking Dollar: ask me again in a moment.", again
             # AND once Dollar has answered, dearer, the offer heard stands and the skill says it is final
             late.gate.set()
             stack.settle()

@@ -53,7 +53,7 @@ def talk(url: str, objects: InMemoryObjects, clock: FixedClock) -> Talk:
 
 def returning_skill(url: str, objects: InMemoryObjects, clock: FixedClock) -> Any:
     """The skill as lambda_function.py builds it, its store on `objects`, on the tests' clock."""
-    settings = SkillSettings(search_api_url=url, results_budget_s=3.0, poll_interval_s=0.05, results_bucket="bucket")
+    settings = SkillSettings(search_api_url=url, deadline_s=3.0, poll_interval_s=0.05, results_bucket="bucket")
     store = S3PersistenceAdapter(objects, PREFIX, clock.now)
     skill = build_skill(SearchClient(url, API_KEY), settings, now=clock.now, rng=FirstVariant(), store=store)
     return skill.lambda_handler()
@@ -261,7 +261,7 @@ def test_a_save_that_could_outlast_alexas_wait_is_left_to_the_next_turn(
     url: str, objects: InMemoryObjects, clock: FixedClock
 ) -> None:
     # GIVEN a skill whose turns may last 1.4 s, and whose store calls may take 0.5 s to connect and 1 s to answer
-    settings = SkillSettings(search_api_url=url, results_budget_s=1.0, poll_interval_s=0.05, turn_limit_s=1.4)
+    settings = SkillSettings(search_api_url=url, deadline_s=1.4, poll_interval_s=0.05)
     store = S3PersistenceAdapter(objects, PREFIX, clock.now)
     handler = build_skill(SearchClient(url, API_KEY), settings, now=clock.now, rng=FirstVariant(), store=store)
     talk = Talk(handler.lambda_handler())
