@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 from urllib.parse import urlencode, urlsplit
 
 from skill.http_connection import KeptAliveConnection, OutOfTime, Unreachable
@@ -97,6 +97,14 @@ class Results(NamedTuple):
         return self.status in ("complete", "failed") or bool(self.offers)
 
 
+class Transport(Protocol):
+    """How a request reaches the API: skill.http_connection.KeptAliveConnection, or a test's scripted API."""
+
+    def request(
+        self, method: str, target: str, body: bytes | None, headers: dict[str, str], within_s: float | None = None
+    ) -> tuple[int, bytes]: ...
+
+
 class SearchClient:
     def __init__(
         self,
@@ -104,11 +112,14 @@ class SearchClient:
         api_key: str | None = None,
         connect_timeout_s: float = 1.0,
         read_timeout_s: float = 2.5,
+        transport: Transport | None = None,
     ) -> None:
         url = urlsplit(base_url.rstrip("/"))
         if url.scheme not in ("http", "https") or not url.hostname:
             raise ValueError(f"SEARCH_API_URL must be an http(s) URL, not {base_url!r}")
-        self._http = KeptAliveConnection(url.scheme, url.hostname, url.port, connect_timeout_s, read_timeout_s)
+        self._http = transport or KeptAliveConnection(
+            url.scheme, url.hostname, url.port, connect_timeout_s, read_timeout_s
+        )
         self._path = url.path or ""
         self._headers = {"Accept": "application/json", "Connection": "keep-alive"}
         if api_key:

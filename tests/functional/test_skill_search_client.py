@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import socket
+import threading
 from collections.abc import Iterator
 from datetime import date
 
 import pytest
-from skill.search_client import Rejected, SearchClient, SearchGone, SearchUnavailable, Started
+from skill.search_client import NoTimeLeft, Rejected, SearchClient, SearchGone, SearchUnavailable, Started
 
 from tests.builders.http_api import API_KEY, serve
 from tests.builders.stack import Stack
+from tests.builders.waiting import PATIENCE_S
 
 
 @pytest.fixture
@@ -80,3 +82,54 @@ def test_client_with_the_api_too_slow_raises_search_unavailable() -> None:
 def test_client_refuses_a_url_that_is_not_http() -> None:
     with pytest.raises(ValueError, match="SEARCH_API_URL"):
         SearchClient("ftp://example.invalid")
+
+
+def test_a_call_given_less_time_than_its_timeout_is_cut_at_the_time_left_and_says_so() -> None:
+    # GIVEN an API that never answers, and a client that would wait 30 s for it
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        client = SearchClient(f"http://127.0.0.1:{silent.getsockname()[1]}/beta", read_timeout_s=30)
+        # WHEN the turn has 0.2 s left: THEN the call ends with the time left, as "no time left", not as the API down
+        with pytest.raises(NoTimeLeft):
+            client.results("A" * 32, "user-1", within_s=0.2)
+        with pytest.raises(NoTimeLeft):
+            client.start("Denver", date(2026, 12, 5), date(2026, 12, 7), "user-1", "turn-1", within_s=0.2)
+
+
+def test_a_call_with_no_time_left_is_not_sent() -> None:
+    with socket.socket() as listening:
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        client = SearchClient(f"http://127.0.0.1:{listening.getsockname()[1]}/beta")
+        with pytest.raises(NoTimeLeft, match="not sent"):
+            client.results("A" * 32, "user-1", within_s=0.01)
+        listening.settimeout(0)
+        with pytest.raises(BlockingIOError):  # nobody connected
+            listening.accept()
+
+
+def test_a_dropped_kept_alive_connection_is_retried_within_the_time_left() -> None:
+    # GIVEN an API that closes the first connection without answering, then answers on a new one
+    requests: list[bytes] = []
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+
+        def serve() -> None:
+            for answer in (None, b'{"errors": []}'):
+                connection, _ = server.accept()
+                with connection:
+                    requests.append(connection.recv(65536))
+                    if answer is not None:
+                        connection.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\n"
+                                           b"Content-Length: %d\r\n\r\n%s" % (len(answer), answer))  # fmt: skip
+
+        thread = threading.Thread(target=serve, daemon=True)
+        thread.start()
+        client = SearchClient(f"http://127.0.0.1:{server.getsockname()[1]}/beta")
+        # WHEN a read is made with time left: THEN it is sent again on a new connection, and its answer counts
+        with pytest.raises(SearchGone):
+            client.results("A" * 32, "user-1", within_s=PATIENCE_S)
+        thread.join(PATIENCE_S)
+    assert len(requests) == 2 and requests[0] == requests[1]
