@@ -13,12 +13,12 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import ENV, api_latency, cold_start, conversations, fan_out
+from bench import ENV, adversarial, api_latency, cold_start, conversations, fan_out
 from bench.chart import draw
 from bench.harness import offline, quiet
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-BENCHMARKS = ("cold_start", "api_latency", "fan_out", "conversations")
+BENCHMARKS = ("cold_start", "api_latency", "fan_out", "adversarial", "conversations", "quote_cache")
 STARVED_LAG_MS = 25  # p99 of how late a 10 ms sleep wakes, in a stack or among the people: the machine was busy
 
 
@@ -69,8 +69,20 @@ def main() -> None:
         "cold_start": cold_start.run,
         "api_latency": lambda: api_latency.run(args.repeat),
         "fan_out": fan_out.run,
+        "adversarial": adversarial.run,
         "conversations": lambda: conversations.run(
             args.users, args.conversations, args.time_scale, args.seed, args.stacks, progress=_progress
+        ),
+        # The same conversations with the quote cache on, at its deployed 10 minutes: what sharing suppliers'
+        # answers across users adds under this mix of cities and dates.
+        "quote_cache": lambda: conversations.run(
+            args.users,
+            args.conversations,
+            args.time_scale,
+            args.seed,
+            args.stacks,
+            progress=_progress,
+            quote_cache_s=600,
         ),
     }
     chosen = [name for name in BENCHMARKS if not args.only or name in args.only]
@@ -82,6 +94,8 @@ def main() -> None:
         seconds[name] = round(time.perf_counter() - started, 1)
     results["bench_s"] = seconds
     samples = results["conversations"].pop("samples") if "conversations" in results else None
+    if "quote_cache" in results:
+        results["quote_cache"].pop("samples")
     results = headline(results) | results
     print(table(results))
     out = RESULTS_DIR / ("latest.json" if not args.only else "-".join(chosen) + ".json")
@@ -102,9 +116,19 @@ def headline(r: dict[str, Any]) -> dict[str, Any]:
     if "conversations" in r:
         c = r["conversations"]
         top["final_turn_wait_s"] = _pick(c["ours"]["final_turn_wait_s"], "p50", "p95", "p99")
+        top["final_turn_limit_s"] = c["ours"]["final_turn_limit_s"]
         top["baseline_final_turn_wait_s"] = _pick(c["baseline"]["final_turn_wait_s"], "p50", "p95", "p99")
         top["turns_over_8s"] = c["ours"]["turns_over_8s"]
         top["turn_response_s"] = _pick(c["ours"]["turn_response_s"], "p50", "p95", "p99", "max")
+    if "quote_cache" in r:
+        q = r["quote_cache"]
+        top["quote_cache"] = {
+            "final_turn_wait_s": _pick(q["ours"]["final_turn_wait_s"], "p50", "p95", "p99"),
+            "final_turn_limit_s": q["ours"]["final_turn_limit_s"],
+            "hit_rate": q["quote_hit_rate"],
+        }
+    if "adversarial" in r:
+        top["adversarial_worst_turn_s"] = r["adversarial"]["worst_turn_s"]
     if "cold_start" in r:
         top["cold_start_s"] = cold_start.cold_start_s(r["cold_start"])
     return top
@@ -151,6 +175,8 @@ def table(r: dict[str, Any]) -> str:
     ]
     for name, section in (
         ("conversations", _conversations),
+        ("quote_cache", _quote_cache),
+        ("adversarial", _adversarial),
         ("api_latency", _api_latency),
         ("fan_out", _fan_out),
         ("cold_start", _cold_start),
@@ -177,6 +203,7 @@ def _conversations(r: dict[str, Any]) -> list[str]:
     for key in ("p50", "p95", "p99", "mean"):
         times = "-" if ratio.get(key) is None else f"{ratio[key]:.1f}x"
         lines.append(f"  {'final-turn wait ' + key:<32}{_s(ow.get(key)):>16}{_s(bw.get(key)):>18}{times:>17}")
+    lines += _limit_lines(ours)
     lines.append(
         f"  {'needed a still-searching turn':<32}{ours['still_searching_share']:>15.1%}"
         f"{base['still_searching_share']:>18.1%}"
@@ -221,6 +248,52 @@ def _conversations(r: dict[str, Any]) -> list[str]:
     for design in ("ours", "baseline"):
         for problem in c[design]["problems"]:
             lines.append(f"  ! {design}: {problem}")
+    return lines
+
+
+def _limit_lines(ours: dict[str, Any]) -> list[str]:
+    """The final-turn wait beside the physical limit (ours), and for any company, dearer offers heard."""
+    limit, wait = ours.get("final_turn_limit_s"), ours.get("final_turn_wait_with_limit_s")
+    if not limit or not wait:
+        return []
+    over = ours["wait_over_limit"]
+    lines = [
+        f"  {'physical limit p50 / p95 / p99':<32}{_s(limit['p50'])} / {_s(limit['p95'])} / {_s(limit['p99'])}  "
+        f"(wait {_s(wait['p50'])} / {_s(wait['p95'])} / {_s(wait['p99'])} over the same "
+        f"{ours['limited_conversations']}: p95 {_x(over['p95'])}, p99 {_x(over['p99'])} the limit)",
+    ]
+    a = ours.get("any_company")
+    if a:
+        wait, first, full = a["wait_s"], a["at_first_offer_s"], a["full_list_s"]
+        lines.append(
+            f"  any company ({a['conversations']}): waited p50 / p95 {_s(wait['p50'])} / {_s(wait['p95'])}, heard a "
+            f"dearer car than found in the end {a['heard_dearer']:.0%}; at the first offers it would be "
+            f"{_s(first['p50'])} / {_s(first['p95'])} and {a['at_first_offer_dearer']:.0%} dearer, with the full "
+            f"list {_s(full['p50'])} / {_s(full['p95'])}"
+        )
+    return lines
+
+
+def _quote_cache(r: dict[str, Any]) -> list[str]:
+    q, ours = r["quote_cache"], r["quote_cache"]["ours"]
+    w = ours["final_turn_wait_s"] or {}
+    rate = q["quote_hit_rate"]
+    lines = [
+        f"The same conversations with the quote cache on ({q['quote_cache_s']} s): hit rate "
+        f"{'-' if rate is None else f'{rate:.0%}'} of supplier answers",
+        f"  {'final-turn wait p50 / p95 / p99':<32}{_s(w.get('p50'))} / {_s(w.get('p95'))} / {_s(w.get('p99'))}",
+        *_limit_lines(ours),
+        f"  {'needed a still-searching turn':<32}{ours['still_searching_share']:>15.1%}; turns over 8 s "
+        f"{_of(ours['turns_over_8s'], ours['turns'])}",
+    ]
+    return lines
+
+
+def _adversarial(r: dict[str, Any]) -> list[str]:
+    a = r["adversarial"]
+    lines = [f"The last turn against an adversarial API (fake clock, tests/skill/test_turn_deadline.py): worst turn "
+             f"{a['worst_turn_s']:.2f} s, deadline {a['deadline_s']:.1f} s"]  # fmt: skip
+    lines += [f"  {case:<58}{took:.2f} s  {said}" for case, (took, said) in a["cases"].items()]
     return lines
 
 

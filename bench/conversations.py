@@ -87,6 +87,9 @@ DEFAULT_SEED = 7
 DEFAULT_STACKS = 2  # local stacks per design
 ALEXA_LIMIT_S = 8.0
 MAX_CHECKS = 6  # "are my results ready" asked this many times at most, then the person gives up
+# The baseline polls as the skill did before its turn had a deadline: for 4 s from the final utterance, then "still
+# searching"; kept so that its figures compare across runs.
+BASELINE_BUDGET_S = 4.0
 START_SPREAD_S = 10.0  # people start within the first 10 s (realistic), not all at the same instant
 
 # The speaking-time model (realistic seconds).
@@ -446,6 +449,17 @@ class Played:
     outcome: str = "offer"
     detail: str = ""
     searched: str | None = None  # "city|pickup|return" of the search, to check that both designs searched alike
+    # Ours, to find the physical limit afterwards (Limit below): when the final utterance ended (wall clock, as the
+    # stack's answeredAt), the search and its filters as the skill had them, and the price the person heard.
+    asked_wall: float | None = None
+    api_url: str | None = None
+    token: str | None = None
+    user: str | None = None
+    size: str | None = None
+    company: str | None = None
+    heard_price: float | None = None
+    limit_s: float | None = None  # the physical limit (realistic seconds), filled in after the run
+    any_company: dict[str, Any] | None = None  # for "any company": the alternatives' waits and prices
 
 
 # Which of the skill's strings each kind of final answer is.
@@ -484,6 +498,8 @@ class Ours:
         self._answers = answers
 
     def play(self, script: Script) -> Played:
+        from skill.responses import pseudonym
+
         from local_stack.chat import Chat
         from local_stack.envelopes import Device
 
@@ -501,7 +517,7 @@ class Ours:
         for number, step in enumerate(script.steps):
             if number:
                 time.sleep(step.pause_s * scale)
-            asked_at = time.perf_counter()
+            asked_at, played.asked_wall = time.perf_counter(), time.time()
             turn = chat.say(step.said)
             if not self._answered(turn, played, step.said):
                 return played
@@ -517,10 +533,15 @@ class Ours:
             turn = chat.say(CHECK_UTTERANCE)
             if not self._answered(turn, played, CHECK_UTTERANCE):
                 return played
-        played.searched = (device.attributes.get("trip") or {}).get("searched")
+        trip = device.attributes.get("trip") or {}
+        played.searched = trip.get("searched")
         played.outcome, played.detail = kind, turn.speech or ""
         if kind in ("offer", "no_match"):
             played.final_wait_s = (time.perf_counter() - asked_at) / scale
+            played.token, played.size, played.company = trip.get("token"), trip.get("size"), trip.get("company")
+            played.user, played.api_url = pseudonym(device.user_id), self._stack["api_url"]
+            price = re.search(r"\$([\d,]+\.\d\d)", turn.card or "")  # the card's first line is the offer heard
+            played.heard_price = float(price.group(1).replace(",", "")) if price and kind == "offer" else None
         return played
 
     def _answered(self, turn: Any, played: Played, said: str) -> bool:
@@ -585,7 +606,7 @@ class Baseline:
     def __init__(self, stack: dict[str, Any], scale: float, settings: Any) -> None:
         self._stack = stack
         self._scale = scale
-        self._budget_s = settings.results_budget_s * scale
+        self._budget_s = BASELINE_BUDGET_S * scale
         self._poll_s = settings.poll_interval_s * scale
         self._timeouts_s = (settings.connect_timeout_s * scale, settings.read_timeout_s * scale)
         self._local = threading.local()
@@ -649,6 +670,77 @@ class Baseline:
         return client
 
 
+# --- the physical limit -----------------------------------------------------------------------------------------
+
+
+def fill_limits(played: list[Played], scale: float, api_key: str) -> None:
+    """For each conversation of ours that ended in an answer, the physical limit: the time from the final utterance
+    until the answer that decides the offer was stored (the chosen company's; for any company, the cheapest
+    offer's), zero if it was there already. Read after the run from the search API, once each search is complete:
+    its suppliers' answeredAt, and every offer that matches the filters. For any company, also what answering at
+    once with the first offers, or waiting for the full list, would have meant."""
+    for p in played:
+        if p.token is None or p.asked_wall is None or p.api_url is None or p.user is None:
+            continue
+        body = _complete_results(p.api_url, api_key, p.token, p.user, p.size, p.company)
+        if body is None:
+            continue
+        answered = {s["supplier"]: datetime.fromisoformat(s["answeredAt"]).timestamp()
+                    for s in body["suppliers"] if s.get("answeredAt")}  # fmt: skip
+
+        def after(moment: float, asked: float = p.asked_wall) -> float:
+            return max(0.0, moment - asked) / scale
+
+        offers = body["offers"]
+        company = p.company if p.company and p.company != "any" else None
+        if company and company in answered:
+            p.limit_s = after(answered[company])
+        elif offers and offers[0]["supplier"] in answered:
+            p.limit_s = after(answered[offers[0]["supplier"]])
+        elif answered:
+            p.limit_s = after(max(answered.values()))
+        if company is None and offers and p.outcome == "offer":
+            cheapest: dict[str, float] = {}
+            for offer in offers:
+                cheapest[offer["supplier"]] = min(cheapest.get(offer["supplier"], math.inf), offer["totalPrice"])
+            best = min(cheapest.values())
+            first = min(answered[code] for code in cheapest if code in answered)
+            at_first = min(price for code, price in cheapest.items() if answered.get(code, math.inf) <= first)
+            p.any_company = {
+                "heard_dearer": p.heard_price is not None and p.heard_price > best + 0.005,
+                "first_offer_s": after(first),
+                "first_offer_dearer": at_first > best + 0.005,
+                "full_list_s": after(max(answered.values())),
+            }
+
+
+def _complete_results(
+    api_url: str, api_key: str, token: str, user: str, size: str | None, company: str | None
+) -> dict[str, Any] | None:
+    """GET /search with the skill's filters, every offer, once the search is complete (or failed); None if it never
+    is within a minute."""
+    import urllib.request
+    from urllib.parse import urlencode
+
+    query = {"token": token, "User": user, "Limit": "500"}
+    if size and size != "any":
+        query["CarSize"] = size
+    if company and company != "any":
+        query["Supplier"] = company
+    request = urllib.request.Request(f"{api_url}/search?{urlencode(query)}", headers={"x-api-key": api_key})
+    ends = time.monotonic() + 60
+    while time.monotonic() < ends:
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                body: dict[str, Any] = json.loads(response.read())
+        except OSError:  # urllib's HTTPError (404, 410) and URLError are OSErrors: no limit for this one
+            return None
+        if body["status"] in ("complete", "failed"):
+            return body
+        time.sleep(0.5)
+    return None
+
+
 # --- the run --------------------------------------------------------------------------------------------------
 
 
@@ -659,8 +751,10 @@ def run(
     seed: int = DEFAULT_SEED,
     stacks: int = DEFAULT_STACKS,
     progress: Callable[[str], None] | None = None,
+    quote_cache_s: int = 0,
 ) -> dict[str, Any]:
-    """Both designs at once: `users` people each, on `stacks` local stacks each (person n on stack n % stacks)."""
+    """Both designs at once: `users` people each, on `stacks` local stacks each (person n on stack n % stacks).
+    `quote_cache_s`: the search service's quote cache (0: off, the headline run)."""
     from local_stack.interaction_model import ModelStore
     from local_stack.skill_endpoint import LAMBDA_ROOT
     from tools.skill_models import MODELS_DIR
@@ -674,7 +768,8 @@ def run(
     scripts = make_scripts(conversations, seed)
     models = ModelStore(MODELS_DIR)
     queries = [baseline_query(script, models) for script in scripts]
-    options = {"skill_port": 0, "api_port": 0, "latency_scale": time_scale, "skill_time_scale": time_scale}
+    options = {"skill_port": 0, "api_port": 0, "latency_scale": time_scale, "skill_time_scale": time_scale,
+               "quote_cache_s": quote_cache_s}  # fmt: skip
     load_before = os.getloadavg()[0]
     with stack_processes(stacks, options) as ours_stacks, stack_processes(stacks, options) as baseline_stacks:
         for stack in ours_stacks + baseline_stacks:
@@ -701,7 +796,9 @@ def run(
         wall_s = time.perf_counter() - started
         client_lag = probe.stop()
         load_after = os.getloadavg()[0]
+        fill_limits([p for p in ours_played if p is not None], time_scale, ours_stacks[0].info["api_key"])
     return _report(
+        quote_cache_s,
         scripts,
         [p for p in ours_played if p is not None],
         [p for p in baseline_played if p is not None],
@@ -779,6 +876,7 @@ def _join(
 
 
 def _report(
+    quote_cache_s: int,
     scripts: list[Script],
     ours: list[Played],
     baseline: list[Played],
@@ -816,6 +914,7 @@ def _report(
         }
 
     result_ours, result_baseline = design(ours), design(baseline)
+    result_ours |= _limits(ours)
     ratio = {}
     if result_ours["final_turn_wait_s"] and result_baseline["final_turn_wait_s"]:
         for key in ("p50", "p95", "p99", "mean"):
@@ -839,7 +938,11 @@ def _report(
             "still_searching_share": round(sum(p.checks > 0 for p, _ in pairs) / len(pairs), 3),
         }
     pauses = [step.pause_s for script in scripts for step in script.steps[1:]]
+    logs = [s["log"] for s in stacks["ours"] if s and s.get("log")]
+    hits, misses = sum(log.get("quote_hits", 0) for log in logs), sum(log.get("quote_misses", 0) for log in logs)
     return {
+        "quote_cache_s": quote_cache_s,
+        "quote_hit_rate": round(hits / (hits + misses), 3) if hits + misses else None,
         "users": users,
         "conversations": len(scripts),
         "stacks_per_design": len(stacks["ours"]),
@@ -868,11 +971,45 @@ def _report(
         "load_average": [round(value, 2) for value in load],  # 1-minute, before and after: others' work shows
         "samples": {  # for the chart; not written to latest.json
             "ours_final_wait_s": [p.final_wait_s for p in ours if p.final_wait_s is not None],
+            "ours_wait_and_limit_s": [
+                (scripts[p.index].variant, p.company, p.final_wait_s, p.limit_s, p.checks)
+                for p in ours
+                if p.final_wait_s is not None
+            ],
             "baseline_final_wait_s": [p.final_wait_s for p in baseline if p.final_wait_s is not None],
             "ours_turn_s": [t for p in ours for t in p.turns_s],
             "baseline_turn_s": [t for p in baseline for t in p.turns_s],
         },
     }
+
+
+def _limits(played: list[Played]) -> dict[str, Any]:
+    """The final-turn wait beside the physical limit, over the conversations that have both; for any company, how
+    often the person heard a dearer car than the search found in the end, and what the two other ways of answering
+    (at once with the first offers, or only with the full list) would have given."""
+    pairs = [(p.final_wait_s, p.limit_s) for p in played if p.final_wait_s is not None and p.limit_s is not None]
+    if not pairs:
+        return {"final_turn_limit_s": None}
+    waits = percentiles([w for w, _ in pairs], (50, 95, 99))
+    limits = percentiles([limit for _, limit in pairs], (50, 95, 99))
+    anys = [p for p in played if p.any_company is not None]
+    result: dict[str, Any] = {
+        "final_turn_limit_s": _rounded(limits),
+        "final_turn_wait_with_limit_s": _rounded(waits),
+        "wait_over_limit": {key: round(waits[key] / limits[key], 2) if limits[key] else None for key in ("p95", "p99")},
+        "limited_conversations": len(pairs),
+    }
+    if anys:
+        facts = [p.any_company for p in anys if p.any_company is not None]
+        result["any_company"] = {
+            "conversations": len(anys),
+            "wait_s": _rounded(percentiles([p.final_wait_s or 0.0 for p in anys], (50, 95, 99))),
+            "heard_dearer": round(statistics.fmean(f["heard_dearer"] for f in facts), 3),
+            "at_first_offer_s": _rounded(percentiles([f["first_offer_s"] for f in facts], (50, 95, 99))),
+            "at_first_offer_dearer": round(statistics.fmean(f["first_offer_dearer"] for f in facts), 3),
+            "full_list_s": _rounded(percentiles([f["full_list_s"] for f in facts], (50, 95, 99))),
+        }
+    return result
 
 
 def _rounded(values: dict[str, float], digits: int = 3) -> dict[str, float]:

@@ -11,7 +11,8 @@ FUNCTION_OF = {"search accepted": "start", "results read": "search", "search fin
 
 
 def audit(path: Path) -> dict[str, int]:
-    counts = {"lines": 0, "not_json": 0, "wrong_function": 0, "without_search": 0, "searches_started": 0}
+    counts = {"lines": 0, "not_json": 0, "wrong_function": 0, "without_search": 0, "searches_started": 0,
+              "quote_hits": 0, "quote_misses": 0}  # fmt: skip
     started: set[str] = set()
     finished: set[str] = set()
     for raw in path.read_text(encoding="utf-8").splitlines():
@@ -32,6 +33,8 @@ def audit(path: Path) -> dict[str, int]:
             started.add(search)
         elif line["message"] == "search finished" and search:
             finished.add(search)
+            counts["quote_hits"] += int(line.get("quote_hits") or 0)
+            counts["quote_misses"] += int(line.get("quote_misses") or 0)
     counts["searches_started"] = len(started)
     counts["searches_not_finished"] = len(started - finished)
     return counts

@@ -31,9 +31,11 @@ class StackOptions:
     api_key: str = DEFAULT_API_KEY
     verify_requests: bool = False  # Alexa's signature and timestamp: on behind a real HTTPS endpoint
     async_retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
-    # Multiplies the skill's own timing (results budget 4 s, poll interval 0.5 s, HTTP timeouts 1 s and 2.5 s): a
+    # Multiplies the skill's own timing (turn deadline 7 s, poll interval 0.5 s, HTTP timeouts 1 s and 2.5 s): a
     # benchmark that plays time faster scales it with the suppliers' latency. 1 is the skill as deployed.
     skill_time_scale: float = 1.0
+    # QUOTE_CACHE_SECONDS of the search Lambdas; None: the search service's own setting (its default, 600 s).
+    quote_cache_s: int | None = None
     # What time it is for the whole stack: the skill, both search Lambdas, the search runtime and the chat's NLU.
     clock: StackClock = field(default_factory=StackClock)
     # The file the search runtime's Lambda logs go to; by default where this process's stdout goes, if a file.
@@ -98,6 +100,7 @@ class LocalStack:
                 self.options.clock,
                 self.options.runtime_log,
                 supplier_latency_scale=self.options.latency_scale,
+                **({} if self.options.quote_cache_s is None else {"quote_cache_s": self.options.quote_cache_s}),
             )
             verifier: Any = None
             if self.options.verify_requests:

@@ -40,6 +40,8 @@ ANY = "any"
 # The slots that define the search, and where the trip keeps each: a change to any of them is a new search.
 TRIP_SLOTS = {"city": "city", "pickupDate": "pickup_value", "returnDate": "return_value", "duration": "duration_value"}
 CARD_OFFERS = 5  # offers listed on a card
+# A price older than this (from the search service's quote cache) is said with its age: "from 4 minutes ago".
+SAY_AGE_AFTER_S = 60
 # A later offer counts as better only if it saves at least this much: a few cents is not news.
 BETTER_BY_DOLLARS = 1.0
 # The calls of a turn end this long before its deadline: the answer is built and sent back after them.
@@ -470,12 +472,12 @@ class Dialog:
         if found.status == "partial" and first:
             # The slower companies are often the cheapest: the best so far is said as that, never as the best.
             trip.best_so_far = offer.total_price
-            parts.append(self._offer("OFFER_SO_FAR", offer))
+            parts += [self._offer("OFFER_SO_FAR", offer), *self._age(offer)]
             parts += [speech.pause(), self._say("STILL_CHECKING", companies=self._list(found.searching))]
         else:
             if found.status == "complete":
                 trip.best_so_far = None
-            parts.append(self._offer("OFFER" if first else "NEXT_OFFER", offer))
+            parts += [self._offer("OFFER" if first else "NEXT_OFFER", offer), *self._age(offer)]
             last = trip.offer_index + 1 >= found.offer_count and found.status == "complete"
             parts += [speech.pause(), self._say("LAST_OFFER_HINT" if last else "OFFER_NEXT_HINT")]
         return Reply(parts, self._say("HELP_RESULTS"), card=self._card(found))
@@ -696,6 +698,16 @@ class Dialog:
             location=offer.location_name,
             days=self._dates.length(offer.days),
         )
+
+    def _age(self, offer: Offer) -> list[str | Pause]:
+        """ "These prices are from 4 minutes ago.": a price another search got, reused (the quote cache)."""
+        if offer.quoted_at is None:
+            return []
+        minutes = int((self._now() - offer.quoted_at).total_seconds() // 60)
+        if minutes * 60 < SAY_AGE_AFTER_S:
+            return []
+        age = self._say("PART_A_MINUTE") if minutes == 1 else self._say("PART_MINUTES", count=minutes)
+        return [self._say("QUOTE_AGE", age=age)]
 
     def _card(self, found: Results, first: int = 0) -> tuple[str, str]:
         """The offers as the Alexa app shows them, from the one just heard: its title, and a line per offer."""

@@ -26,6 +26,11 @@ def request_of(handler_input: HandlerInput) -> Request:
     return request
 
 
+def pseudonym(alexa_user_id: str) -> str:
+    """Who the search API knows the user as: Alexa's user id stays between Alexa and the skill."""
+    return hashlib.sha256(f"car-search|{alexa_user_id}".encode()).hexdigest()[:40]
+
+
 def caller(handler_input: HandlerInput) -> Caller:
     envelope = handler_input.request_envelope
     request = request_of(handler_input)
@@ -34,8 +39,7 @@ def caller(handler_input: HandlerInput) -> Caller:
     # Alexa always sends the ids, though the SDK's models have them optional.
     request_id = request.request_id or ""
     return Caller(
-        # The search API gets a pseudonym: Alexa's user id stays between Alexa and the skill.
-        user=hashlib.sha256(f"car-search|{user.user_id if user else ''}".encode()).hexdigest()[:40],
+        user=pseudonym((user.user_id if user else None) or ""),
         session_id=(envelope.session.session_id if envelope.session else None) or request_id,
         request_id=request_id,
         api_endpoint=system.api_endpoint if system else None,

@@ -4,9 +4,10 @@ both search Lambdas (in-process, moto S3), as in tests/skill/. Each turn returns
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 from skill.builder import build_skill
 from skill.config import SkillSettings
@@ -16,6 +17,8 @@ from skill.speech import plain
 from tests.builders.alexa import Conversation
 from tests.builders.http_api import API_KEY
 
+T = TypeVar("T")
+DialogState = Literal["STARTED", "IN_PROGRESS", "COMPLETED"]
 # Monday 23 November 2026, 10:00 in New York: the `clock` fixture's time, which the stack's Lambdas read too.
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 
@@ -32,7 +35,9 @@ class Talk:
     def launch(self) -> str:
         return self._turn("(opens the skill)", self.conversation.launch())
 
-    def say(self, words: str, intent: str, slots: dict[str, Any] | None = None, state: str = "IN_PROGRESS") -> str:
+    def say(
+        self, words: str, intent: str, slots: dict[str, Any] | None = None, state: DialogState = "IN_PROGRESS"
+    ) -> str:
         return self._turn(words, self.conversation.intent(intent, slots, dialog_state=state))
 
     def leave(self) -> None:
@@ -61,7 +66,7 @@ class Talk:
 class FirstVariant(random.Random):
     """Always the first phrasing of a line, so that tests can quote it."""
 
-    def choice(self, seq):  # type: ignore[override]
+    def choice(self, seq: Sequence[T]) -> T:  # type: ignore[override]  # the tests pass sequences
         return seq[0]
 
 
