@@ -4,22 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.api_gateway import Router
 
 from search_service.api.errors import register_error_handlers
-from search_service.api.search_routes import search_routes
-from search_service.api.start_routes import start_routes
 from search_service.config import Settings
 from search_service.domain.cities import CityCatalog
-from search_service.domain.latency import SupplierLatencies
-from search_service.domain.results import GetResults
-from search_service.domain.run import QuoteReuse, RunSearch
-from search_service.domain.start import StartSearch
 from search_service.observability import Telemetry
 from search_service.ports import Clock, SearchLauncher, SearchStore, SupplierProvider
+
+if TYPE_CHECKING:
+    from search_service.domain.run import RunSearch
 
 
 @dataclass(frozen=True)
@@ -68,7 +65,11 @@ def api(router: Router, telemetry: Telemetry) -> APIGatewayRestResolver:
     return app
 
 
+# Each app imports its own routes and use case when it is built: a Lambda's cold start imports only its own.
 def start_app(services: Services, launcher: SearchLauncher, telemetry: Telemetry) -> APIGatewayRestResolver:
+    from search_service.api.start_routes import start_routes
+    from search_service.domain.start import StartSearch
+
     settings = services.settings
     start = StartSearch(
         services.catalog, services.providers, services.cache, launcher, services.clock, settings.policy()
@@ -78,6 +79,10 @@ def start_app(services: Services, launcher: SearchLauncher, telemetry: Telemetry
 
 
 def search_app(services: Services, telemetry: Telemetry) -> APIGatewayRestResolver:
+    from search_service.api.search_routes import search_routes
+    from search_service.domain.latency import SupplierLatencies
+    from search_service.domain.results import GetResults
+
     settings = services.settings
     results = GetResults(services.cache, services.clock, settings.policy(), SupplierLatencies(services.cache))
     routes = search_routes(results, services.catalog, settings.result_max_age_s, settings.retry_after_s, telemetry)
@@ -85,6 +90,9 @@ def search_app(services: Services, telemetry: Telemetry) -> APIGatewayRestResolv
 
 
 def run_search(services: Services) -> RunSearch:
+    from search_service.domain.latency import SupplierLatencies
+    from search_service.domain.run import QuoteReuse, RunSearch
+
     settings = services.settings
     return RunSearch(
         services.cache,
