@@ -27,11 +27,14 @@ def build_handler(services: Services, launcher: SearchLauncher) -> Handler:
 
 
 def _from_environment() -> Handler:
+    import botocore.session
+
     from search_service.adapters.lambda_launcher import LambdaLauncher
 
     settings = Settings.from_env()
-    launcher = LambdaLauncher(boto3_client("lambda", settings), settings.search_function_name)
-    return build_handler(aws_services(settings), launcher)
+    session = botocore.session.get_session()
+    launcher = LambdaLauncher(boto3_client("lambda", settings, session=session), settings.search_function_name)
+    return build_handler(aws_services(settings, session=session), launcher)
 
 
 lambda_handler = _from_environment()
