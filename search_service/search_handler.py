@@ -4,7 +4,6 @@ searches whose async event Lambda gave up on, from the records of its on-failure
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +15,7 @@ from search_service.config import Settings
 from search_service.domain.errors import CacheUnavailable
 from search_service.domain.models import LostSearchRecord, RunSearchEvent
 from search_service.observability import Telemetry, tracer
-from search_service.wiring import Services, aws_services, run_search, search_app
+from search_service.wiring import Services, aws_services, long_lived, run_search, search_app
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 LOST_SEARCH = "The search could not be run."
@@ -114,7 +113,4 @@ def build_handler(services: Services) -> Handler:
     return handler
 
 
-lambda_handler = build_handler(aws_services(Settings.from_env()))
-# Everything built so far lives as long as the Lambda: keep it out of the garbage collector's full passes,
-# which otherwise walk these objects again and again and show up as pauses on warm requests.
-gc.freeze()
+lambda_handler = long_lived(lambda: build_handler(aws_services(Settings.from_env())))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 from typing import Any
 
@@ -10,7 +9,7 @@ from search_service.api.errors import too_large
 from search_service.config import Settings
 from search_service.observability import Telemetry
 from search_service.ports import SearchLauncher
-from search_service.wiring import Services, aws_services, boto3_client, start_app
+from search_service.wiring import Services, aws_services, boto3_client, long_lived, start_app
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -37,7 +36,4 @@ def _from_environment() -> Handler:
     return build_handler(aws_services(settings, session=session), launcher)
 
 
-lambda_handler = _from_environment()
-# Everything built so far lives as long as the Lambda: keep it out of the garbage collector's full passes,
-# which otherwise walk these objects again and again and show up as pauses on warm requests.
-gc.freeze()
+lambda_handler = long_lived(_from_environment)
