@@ -20,7 +20,7 @@ TRIPS = (("New York", 20), ("Chicago", 27), ("Los Angeles", 34), ("Denver", 41),
 
 
 def run() -> dict[str, Any]:
-    settings = Settings(supplier_latency_scale=LATENCY_SCALE)
+    settings = Settings(supplier_latency_scale=LATENCY_SCALE, quote_cache_s=0)  # every supplier really asked
     providers = simulated_providers(CityCatalog(), LATENCY_SCALE)
     rows = []
     with moto_s3():

@@ -58,8 +58,10 @@ class Stack:
 
 
 def build_stack(providers: Mapping[str, SupplierProvider], settings: Settings | None = None) -> Stack:
-    """Like wiring.aws_services, with these providers; call it inside `moto_s3()`."""
-    settings = settings or Settings()
+    """Like wiring.aws_services, with these providers; call it inside `moto_s3()`. The quote cache is off unless
+    `settings` turns it on: the stacks share one bucket, and a search must measure its own suppliers, not the answers
+    another stack's suppliers gave for the same trip."""
+    settings = settings or Settings(quote_cache_s=0)
     services = Services(
         settings=settings,
         catalog=CityCatalog(),

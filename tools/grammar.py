@@ -292,6 +292,9 @@ INTENTS: tuple[Intent, ...] = (
             "any luck (finding|with) (a car|my car|the search|it|one)",
             "are you still (looking|searching|working on it|checking)",
             "what did you come up with (so far|for me|)",
+            # asked again, as "Ask me again in a moment" says
+            "(how about|what about|and) now",
+            "(ask|asking) again",
         ),
     ),
     Intent(

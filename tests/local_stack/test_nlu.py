@@ -503,6 +503,10 @@ def test_go_ahead(text: str, intent: str) -> None:
         ("and how much would that be all together", "PriceIntent"),
         ("could you say those again a little slower", "AMAZON.RepeatIntent"),
         ("ok, this one. i take it", "BookIntent"),
+        # asked again, as "Still checking Avis. Ask me again in a moment." says: not "now" as a pickup date
+        ("how about now", "CheckResultsIntent"),
+        ("okay, and now?", "CheckResultsIntent"),
+        ("ok asking again", "CheckResultsIntent"),
         ("no thanks", "AMAZON.NoIntent"),
     ],
 )
