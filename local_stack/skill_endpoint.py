@@ -43,10 +43,10 @@ def skill_handler(
     clock (`now`: the system clock when None, as in Lambda). With `s3_endpoint_url` (the embedded S3), the user's
     last trip is kept there between sessions, under `trips_prefix` of `results_bucket`, by the same store as in AWS.
 
-    `time_scale` multiplies all of the skill's own timing (its results budget and poll interval on the last turn,
-    its HTTP connect and read timeouts, its trip store's, and the time a turn may take), as SUPPLIER_LATENCY_SCALE
-    does the suppliers' latency, so that a benchmark can play time faster and a turn's worst case (budget + timeouts,
-    7.5 s) stays within Alexa's 8 s once divided back by the scale; 1 is the skill as deployed.
+    `time_scale` multiplies all of the skill's own timing (its turn's deadline and its poll interval on the last turn,
+    its HTTP connect and read timeouts, its trip store's), as SUPPLIER_LATENCY_SCALE does the suppliers' latency, so
+    that a benchmark can play time faster and a turn's worst case (its 7 s deadline) stays within Alexa's 8 s once
+    divided back by the scale; 1 is the skill as deployed.
     """
     # lambda/ is the skill's deployment root: Lambda puts it on sys.path, and so does the local stack.
     if str(LAMBDA_ROOT) not in sys.path:
