@@ -338,6 +338,9 @@ INTENTS: tuple[Intent, ...] = (
             "(do you have|have you got|got) (a|any) (cheaper|less expensive) (car|cars|one|ones|option|options)",
             "(that's|it's) (a lot|steep|a bit much|more than I wanted)",
             "(any|a) (better|lower) (price|deal|rate)",
+            # as a best offer so far asks: "ask me again in a moment for anything better"
+            "(anything|something) better (yet|now|)",
+            "(is there|have you got|got|did you find) anything better (yet|now|)",
             "(can I get|is there|do you have|I'd like|I want) something (more affordable|less expensive|for less)",
             "(anything|something) for less (money|)",
             "(that's|it's) (over|way over|above|beyond) my budget",

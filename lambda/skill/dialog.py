@@ -138,6 +138,7 @@ class Dialog:
         self._now = now or (lambda: datetime.now(UTC))
         self._sleep = sleep
         self._clock = clock
+        self._started_now = False  # this turn started the search (a Dialog serves one request)
         self._max_days = max_rental_days
         self._dates = DateWords(self._say)
 
@@ -307,6 +308,7 @@ class Dialog:
             return self._rejected(trip, started)
         trip.token, trip.city = started.token, started.city
         trip.searched = f"{started.city}|{dates.pickup_date}|{dates.return_date}"
+        self._started_now = True
         return None
 
     def _rejected(self, trip: Trip, rejected: Rejected) -> Reply:
@@ -479,7 +481,8 @@ class Dialog:
                 trip.best_so_far = None
             parts += [self._offer("OFFER" if first else "NEXT_OFFER", offer), *self._age(offer)]
             last = trip.offer_index + 1 >= found.offer_count and found.status == "complete"
-            parts += [speech.pause(), self._say("LAST_OFFER_HINT" if last else "OFFER_NEXT_HINT")]
+            hint = "OFFER_NEXT_HINT" if not last else "ONLY_OFFER_HINT" if found.offer_count == 1 else "LAST_OFFER_HINT"
+            parts += [speech.pause(), self._say(hint)]
         return Reply(parts, self._say("HELP_RESULTS"), card=self._card(found))
 
     def check_results(self, trip: Trip, caller: Caller) -> Reply:
@@ -527,7 +530,10 @@ class Dialog:
         return self.results(trip, caller)
 
     def _not_yet(self, trip: Trip) -> Reply:
-        """Asked about offers before there are any: say so, and ask what the dialog needs."""
+        """Asked about offers before there are any: say so, and ask what the dialog needs. After another car was
+        suggested instead of the one asked for, there is an offer: the question about it comes first."""
+        if trip.asked is Asked.ALTERNATIVE:
+            return Reply([self._say("ANSWER_ALTERNATIVE_FIRST")], self._say("YES_NO_REPROMPT"), repeatable=False)
         return self._aside(trip, self._say("NO_OFFER_YET"), "ASK_CITY_REPROMPT")
 
     def price(self, trip: Trip, caller: Caller) -> Reply:
@@ -545,14 +551,19 @@ class Dialog:
 
     def cheaper(self, trip: Trip, caller: Caller) -> Reply:
         """The cheapest car for the same size from any company, else the cheapest of all, when cheaper than the
-        offer just heard."""
+        offer just heard. While companies are still answering after the best offer so far, what is cheaper is what
+        they bring: "anything better?" is "are my results ready?"."""
+        if trip.asked is Asked.OFFERS and trip.best_so_far is not None and trip.token:
+            return self.check_results(trip, caller)
         current = self._current(trip, caller)
         if not isinstance(current, Offer):
             return current
         try:
-            candidates = [self._search.results(trip.token or "", caller.user, trip.size, None, limit=1),
-                          self._search.results(trip.token or "", caller.user, None, None, limit=1)]  # fmt: skip
-        except (SearchUnavailable, SearchGone):
+            candidates = [
+                self._search.results(trip.token or "", caller.user, trip.size, None, 1, self._left(caller)),
+                self._search.results(trip.token or "", caller.user, None, None, 1, self._left(caller)),
+            ]
+        except (SearchUnavailable, SearchGone, NoTimeLeft):
             return self._api_down(trip)
         for found in candidates:
             if found.offers and found.offers[0].total_price <= current.total_price - BETTER_BY_DOLLARS:
@@ -611,8 +622,10 @@ class Dialog:
         by its deadline whatever the API does."""
         restarted = False
         told = False
+        polls = 0
         found: Results | None = None
         while True:
+            polls += 1
             try:
                 found = self._search.results(trip.token or "", caller.user, trip.size, trip.company,
                                              limit=trip.offer_index + CARD_OFFERS,
@@ -635,22 +648,25 @@ class Dialog:
                 except NoTimeLeft:
                     return NOTHING_YET
                 continue
-            if found.status in ("complete", "failed") or not self._worth_waiting(found, caller):
+            if found.status in ("complete", "failed") or not self._worth_waiting(found, caller, polls):
                 return found
-            if not told:
+            if not told and self._expected_in_time(found, caller):
                 left = self._left(caller)
                 self._progressive(caller, speech.ssml(self._say("STILL_SEARCHING_PROGRESSIVE")), left - MIN_POLL_S)
                 told = True
             self._sleep(max(0.0, min(self._poll_s, self._left(caller) - MIN_POLL_S)))
 
-    def _worth_waiting(self, found: Results, caller: Caller) -> bool:
+    def _worth_waiting(self, found: Results, caller: Caller, polls: int) -> bool:
         """Whether another poll may bring what is missing before the deadline. A company that usually answers later
         than that is not waited for: the user hears at once that it is still searching (or the best offer so far),
-        rather than after the wait."""
-        left = self._left(caller)
-        if left < MIN_POLL_S:
+        rather than after the wait. A search this turn started is polled once more first: the search service's
+        quote cache may answer it within moments, whatever the companies' usual times."""
+        if self._left(caller) < MIN_POLL_S:
             return False
-        return found.next_expected_s is None or found.next_expected_s <= left
+        return (polls == 1 and self._started_now) or self._expected_in_time(found, caller)
+
+    def _expected_in_time(self, found: Results, caller: Caller) -> bool:
+        return found.next_expected_s is None or found.next_expected_s <= self._left(caller)
 
     def _left(self, caller: Caller) -> float:
         """The time the turn's calls have left: until its deadline, less the time to answer."""

@@ -1,0 +1,53 @@
+"""What a person says at the last turn and after it, as people trying the skill said it (on the fake clock and the
+scripted API of tests/builders/slow_turn.py): "anything better?" after the best offer so far, the only offer, and
+"next" when another car was suggested instead of the one asked for."""
+
+from __future__ import annotations
+
+from tests.builders.slow_turn import Turn
+from tests.fakes.slow_api import Answer, accepted, offer, results
+
+ANY_COMPANY = ("find a compact car in Denver on December fifth, any company", "FindCarIntent",
+               {"city": "Denver", "pickupDate": "2026-12-05", "carSize": "compact", "company": "any"})  # fmt: skip
+FROM_AVIS = ("find a compact car from Avis in Denver on December fifth", "FindCarIntent",
+             {"city": "Denver", "pickupDate": "2026-12-05", "carSize": "compact", "company": "Avis"})  # fmt: skip
+
+
+def test_anything_better_after_the_best_so_far_is_what_the_companies_still_searching_brought() -> None:
+    # GIVEN the best so far from Alamo while Sixt, expected after the deadline, is still searching
+    partial = results({"sixt": 9.0}, [offer("alamo", 90.0)])
+    turn = Turn(lambda method, n: accepted() if method == "POST" else partial)
+    assert turn.say(*ANY_COMPANY).startswith("So far, the best I've found is a compact car from Alamo")
+    # WHEN Sixt answers cheaper and the person asks "anything better?" (which alone means "anything cheaper")
+    turn.api.script = lambda method, n: results({}, [offer("sixt", 80.0), offer("alamo", 90.0)])
+    said = turn.say("anything better?", "CheaperIntent")
+    # THEN it is the news from Sixt, not "that's the cheapest I found" while Sixt was still searching
+    assert said.startswith("Something better came in. OK, I found a compact car from Sixt"), said
+
+
+def test_anything_better_while_the_others_are_still_searching_says_so() -> None:
+    partial = results({"sixt": 9.0}, [offer("alamo", 90.0)])
+    turn = Turn(lambda method, n: accepted() if method == "POST" else partial)
+    turn.say(*ANY_COMPANY)
+    said = turn.say("is there anything better", "CheaperIntent")
+    assert said == "Nothing better yet. Still checking Sixt: ask me again in a moment.", said
+
+
+def test_the_only_offer_found_is_not_said_to_be_the_last_of_several() -> None:
+    turn = Turn(lambda method, n: accepted() if method == "POST" else results({}, [offer("avis", 100.0)], "avis"))
+    said = turn.say(*FROM_AVIS)
+    assert said.endswith("That's the only one I found. Say start over for a new search."), said
+    assert "previous" not in said
+
+
+def test_next_after_another_car_was_suggested_asks_about_that_car_without_saying_there_is_none() -> None:
+    # GIVEN Avis has no compact car, and Budget's is suggested instead
+    nothing = results({}, [], company="avis")
+    nothing.body["alternatives"] = {"sameSize": offer("budget", 95.0)}
+    turn = Turn(lambda method, n: accepted() if method == "POST" else Answer(200, nothing.body))
+    suggested = turn.say(*FROM_AVIS)
+    assert "Budget" in suggested and suggested.endswith("?"), suggested
+    # WHEN the person says "next": THEN the question about Budget's car comes first, with why
+    said = turn.say("next", "AMAZON.NextIntent")
+    assert said == "That's the one I'd suggest instead. Would you like it? Please say yes or no."
+    assert "haven't found" not in said
