@@ -54,7 +54,13 @@ class S3ResultCache:
     # --- jobs -------------------------------------------------------------------------------------
 
     def create_job(self, job: SearchJob) -> None:
-        self._put(self._job_key(job.search_id), job, IfNoneMatch="*")
+        try:
+            self._put(self._job_key(job.search_id), job, IfNoneMatch="*")
+        except _LostRace:
+            # botocore retries a PUT whose answer was lost; the retry then finds the object our first attempt
+            # wrote. That one is ours if it is this very job; anything else is a collision, never overwritten.
+            if self.load_job(job.search_id) != job:
+                raise CacheUnavailable("a different search with this id exists") from None
 
     def load_job(self, search_id: str) -> SearchJob | None:
         found = self._get(self._job_key(search_id), SearchJob)

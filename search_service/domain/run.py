@@ -23,7 +23,7 @@ WRITE_MARGIN_S = 1.0  # time kept back to record the suppliers that did not answ
 @dataclass
 class RunReport:
     search_id: str
-    skipped: str | None = None  # why nothing ran: unknown, failed or expired search, or all done already
+    skipped: str | None = None  # why nothing ran: unknown, failed or late search, or all done already
     completed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
     offers: int = 0
@@ -69,15 +69,18 @@ class RunSearch:
         if job is None or job.status == "failed":
             report.skipped = "unknown search" if job is None else "search already failed"
             return report
-        if (self._clock.now() - job.created_at).total_seconds() > self._policy.result_max_age_s:
-            report.skipped = "search expired"
+        before_deadline_s = self._policy.search_deadline_s - (self._clock.now() - job.created_at).total_seconds()
+        if before_deadline_s < 0:
+            # Lambda may deliver the event up to 300 s late; past the deadline, GETs have already said the silent
+            # suppliers failed, and a late run must not turn that answer into another one.
+            report.skipped = "search past its deadline"
             return report
         finished = self._cache.finished_suppliers(search_id)
         todo = [code for code in job.suppliers if code not in finished]
         if not todo:
             report.skipped = "every supplier has answered"
             return report
-        timeout = self._supplier_timeout_s
+        timeout = min(self._supplier_timeout_s, before_deadline_s)  # nor may a late run's answers land after it
         if time_budget_s is not None:
             timeout = max(0.0, min(timeout, time_budget_s - WRITE_MARGIN_S))
         pool = ThreadPoolExecutor(max_workers=len(todo), thread_name_prefix="supplier")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import secrets
 
@@ -25,7 +26,9 @@ def search_id(token: str, user: str) -> str:
 
 
 def idempotency_id(key: str, user: str) -> str:
-    return hashlib.sha256(f"idempotency|{user}|{key}".encode()).hexdigest()
+    """Where a user's Idempotency-Key is recorded. The pair is encoded as JSON, not joined with a separator: user
+    "victim|x" with key "k" and user "victim" with key "x|k" must not name the same record."""
+    return hashlib.sha256(json.dumps(["idempotency", user, key]).encode()).hexdigest()
 
 
 def is_well_formed(token: str) -> bool:

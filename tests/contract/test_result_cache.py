@@ -125,8 +125,15 @@ def test_unknown_job_loads_as_none(cache: ResultCache) -> None:
 
 def test_job_cannot_be_created_twice_and_the_first_stays(cache: ResultCache) -> None:
     cache.create_job(_job())
-    with pytest.raises(Exception):  # noqa: B017 - a token collision must never overwrite a search
+    with pytest.raises(CacheUnavailable):  # a token collision must never overwrite a search
         cache.create_job(_job().model_copy(update={"suppliers": ("sixt",)}))
+    assert cache.load_job(SEARCH) == _job()
+
+
+def test_creating_the_same_job_again_is_a_retry_that_succeeds(cache: ResultCache) -> None:
+    # GIVEN the first PUT was written but its answer lost: botocore sends it again, and S3 answers 412
+    cache.create_job(_job())
+    cache.create_job(_job())  # THEN no error: the job there is this one
     assert cache.load_job(SEARCH) == _job()
 
 

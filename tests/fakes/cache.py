@@ -40,8 +40,10 @@ class InMemoryResultCache:
     def create_job(self, job: SearchJob) -> None:
         with self._store() as objects:
             name = _job(job.search_id)
-            if name in objects:  # S3ResultCache's conditional PUT refuses too (with an exception of its own)
-                raise FileExistsError(f"a search {job.search_id} exists already")
+            if name in objects:  # as S3ResultCache: the same job again is a retry, another one a collision
+                if _load(objects, name, SearchJob) != job:
+                    raise CacheUnavailable("a different search with this id exists")
+                return
             objects[name] = _dump(job)
 
     def load_job(self, search_id: str) -> SearchJob | None:

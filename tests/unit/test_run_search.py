@@ -111,14 +111,20 @@ def test_search_marked_failed_is_skipped(service: InMemoryService) -> None:
     assert service.cache.finished_suppliers(started.job.search_id) == set()
 
 
-@pytest.mark.parametrize(("later_s", "skipped"), [(1800, None), (1801, "search expired")])
-def test_search_delivered_after_the_maximum_age_is_skipped(
+@pytest.mark.parametrize(("later_s", "skipped"), [(120, None), (121, "search past its deadline")])
+def test_search_delivered_after_its_deadline_is_skipped_and_its_failure_stands(
     service: InMemoryService, clock: FixedClock, later_s: int, skipped: str | None
 ) -> None:
-    service.start_search()
+    # GIVEN a search whose async event arrives late (Lambda retries it for up to 300 s)
+    started = service.start_search()
     clock.advance(seconds=later_s)
+    before = service.read(started).status
     [report] = service.launcher.deliver()
+    # THEN past the deadline nothing runs, and what GETs said (every supplier failed) stays true
     assert report.skipped == skipped
+    if skipped:
+        assert before == service.read(started).status == "failed"
+        assert service.cache.finished_suppliers(started.job.search_id) == set()
 
 
 def test_second_delivery_asks_only_the_suppliers_without_an_answer(service: InMemoryService, clock: FixedClock) -> None:
@@ -175,3 +181,13 @@ def test_run_that_cannot_store_an_answer_raises_and_the_retry_finishes_the_searc
     report = service.run(started.job.search_id)
     assert "hertz" in report.completed and report.failed == []
     assert service.cache.finished_suppliers(started.job.search_id) == set(started.job.suppliers)
+
+
+def test_a_run_that_starts_just_before_the_deadline_gives_its_suppliers_only_the_time_left(
+    clock: FixedClock,
+) -> None:
+    service = in_memory_service(clock, answering(hertz=lambda inner: BrokenSupplier(inner, SupplierTimeout("slow"))))
+    started = service.start_search()
+    clock.advance(seconds=117.5)  # the deadline is 120 s after the start
+    service.launcher.deliver()
+    assert _stored(service, started.job.search_id, "hertz").error == "did not answer within 2.5 s"

@@ -89,3 +89,7 @@ def test_idempotency_id_other_user_or_key_returns_different_id() -> None:
 
 def test_idempotency_id_same_text_as_token_returns_id_different_from_search_id() -> None:
     assert idempotency_id(TOKEN, USER) != search_id(TOKEN, USER)
+
+
+def test_idempotency_id_cannot_be_forged_by_moving_the_separator_between_user_and_key() -> None:
+    assert idempotency_id("k", "victim|x") != idempotency_id("x|k", "victim")
