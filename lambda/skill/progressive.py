@@ -1,7 +1,9 @@
 """Alexa's Progressive Response API: something to hear while the last turn waits for results.
 
 Sent to the request's own apiEndpoint with its apiAccessToken; a request without a token (simulators,
-tests) skips it, and a progressive response that fails never costs the answer.
+tests) skips it, and a progressive response that fails never costs the answer. The token is a bearer credential:
+it goes only to Alexa's API over HTTPS (api.amazonalexa.com and its regional hosts), or to this machine (the local
+stack), whatever apiEndpoint a request carries.
 """
 
 from __future__ import annotations
@@ -11,6 +13,18 @@ import logging
 from urllib.parse import urlsplit
 
 log = logging.getLogger(__name__)
+
+
+LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+def is_alexa_api(api_endpoint: str) -> bool:
+    """Alexa's API over HTTPS (api.amazonalexa.com, api.eu.amazonalexa.com, ...), or a loopback address."""
+    url = urlsplit(api_endpoint)
+    host = (url.hostname or "").lower()
+    if host in LOOPBACK:
+        return url.scheme in ("http", "https")
+    return url.scheme == "https" and (host == "api.amazonalexa.com" or host.endswith(".amazonalexa.com"))
 
 
 class ProgressiveResponder:
@@ -32,7 +46,8 @@ class ProgressiveResponder:
         if timeout <= 0:
             return False
         url = urlsplit(api_endpoint)
-        if url.scheme not in ("http", "https") or not url.hostname:
+        if not is_alexa_api(api_endpoint):
+            log.warning("progressive response not sent: %s is not Alexa's API", url.hostname)
             return False
         body = json.dumps(
             {"header": {"requestId": request_id}, "directive": {"type": "VoicePlayer.Speak", "speech": ssml}}

@@ -10,6 +10,8 @@ from urllib.parse import urlencode, urlsplit
 
 from skill.http_connection import KeptAliveConnection, OutOfTime, Unreachable
 
+MAX_LIMIT = 500  # the most offers GET /search returns at once
+
 
 class SearchUnavailable(Exception):
     """The API is down, slow, or answered something the skill cannot use: apologise and offer a retry."""
@@ -159,7 +161,8 @@ class SearchClient:
         limit: int = 5,
         within_s: float | None = None,
     ) -> Results:
-        query = {"token": token, "User": user, "Limit": str(limit)}
+        # The API refuses a Limit outside 1-500 with a 400; the offer index it follows comes from session attributes.
+        query = {"token": token, "User": user, "Limit": str(max(1, min(limit, MAX_LIMIT)))}
         if size and size != "any":
             query["CarSize"] = size
         if supplier and supplier != "any":

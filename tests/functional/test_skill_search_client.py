@@ -133,3 +133,11 @@ def test_a_dropped_kept_alive_connection_is_retried_within_the_time_left() -> No
             client.results("A" * 32, "user-1", within_s=PATIENCE_S)
         thread.join(PATIENCE_S)
     assert len(requests) == 2 and requests[0] == requests[1]
+
+
+def test_client_clamps_the_limit_it_sends_to_what_the_api_accepts(client: SearchClient) -> None:
+    # an offer index from tampered session attributes must not turn into a 400 and "can't reach the companies"
+    started = client.start("Denver", date(2026, 12, 5), date(2026, 12, 7), "user-1", "turn-1")
+    assert isinstance(started, Started)
+    for limit in (10_005, 0, -3):
+        assert client.results(started.token, "user-1", limit=limit).status in ("pending", "partial", "complete")

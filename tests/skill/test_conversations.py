@@ -363,3 +363,46 @@ def test_a_lone_surrogate_in_a_slot_value_is_dropped_not_a_crash(talk: Talk) -> 
     said = talk.say("find a car in Denver on Friday", "FindCarIntent",
                     {"city": "Den\ud800ver", "pickupDate": "2026-12-04"}, state="STARTED")  # fmt: skip
     assert said.startswith("I'll look in Denver from Friday, December 4")
+
+
+def test_the_progressive_response_goes_only_to_alexas_api_or_this_machine(s3, clock: FixedClock) -> None:
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from skill.progressive import is_alexa_api
+
+    heard: list[str] = []
+
+    class Listener(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            heard.append(self.headers["Authorization"])
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    listener = HTTPServer(("127.0.0.1", 0), Listener)
+    threading.Thread(target=listener.serve_forever, daemon=True).start()
+    providers = {code: GatedSupplier(p) for code, p in simulated_providers(CityCatalog(), 0).items()}
+    stack = build_stack(s3, clock, providers=providers)
+    try:
+        with serve(stack) as url:
+            # GIVEN a request whose apiEndpoint is not Alexa's: 0.0.0.0 reaches this machine's listener too
+            endpoint = f"http://0.0.0.0:{listener.server_address[1]}"
+            talk = Talk(
+                skill(url, deadline_s=1.5), Conversation(api_access_token="secret-token", api_endpoint=endpoint)
+            )
+            said = talk.say("find a compact car from Avis in Denver on December fifth", "FindCarIntent",
+                            {"city": "Denver", "pickupDate": "2026-12-05", "carSize": "compact", "company": "Avis"},
+                            state="STARTED")  # fmt: skip
+        # THEN the answer comes, and the bearer token went nowhere
+        assert said.startswith("Still checking Avis.") and heard == []
+    finally:
+        listener.shutdown()
+        for supplier in providers.values():
+            supplier.gate.set()
+        stack.settle()
+    assert is_alexa_api("https://api.amazonalexa.com") and is_alexa_api("https://api.eu.amazonalexa.com")
+    assert not is_alexa_api("http://api.amazonalexa.com")  # not over plain HTTP
+    assert not is_alexa_api("https://api.amazonalexa.com.evil.example")
