@@ -46,7 +46,7 @@ class ProgressiveResponder:
         if timeout <= 0:
             return False
         url = urlsplit(api_endpoint)
-        if not is_alexa_api(api_endpoint):
+        if not url.hostname or not is_alexa_api(api_endpoint):
             log.warning("progressive response not sent: %s is not Alexa's API", url.hostname)
             return False
         body = json.dumps(
