@@ -58,13 +58,18 @@ class KeptAliveConnection:
             left = None if ends is None else ends - time.monotonic()
             if left is not None and left < MIN_CALL_S:
                 raise OutOfTime(f"{method} not sent: {max(left, 0):.2f} s left")
-            clipped = False
+            # Whether the wait under way was cut by the time left rather than by its own timeout: first the
+            # connect (if the thread has no connection yet), then each read.
+            clipped = left is not None and left < self._connect_timeout_s
             try:
-                connection, clipped = self._connection(left)
+                connection = self._connection(left)
+                read_timeout = self._read_timeout_s
                 if ends is not None:
                     left = ends - time.monotonic()
-                    clipped = clipped or left < self._read_timeout_s
-                    connection.sock.settimeout(max(min(self._read_timeout_s, left), MIN_CALL_S))
+                    clipped = left < read_timeout
+                    read_timeout = min(read_timeout, left)
+                # Set on every request: a kept-alive socket keeps the timeout the last request clipped it to.
+                connection.sock.settimeout(max(read_timeout, MIN_CALL_S))
                 connection.request(method, target, body=body, headers=headers)
                 response = connection.getresponse()
                 return response.status, response.read()
@@ -82,15 +87,15 @@ class KeptAliveConnection:
                 raise Unreachable(f"{method} failed: {type(error).__name__}") from error
         raise AssertionError("unreachable: the second attempt returns or raises")
 
-    def _connection(self, left: float | None) -> tuple[http.client.HTTPConnection, bool]:
-        """The thread's connection, made if need be within `left`, and whether its connect timeout was clipped."""
+    def _connection(self, left: float | None) -> http.client.HTTPConnection:
+        """The thread's connection, made if need be within `left`."""
         import http.client
         import socket
         import ssl
 
         connection: http.client.HTTPConnection | None = getattr(self._local, "connection", None)
         if connection is not None:
-            return connection, False
+            return connection
         timeout = self._connect_timeout_s if left is None else min(self._connect_timeout_s, left)
         if self._scheme == "https":
             connection = http.client.HTTPSConnection(
@@ -99,11 +104,9 @@ class KeptAliveConnection:
         else:
             connection = http.client.HTTPConnection(self._host, self._port, timeout=timeout)
         self._local.connection = connection  # dropped on failure, with whatever it opened
-        connection.connect()
-        # Connecting may take up to the connect timeout; each read after that gets the read timeout.
-        connection.sock.settimeout(max(self._read_timeout_s, 0.1))
+        connection.connect()  # within the connect timeout; request() sets each read's
         connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        return connection, timeout < self._connect_timeout_s
+        return connection
 
     def _drop(self) -> None:
         connection = getattr(self._local, "connection", None)

@@ -141,3 +141,39 @@ def test_client_clamps_the_limit_it_sends_to_what_the_api_accepts(client: Search
     assert isinstance(started, Started)
     for limit in (10_005, 0, -3):
         assert client.results(started.token, "user-1", limit=limit).status in ("pending", "partial", "complete")
+
+
+def test_a_call_after_one_cut_short_gets_its_whole_read_timeout_again() -> None:
+    # GIVEN an API that answers the first request at once and the second after 0.5 s, on one kept-alive connection
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    answered: list[str] = []
+
+    class Api(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            if answered:
+                threading.Event().wait(0.5)
+            answered.append(self.path)
+            body = b'{"errors": []}'
+            self.send_response(404)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        client = SearchClient(f"http://127.0.0.1:{server.server_address[1]}/beta", read_timeout_s=PATIENCE_S)
+        with pytest.raises(SearchGone):  # a call in a turn with 0.2 s left
+            client.results("A" * 32, "user-1", within_s=0.2)
+        # WHEN the next call has no deadline: THEN the socket does not keep the 0.2 s it was clipped to
+        with pytest.raises(SearchGone):
+            client.results("A" * 32, "user-1")
+        assert len(answered) == 2
+    finally:
+        server.shutdown()
