@@ -41,6 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, _stop)  # SIGTERM stops like Ctrl-C: the finally below cleans up
 
     from local_stack.clock import TODAY_VARIABLE
+    from local_stack.iam_auth import local_role
     from local_stack.stack import LocalStack, StackOptions
 
     try:
@@ -56,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         moved = f"   today: {stack.options.clock.now().date()} ({TODAY_VARIABLE})" if stack.options.clock.offset else ""
-        print(f"search API key: {stack.options.api_key}   Lambda logs: {args.log}{moved}", file=out)
+        role = local_role()
+        print(f"search API: AWS_IAM (SigV4), credentials {role.access_key_id}:{role.secret_access_key}   "
+              f"Lambda logs: {args.log}{moved}", file=out)  # fmt: skip
         print(f"ready: skill {stack.skill_url} api {stack.api_url.rsplit('/', 1)[0]}/search", file=out, flush=True)
         if args.command == "serve":
             while True:

@@ -3,8 +3,9 @@ server that does what API Gateway does in AWS.
 
 - Each request becomes the REST proxy event AWS would send (`search_service.api.gateway`), and the Lambda's
   answer goes back as the HTTP response.
-- The API key is checked as API Gateway checks it: a missing or wrong `x-api-key` gets 403 before any
-  Lambda runs. The skill sends the same header from SEARCH_API_KEY in AWS and here.
+- AWS_IAM authorization is checked as API Gateway checks it (`local_stack.iam_auth`): a request without a good SigV4
+  signature by the stack's credentials (the skill's role here) gets API Gateway's 403 before any Lambda runs. The
+  skill signs the same way in AWS, with its role's credentials.
 - A path or method the API does not have gets API Gateway's own 403 "Missing Authentication Token".
 - The request validator of infrastructure/template.yaml: a GET without `token` or `User`, or a POST whose
   body is not a JSON object, gets a 400 before any Lambda runs, with the template's message.
@@ -29,7 +30,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import hmac
 import itertools
 import json
 import logging
@@ -46,8 +46,9 @@ from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from local_stack import iam_auth
 from local_stack.clock import REAL_TIME, StackClock
 from local_stack.http_server import JsonHandler, LocalServer
 from local_stack.log_stream import logs_to
@@ -59,10 +60,13 @@ from search_service.api.gateway import event_from_http, http_from_response
 from search_service.config import Settings
 from search_service.wiring import aws_services
 
+if TYPE_CHECKING:
+    from skill.sigv4 import Credentials
+
 STAGE = "beta"
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # What the template's request validator requires (a test holds them equal).
-REQUIRED_QUERY = {"GET": ("token", "User"), "POST": ()}
+REQUIRED_QUERY: dict[str, tuple[str, ...]] = {"GET": (), "POST": ()}  # the token and user: a header or the query
 BODY_MUST_BE_OBJECT = {"POST"}
 SEARCH_TIMEOUT_S = 30.0  # the search Lambda's Timeout in infrastructure/template.yaml (a test keeps them equal)
 # The search Lambda's EventInvokeConfig and its lost-search queue in infrastructure/template.yaml (tests keep them
@@ -398,7 +402,7 @@ class SearchApi:
 
 def start_search_api(
     s3_endpoint: str,
-    api_key: str,
+    credentials: Credentials,
     port: int = 0,
     retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S,
     clock: StackClock = REAL_TIME,
@@ -435,7 +439,7 @@ def start_search_api(
     answered = Answered()
 
     def serve(on_port: int) -> LocalServer:
-        return start_gateway(start, search, api_key, on_port, answered)
+        return start_gateway(start, search, credentials, on_port, answered)
 
     try:
         server = serve(port)
@@ -448,12 +452,15 @@ def start_search_api(
 
 
 def start_gateway(
-    start: LambdaHandler, search: LambdaHandler, api_key: str, port: int = 0, answered: Answered | None = None
+    start: LambdaHandler,
+    search: LambdaHandler,
+    credentials: Credentials,
+    port: int = 0,
+    answered: Answered | None = None,
 ) -> LocalServer:
-    """What API Gateway does in front of the two Lambdas: POST and GET /search, the API key, proxy events.
-    `answered` counts the answers by status."""
+    """What API Gateway does in front of the two Lambdas: POST and GET /search, AWS_IAM authorization of requests
+    signed with `credentials`, proxy events. `answered` counts the answers by status."""
     routes = {("POST", "/search"): (start, "start"), ("GET", "/search"): (search, "search")}
-    key = api_key.encode()
     # See the module's docstring: concurrent requests only when Powertools keeps each one per thread.
     one_at_a_time: Any = contextlib.nullcontext() if _requests_per_thread() else threading.Lock()
 
@@ -485,8 +492,9 @@ def start_gateway(
             if route is None:
                 self.respond(403, {"message": "Missing Authentication Token"})
                 return
-            if not hmac.compare_digest((self.headers.get("x-api-key") or "").encode(), key):
-                self.respond(403, {"message": "Forbidden"})
+            refused = iam_auth.refusal(self.command, self.path, self.headers, body, credentials)
+            if refused:
+                self.respond(403, {"message": refused})
                 return
             problem = _invalid(self.command, self.path, body)
             if problem:

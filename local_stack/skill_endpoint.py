@@ -15,24 +15,21 @@ from __future__ import annotations
 import hmac
 import json
 import logging
-import sys
 from collections.abc import Callable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
+from local_stack import skill_importable
 from local_stack.http_server import JsonHandler, LocalServer
-from local_stack.s3 import LOCAL_CREDENTIALS
+from local_stack.iam_auth import local_role
 
 log = logging.getLogger(__name__)
-LAMBDA_ROOT = Path(__file__).resolve().parent.parent / "lambda"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 Progressive = Callable[[str, str], None]  # (requestId, ssml)
 
 
 def skill_handler(
     search_api_url: str,
-    api_key: str,
     time_scale: float = 1.0,
     now: Callable[[], datetime] | None = None,
     s3_endpoint_url: str | None = None,
@@ -48,16 +45,13 @@ def skill_handler(
     that a benchmark can play time faster and a turn's worst case (its 7 s deadline) stays within Alexa's 8 s once
     divided back by the scale; 1 is the skill as deployed.
     """
-    # lambda/ is the skill's deployment root: Lambda puts it on sys.path, and so does the local stack.
-    if str(LAMBDA_ROOT) not in sys.path:
-        sys.path.insert(0, str(LAMBDA_ROOT))
+    skill_importable()
     from skill.builder import build_skill
     from skill.config import SkillSettings
     from skill.search_client import SearchClient
-    from skill.sigv4 import Credentials
     from skill.trip_store import s3_store
 
-    env = {"SEARCH_API_URL": search_api_url, "SEARCH_API_KEY": api_key}
+    env = {"SEARCH_API_URL": search_api_url}
     if s3_endpoint_url:
         env |= {"RESULTS_BUCKET": results_bucket, "TRIPS_PREFIX": trips_prefix, "AWS_ENDPOINT_URL_S3": s3_endpoint_url}
     settings = SkillSettings.from_env(env)
@@ -65,12 +59,12 @@ def skill_handler(
         timings = ("deadline_s", "poll_interval_s", "connect_timeout_s", "read_timeout_s",
                    "store_connect_timeout_s", "store_read_timeout_s")  # fmt: skip
         settings = settings._replace(**{name: getattr(settings, name) * time_scale for name in timings})
-    search = SearchClient(
-        settings.search_api_url, settings.search_api_key, settings.connect_timeout_s, settings.read_timeout_s
-    )
+    # The skill's role here: the search API's gateway checks its signatures as API Gateway checks the role's in AWS,
+    # and the embedded S3 takes them. They also keep the process's own credentials, if any, out of the local stack.
+    local = local_role()
+    search = SearchClient(settings.search_api_url, lambda: local, settings.region, settings.connect_timeout_s,
+                          settings.read_timeout_s)  # fmt: skip
     # The SDK's annotation of lambda_handler() says the event is a str; it is the envelope's dict (it json.dumps it).
-    # The embedded S3 takes any credentials; these keep the process's own, if any, out of the local stack.
-    local = Credentials(LOCAL_CREDENTIALS["aws_access_key_id"], LOCAL_CREDENTIALS["aws_secret_access_key"])
     store = s3_store(settings, lambda: local, now)
     handler: Handler = build_skill(search, settings, now=now, store=store).lambda_handler()  # type: ignore[assignment]
     return handler

@@ -11,14 +11,12 @@ from typing import Any
 
 from local_stack.clock import StackClock
 from local_stack.http_server import LocalServer
+from local_stack.iam_auth import local_role
 from local_stack.s3 import EmbeddedS3
 from local_stack.search_api import DEFAULT_RETRY_DELAYS_S, SearchApi, start_search_api
 from local_stack.skill_endpoint import skill_handler, start_skill_endpoint
 from search_service.config import Settings
 
-# Loopback only and printed at start-up: this is not a secret, it makes the local API behave like the
-# deployed one, which refuses requests without the key.
-DEFAULT_API_KEY = "local-api-key"
 # Where the skill keeps users' last trips: under the results prefix, as in AWS (template.yaml's trips-prefix).
 TRIPS = "trips/"
 
@@ -28,7 +26,6 @@ class StackOptions:
     skill_port: int = 8080
     api_port: int = 3000
     latency_scale: float = 1.0  # SUPPLIER_LATENCY_SCALE: 1 is realistic, so the async design is visible
-    api_key: str = DEFAULT_API_KEY
     verify_requests: bool = False  # Alexa's signature and timestamp: on behind a real HTTPS endpoint
     async_retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
     # Multiplies the skill's own timing (turn deadline 7 s, poll interval 0.5 s, HTTP timeouts 1 s and 2.5 s): a
@@ -47,7 +44,6 @@ class StackOptions:
             skill_port=int(env.get("SKILL_PORT", "8080")),
             api_port=int(env.get("API_PORT", "3000")),
             latency_scale=float(env.get("SUPPLIER_LATENCY_SCALE", "1")),
-            api_key=env.get("SEARCH_API_KEY") or DEFAULT_API_KEY,
             verify_requests=env.get("VERIFY_ALEXA_REQUESTS", "false").strip().lower() in ("1", "true", "yes"),
             clock=StackClock.from_env(env),
         )
@@ -94,7 +90,7 @@ class LocalStack:
             s3_url = self._s3.start()
             self._api = start_search_api(
                 s3_url,
-                self.options.api_key,
+                local_role(),
                 self.options.api_port,
                 self.options.async_retry_delays_s,
                 self.options.clock,
@@ -110,7 +106,6 @@ class LocalStack:
             results = Settings.from_env()  # the search API's bucket, where the skill keeps users' last trips too
             handler = skill_handler(
                 self._api.url,
-                self.options.api_key,
                 self.options.skill_time_scale,
                 self.options.clock.now,
                 s3_url,
