@@ -30,6 +30,15 @@ class SearchGone(Exception):
     """The token is unknown or the results expired: start the same search again, transparently."""
 
 
+class RequestRefused(Exception):
+    """The API refused what the skill asked for (a 400): a bug of the skill's, a filter value the API does not know or
+    a token from tampered session attributes, which asking again unchanged cannot fix. `fields`: the API's names."""
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        super().__init__(f"the search API refused {', '.join(fields) or 'the request'}")
+        self.fields = fields
+
+
 # The answers are NamedTuples rather than frozen dataclasses: a dataclass generates its methods with exec(),
 # about half a millisecond each at every cold start, a NamedTuple a tenth of that.
 class Problem(NamedTuple):
@@ -180,6 +189,8 @@ class SearchClient:
         status, payload = self._call("GET", "?" + urlencode(query), headers=bearer, within_s=within_s)
         if status in (404, 410):
             raise SearchGone(f"results answered {status}")
+        if status == 400:
+            raise RequestRefused(tuple(str(problem.get("field", "")) for problem in payload.get("errors") or []))
         if status not in (200, 202):
             raise SearchUnavailable(f"results answered {status}")
         alternatives = payload.get("alternatives") or {}
