@@ -19,7 +19,7 @@ from search_service.adapters.s3_cache import S3ResultCache
 from search_service.api.gateway import rest_event
 from search_service.config import Settings
 from search_service.domain.cities import CityCatalog
-from search_service.ports import SupplierProvider
+from search_service.domain.ports import SupplierProvider
 from search_service.wiring import Services, boto3_client
 
 USER = "amzn1.ask.account.BENCH"

@@ -7,8 +7,8 @@ from typing import Any
 
 from search_service.api.errors import too_large
 from search_service.config import Settings
+from search_service.domain.ports import SearchLauncher
 from search_service.observability import Telemetry
-from search_service.ports import SearchLauncher
 from search_service.wiring import Services, aws_services, boto3_client, long_lived, start_app
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]

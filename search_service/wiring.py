@@ -13,8 +13,8 @@ from aws_lambda_powertools.event_handler.api_gateway import Router
 from search_service.api.errors import register_error_handlers
 from search_service.config import Settings
 from search_service.domain.cities import CityCatalog
+from search_service.domain.ports import Clock, SearchLauncher, SearchStore, SupplierProvider
 from search_service.observability import Telemetry
-from search_service.ports import Clock, SearchLauncher, SearchStore, SupplierProvider
 
 if TYPE_CHECKING:
     from botocore.session import Session

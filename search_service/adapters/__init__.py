@@ -1,1 +1,1 @@
-"""Adapters: the AWS (and local) side of the ports in `search_service.ports`."""
+"""Adapters: the AWS (and local) side of the ports in `search_service.domain.ports`."""

@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from search_service.domain.errors import CacheUnavailable
-from search_service.ports import LatencyStore
+from search_service.domain.ports import LatencyStore
 
 log = logging.getLogger(__name__)
 

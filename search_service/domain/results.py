@@ -13,9 +13,9 @@ from search_service.domain.filters import OfferFilter
 from search_service.domain.fleet import SUPPLIERS_BY_CODE
 from search_service.domain.latency import SupplierLatencies
 from search_service.domain.models import Offer, SearchJob, SupplierOutcome
+from search_service.domain.ports import Clock, ResultCache
 from search_service.domain.start import Policy
 from search_service.domain.tokens import search_id
-from search_service.ports import Clock, ResultCache
 
 Status = Literal["pending", "partial", "complete", "failed"]
 

@@ -12,8 +12,8 @@ from datetime import datetime
 from search_service.domain.errors import CacheUnavailable, SupplierError, SupplierTimeout
 from search_service.domain.latency import SupplierLatencies
 from search_service.domain.models import Offer, SearchQuery, SupplierOutcome, SupplierQuote
+from search_service.domain.ports import Clock, QuoteCache, ResultCache, SupplierProvider
 from search_service.domain.start import Policy
-from search_service.ports import Clock, QuoteCache, ResultCache, SupplierProvider
 
 log = logging.getLogger(__name__)
 

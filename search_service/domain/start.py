@@ -18,8 +18,8 @@ from search_service.domain.errors import (
     LaunchFailed,
 )
 from search_service.domain.models import IdempotencyRecord, SearchJob, SearchQuery
+from search_service.domain.ports import Clock, ResultCache, SearchLauncher, SupplierProvider
 from search_service.domain.tokens import idempotency_id, new_token, seal, search_id, unseal
-from search_service.ports import Clock, ResultCache, SearchLauncher, SupplierProvider
 
 log = logging.getLogger(__name__)
 

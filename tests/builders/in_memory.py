@@ -10,10 +10,10 @@ from datetime import date
 from search_service.domain.cities import CityCatalog
 from search_service.domain.filters import OfferFilter
 from search_service.domain.latency import SupplierLatencies
+from search_service.domain.ports import SupplierProvider
 from search_service.domain.results import GetResults, ResultsView
 from search_service.domain.run import QuoteReuse, RunReport, RunSearch
 from search_service.domain.start import Policy, Started, StartRequest, StartSearch
-from search_service.ports import SupplierProvider
 from search_service.providers.simulated import simulated_providers
 from tests.fakes.cache import InMemoryResultCache
 from tests.fakes.clock import FixedClock

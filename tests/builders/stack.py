@@ -15,7 +15,7 @@ from search_service.adapters.thread_launcher import ThreadLauncher
 from search_service.api.gateway import rest_event
 from search_service.config import Settings
 from search_service.domain.cities import CityCatalog
-from search_service.ports import SearchLauncher, SupplierProvider
+from search_service.domain.ports import SearchLauncher, SupplierProvider
 from search_service.providers.simulated import simulated_providers
 from search_service.wiring import Services
 from tests.builders.waiting import PATIENCE_S

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from search_service.adapters.clock import SystemClock
-from search_service.ports import Clock
+from search_service.domain.ports import Clock
 
 
 @pytest.fixture(params=["fixed", "system"])

@@ -9,7 +9,7 @@ import inspect
 import pytest
 from skill.trip_store import ObjectStore
 
-from search_service.ports import Clock, ResultCache, SearchLauncher, SupplierProvider
+from search_service.domain.ports import Clock, ResultCache, SearchLauncher, SupplierProvider
 from tests.fakes.cache import InMemoryResultCache
 from tests.fakes.clock import FixedClock
 from tests.fakes.launcher import InMemoryLauncher

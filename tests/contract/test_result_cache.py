@@ -22,7 +22,7 @@ from search_service.domain.models import (
     SupplierOutcome,
     SupplierQuote,
 )
-from search_service.ports import ResultCache, SearchStore
+from search_service.domain.ports import ResultCache, SearchStore
 from tests.fakes.cache import InMemoryResultCache
 
 NOW = datetime(2026, 11, 23, 15, tzinfo=UTC)

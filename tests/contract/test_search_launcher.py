@@ -16,7 +16,7 @@ from search_service.adapters.lambda_launcher import LambdaLauncher
 from search_service.adapters.thread_launcher import ThreadLauncher
 from search_service.domain.errors import LaunchFailed
 from search_service.domain.models import RunSearchEvent
-from search_service.ports import SearchLauncher
+from search_service.domain.ports import SearchLauncher
 from tests.fakes.launcher import InMemoryLauncher
 
 

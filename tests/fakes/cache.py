@@ -160,7 +160,7 @@ def _load(objects: dict[str, str], name: str, model: type[M]) -> M | None:
 
 
 if TYPE_CHECKING:
-    from search_service.ports import LatencyStore, QuoteCache, ResultCache
+    from search_service.domain.ports import LatencyStore, QuoteCache, ResultCache
 
     _: ResultCache = InMemoryResultCache()
     _quotes: QuoteCache = InMemoryResultCache()

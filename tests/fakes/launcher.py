@@ -32,6 +32,6 @@ class InMemoryLauncher(Generic[R]):
 
 
 if TYPE_CHECKING:
-    from search_service.ports import SearchLauncher
+    from search_service.domain.ports import SearchLauncher
 
     _: SearchLauncher = InMemoryLauncher(print)

@@ -7,7 +7,7 @@ import threading
 from search_service.domain.cities import City
 from search_service.domain.errors import LaunchFailed, SupplierError, SupplierTimeout
 from search_service.domain.models import Offer, SearchQuery
-from search_service.ports import SearchLauncher, SupplierProvider
+from search_service.domain.ports import SearchLauncher, SupplierProvider
 
 
 class GatedSupplier:

@@ -9,9 +9,9 @@ import pytest
 from search_service.domain.cities import City
 from search_service.domain.errors import CacheUnavailable, SupplierError, SupplierTimeout
 from search_service.domain.models import Offer, SearchQuery, SupplierOutcome
+from search_service.domain.ports import SupplierProvider
 from search_service.domain.run import RunSearch
 from search_service.domain.start import Policy
-from search_service.ports import SupplierProvider
 from tests.builders.in_memory import InMemoryService, answering, in_memory_service
 from tests.builders.waiting import wait_until
 from tests.fakes.cache import InMemoryResultCache
