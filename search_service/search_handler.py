@@ -10,10 +10,10 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 from pydantic import ValidationError
 
+from search_service.adapters.events import LostSearchRecord, RunSearchEvent
 from search_service.api.errors import too_large
 from search_service.config import Settings
 from search_service.domain.errors import CacheUnavailable
-from search_service.domain.models import LostSearchRecord, RunSearchEvent
 from search_service.observability import Telemetry, tracer
 from search_service.wiring import Services, aws_services, long_lived, run_search, search_app
 

@@ -6,8 +6,8 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from search_service.adapters.events import RunSearchEvent
 from search_service.domain.errors import LaunchFailed
-from search_service.domain.models import RunSearchEvent
 
 
 class LambdaLauncher:

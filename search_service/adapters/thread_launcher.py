@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from search_service.adapters.events import RunSearchEvent
 from search_service.domain.errors import LaunchFailed
-from search_service.domain.models import RunSearchEvent
 
 log = logging.getLogger(__name__)
 

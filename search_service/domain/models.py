@@ -98,24 +98,3 @@ class IdempotencyRecord(Model):
     request_fingerprint: str
     created_at: datetime
     launched: bool = False
-
-
-class RunSearchEvent(Model):
-    """The async event from the start Lambda to the search Lambda. The search id is the correlation id
-    that joins one search's logs across both Lambdas; the query itself is read from the job record."""
-
-    action: Literal["run-search"] = "run-search"
-    search_id: str
-
-
-class InvocationContext(Model):
-    condition: str  # RetriesExhausted or EventAgeExceeded
-    approximate_invoke_count: int = 0
-
-
-class LostSearchRecord(Model):
-    """What Lambda sends to the search Lambda's on-failure destination when an async search event was
-    never processed: the original event (`requestPayload`) and why it was given up (`requestContext`)."""
-
-    request_context: InvocationContext
-    request_payload: RunSearchEvent

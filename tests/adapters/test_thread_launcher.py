@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from search_service.adapters.events import LostSearchRecord
 from search_service.adapters.thread_launcher import ThreadLauncher
 from search_service.domain.errors import LaunchFailed
-from search_service.domain.models import LostSearchRecord
 from tests.builders.waiting import PATIENCE_S, wait_until
 
 

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
+from search_service.adapters.events import RunSearchEvent
 from search_service.adapters.lambda_launcher import LambdaLauncher
 from search_service.adapters.thread_launcher import ThreadLauncher
 from search_service.domain.errors import LaunchFailed
-from search_service.domain.models import RunSearchEvent
 from search_service.domain.ports import SearchLauncher
 from tests.fakes.launcher import InMemoryLauncher
 

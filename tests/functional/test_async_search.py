@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import EndpointConnectionError
 
+from search_service.adapters.events import RunSearchEvent
 from search_service.adapters.local_context import LocalLambdaContext
 from search_service.domain.cities import CityCatalog
-from search_service.domain.models import RunSearchEvent
 from search_service.domain.tokens import search_id
 from search_service.providers.simulated import simulated_providers
 from tests.builders.logs import written_lines
