@@ -1,4 +1,7 @@
-"""What crosses the wire. Field names are camelCase, as in the design's API."""
+"""What crosses the wire. Field names are camelCase, as in the design's API.
+
+These are the public API's own models, not the domain's: a name changed in the domain changes nothing here nor in
+docs/openapi.json (tests/test_openapi.py), and the response copies each domain value into its model."""
 
 from __future__ import annotations
 
@@ -6,10 +9,11 @@ import re
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic.alias_generators import to_camel
 
+from search_service.domain import models as domain
 from search_service.domain.cities import CityCatalog
-from search_service.domain.models import Model, Offer, RentalLocationInfo, SearchJob
 
 if TYPE_CHECKING:  # the route modules import Powertools' event handler; the models alone do not need it
     from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse, OpenAPIResponseHeader
@@ -31,6 +35,61 @@ def _iso_date(value: object) -> object:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+class Model(BaseModel):
+    """camelCase on the wire, snake_case in Python."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class RentalLocationInfo(Model):
+    code: str
+    name: str
+    kind: Literal["airport", "downtown"]
+
+
+class Offer(Model):
+    offer_id: str
+    supplier: str
+    supplier_name: str
+    supplier_rating: float
+    car_class: str
+    car_class_name: str
+    example_model: str
+    seats: int
+    bags: int
+    location: RentalLocationInfo
+    pickup_date: date
+    return_date: date
+    days: int
+    daily_rate: float
+    total_price: float
+    currency: str = "USD"
+    quoted_at: datetime | None = None
+
+    @classmethod
+    def of(cls, offer: domain.Offer) -> Offer:
+        where = offer.location
+        return cls(
+            offer_id=offer.offer_id,
+            supplier=offer.supplier,
+            supplier_name=offer.supplier_name,
+            supplier_rating=offer.supplier_rating,
+            car_class=offer.car_class,
+            car_class_name=offer.car_class_name,
+            example_model=offer.example_model,
+            seats=offer.seats,
+            bags=offer.bags,
+            location=RentalLocationInfo(code=where.code, name=where.name, kind=where.kind),
+            pickup_date=offer.pickup_date,
+            return_date=offer.return_date,
+            days=offer.days,
+            daily_rate=offer.daily_rate,
+            total_price=offer.total_price,
+            currency=offer.currency,
+            quoted_at=offer.quoted_at,
+        )
 
 
 class StartBody(Model):
@@ -112,7 +171,7 @@ class ErrorBody(Model):
     errors: list[Problem] = Field(default_factory=list)
 
 
-def summarise(job: SearchJob, catalog: CityCatalog, max_age_s: int) -> SearchSummary:
+def summarise(job: domain.SearchJob, catalog: CityCatalog, max_age_s: int) -> SearchSummary:
     city = catalog.get(job.query.city_id)
     return SearchSummary(
         city=job.query.city,

@@ -13,6 +13,7 @@ from search_service.api.models import (
     MAX_USER_LENGTH,
     AppliedFilters,
     ErrorBody,
+    Offer,
     SearchResults,
     SupplierStatus,
     documented,
@@ -22,7 +23,8 @@ from search_service.api.models import Alternatives as AlternativesOut
 from search_service.domain.cities import CityCatalog
 from search_service.domain.errors import FieldProblem, InvalidRequest
 from search_service.domain.filters import MAX_UPGRADE, OfferFilter
-from search_service.domain.results import GetResults
+from search_service.domain.models import Offer as DomainOffer
+from search_service.domain.results import Alternatives, GetResults
 from search_service.domain.tokens import TOKEN_PATTERN, search_id
 from search_service.observability import Telemetry
 
@@ -133,7 +135,7 @@ def search_routes(
                 upgrade_class=offer_filter.upgrade,
             ),
             offer_count=len(view.offers),
-            offers=view.offers[:limit],
+            offers=[Offer.of(offer) for offer in view.offers[:limit]],
             suppliers=[
                 SupplierStatus(
                     supplier=s.supplier,
@@ -145,13 +147,7 @@ def search_routes(
                 )
                 for s in view.suppliers
             ],
-            alternatives=AlternativesOut(
-                same_size=view.alternatives.same_size,
-                same_supplier=view.alternatives.same_supplier,
-                cheapest=view.alternatives.cheapest,
-            )
-            if view.alternatives
-            else None,
+            alternatives=_alternatives(view.alternatives) if view.alternatives else None,
         )
         telemetry.metrics.add_metric(name="OffersReturned", unit=MetricUnit.Count, value=len(body.offers))
         telemetry.logger.info("results read", extra={"status": view.status, "offers": len(view.offers)})
@@ -161,6 +157,15 @@ def search_routes(
         return Response(status_code, content_types.APPLICATION_JSON, body, headers=headers)
 
     return router
+
+
+def _alternatives(found: Alternatives) -> AlternativesOut:
+    def out(offer: DomainOffer | None) -> Offer | None:
+        return Offer.of(offer) if offer is not None else None
+
+    return AlternativesOut(
+        same_size=out(found.same_size), same_supplier=out(found.same_supplier), cheapest=out(found.cheapest)
+    )
 
 
 def _either_form(name: str, header: str, in_header: str | None, in_query: str | None) -> str:
