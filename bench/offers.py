@@ -7,6 +7,7 @@ supplier and trip), so the real quotes are repeated with distinct ids and prices
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 from search_service.domain.cities import City, CityCatalog
 from search_service.domain.fleet import CAR_CLASSES, SUPPLIERS_BY_CODE, Supplier
@@ -36,7 +37,7 @@ class FixedOffers:
             if (offer := quote(city, location, self.supplier, car_class, query.pickup_date, query.return_date))
         ]
         return [
-            base.model_copy(update={"offer_id": f"{base.offer_id}-{i}", "total_price": base.total_price + i / 100})
+            replace(base, offer_id=f"{base.offer_id}-{i}", total_price=base.total_price + i / 100)
             for i, base in zip(range(self._count), itertools.cycle(quotes), strict=False)
         ]
 

@@ -1,21 +1,20 @@
-"""The search's data: what was asked, what each supplier answered, and the offers."""
+"""The search's data: what was asked, what each supplier answered, and the offers.
+
+Plain values: how they are stored is search_service.adapters.stored's business, how the API sends them is
+search_service.api.models'. So a name changed here changes neither the objects in the bucket nor the public API.
+Frozen because records are facts once written; keyword-only because many fields share a type and a place is easy
+to mistake.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
-from pydantic.alias_generators import to_camel
 
-
-class Model(BaseModel):
-    """camelCase on the wire, snake_case in Python; frozen because records are facts once written."""
-
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
-
-
-class SearchQuery(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchQuery:
     city_id: str
     city: str  # "New York, NY"
     pickup_date: date
@@ -26,13 +25,15 @@ class SearchQuery(Model):
         return (self.return_date - self.pickup_date).days
 
 
-class RentalLocationInfo(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RentalLocationInfo:
     code: str
     name: str
     kind: Literal["airport", "downtown"]
 
 
-class Offer(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Offer:
     offer_id: str
     supplier: str
     supplier_name: str
@@ -53,7 +54,8 @@ class Offer(Model):
     quoted_at: datetime | None = None
 
 
-class SupplierOutcome(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupplierOutcome:
     """One supplier's answer to one search, written to the cache as soon as it arrives."""
 
     supplier: str
@@ -64,7 +66,8 @@ class SupplierOutcome(Model):
     finished_at: datetime
 
 
-class SupplierQuote(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SupplierQuote:
     """A supplier's offers for one trip (city and dates, never a user), kept for other searches of the same trip."""
 
     supplier: str
@@ -72,13 +75,8 @@ class SupplierQuote(Model):
     quoted_at: datetime
 
 
-class SupplierLatencyRecord(Model):
-    """How long each supplier usually takes to answer, in seconds (search_service.domain.latency)."""
-
-    seconds: dict[str, float]
-
-
-class SearchJob(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SearchJob:
     """What the start step records before the search runs, so that a GET at once sees it pending."""
 
     search_id: str
@@ -89,7 +87,8 @@ class SearchJob(Model):
     failure: str | None = None
 
 
-class IdempotencyRecord(Model):
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IdempotencyRecord:
     """Which token a client's Idempotency-Key got, and for which request, so a replay gets the same one. The token
     is sealed (domain.tokens.seal): the bucket holds no usable token. `launched` is set once the search was handed
     to the search Lambda, so a replay of a start that died before that launches it."""

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from search_service.domain.errors import CacheUnavailable, SupplierError, SupplierTimeout
@@ -177,4 +177,4 @@ class RunSearch:
 
 
 def _quoted(offer: Offer, at: datetime) -> Offer:
-    return offer if offer.quoted_at is not None else offer.model_copy(update={"quoted_at": at})
+    return offer if offer.quoted_at is not None else replace(offer, quoted_at=at)

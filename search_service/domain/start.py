@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -108,7 +108,7 @@ class StartSearch:
         """The search an earlier request with this key started. If that request died between its claim and the
         launch (a Lambda timeout, a lost invoke), nothing runs it: it is launched now, as a run is idempotent."""
         token = unseal(holder.sealed_token, key, user)
-        earlier = job.model_copy(update={"search_id": search_id(token, user), "created_at": holder.created_at})
+        earlier = replace(job, search_id=search_id(token, user), created_at=holder.created_at)
         if not holder.launched:
             self._launcher.launch(earlier.search_id)  # LaunchFailed: the key stays claimed, the next retry tries again
             self._record_launch(key_id, holder)

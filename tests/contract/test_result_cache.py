@@ -4,7 +4,7 @@ fake that the use cases' unit tests rely on cannot drift from the adapter."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
@@ -126,7 +126,7 @@ def test_unknown_job_loads_as_none(cache: ResultCache) -> None:
 def test_job_cannot_be_created_twice_and_the_first_stays(cache: ResultCache) -> None:
     cache.create_job(_job())
     with pytest.raises(CacheUnavailable):  # a token collision must never overwrite a search
-        cache.create_job(_job().model_copy(update={"suppliers": ("sixt",)}))
+        cache.create_job(replace(_job(), suppliers=("sixt",)))
     assert cache.load_job(SEARCH) == _job()
 
 
@@ -140,9 +140,7 @@ def test_creating_the_same_job_again_is_a_retry_that_succeeds(cache: ResultCache
 def test_mark_failed_keeps_the_query_and_gives_the_reason(cache: ResultCache) -> None:
     cache.create_job(_job())
     cache.mark_failed(SEARCH, "The search could not be started.")
-    assert cache.load_job(SEARCH) == _job().model_copy(
-        update={"status": "failed", "failure": "The search could not be started."}
-    )
+    assert cache.load_job(SEARCH) == replace(_job(), status="failed", failure="The search could not be started.")
 
 
 def test_mark_failed_again_gives_the_latest_reason(cache: ResultCache) -> None:
@@ -248,9 +246,7 @@ def test_a_launch_recorded_is_what_the_next_claim_finds(cache: ResultCache) -> N
     cache.claim_idempotency_key("k", _claim("t"), MAX_AGE_S)
     assert not cache.claim_idempotency_key("k", _claim("u", 5), MAX_AGE_S).launched
     cache.record_launch("k", _claim("t"))
-    assert cache.claim_idempotency_key("k", _claim("u", 5), MAX_AGE_S) == _claim("t").model_copy(
-        update={"launched": True}
-    )
+    assert cache.claim_idempotency_key("k", _claim("u", 5), MAX_AGE_S) == replace(_claim("t"), launched=True)
 
 
 def test_releasing_an_unclaimed_idempotency_key_is_harmless(cache: ResultCache) -> None:
@@ -328,7 +324,7 @@ def test_a_kept_quote_loads_back_equal_for_the_same_supplier_and_trip_only(store
     shared.save_quote(quote, query)
     assert shared.load_quote("hertz", query) == quote
     assert shared.load_quote("avis", query) is None
-    later = query.model_copy(update={"return_date": query.return_date + timedelta(days=1)})
+    later = replace(query, return_date=query.return_date + timedelta(days=1))
     assert shared.load_quote("hertz", later) is None
 
 

@@ -1,7 +1,8 @@
 """The results cache in memory, with the semantics of `S3ResultCache`: tests/contract holds both to the same suite.
 
-Each record is kept as the JSON text the bucket would hold, under the adapter's names below its prefix, so what a
-test reads back has made the same round trip, and a test can spoil a record as it could in the bucket:
+Each record is kept as the JSON text the bucket would hold (search_service.adapters.stored, the same format and
+version), under the adapter's names below its prefix, so what a test reads back has made the same round trip, and a
+test can spoil a record as it could in the bucket:
 
     <search id>/job.json    <search id>/suppliers/<code>.json    idempotency/<key id>.json
     quotes/<supplier>/<city>/<pickup>_<return>.json    stats/supplier-latency.json
@@ -12,21 +13,24 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
-from search_service.domain.errors import CacheUnavailable
-from search_service.domain.models import (
-    IdempotencyRecord,
-    SearchJob,
-    SearchQuery,
-    SupplierLatencyRecord,
-    SupplierOutcome,
-    SupplierQuote,
+from search_service.adapters.stored import (
+    Stored,
+    StoredIdempotency,
+    StoredJob,
+    StoredLatencies,
+    StoredOutcome,
+    StoredQuote,
+    Unreadable,
+    dump,
+    load,
 )
+from search_service.domain.errors import CacheUnavailable
+from search_service.domain.models import IdempotencyRecord, SearchJob, SearchQuery, SupplierOutcome, SupplierQuote
 
-M = TypeVar("M", bound=BaseModel)
+S = TypeVar("S", bound=Stored)
 
 
 class InMemoryResultCache:
@@ -41,20 +45,21 @@ class InMemoryResultCache:
         with self._store() as objects:
             name = _job(job.search_id)
             if name in objects:  # as S3ResultCache: the same job again is a retry, another one a collision
-                if _load(objects, name, SearchJob) != job:
+                if _load(objects, name, StoredJob).domain() != job:
                     raise CacheUnavailable("a different search with this id exists")
                 return
-            objects[name] = _dump(job)
+            objects[name] = _dump(StoredJob.of(job))
 
     def load_job(self, search_id: str) -> SearchJob | None:
         with self._store() as objects:
-            return _load(objects, _job(search_id), SearchJob)
+            found = _load(objects, _job(search_id), StoredJob)
+        return found.domain() if found else None
 
     def mark_failed(self, search_id: str, reason: str) -> None:
         with self._store() as objects:
-            job = _load(objects, _job(search_id), SearchJob)
-            if job is not None:
-                objects[_job(search_id)] = _dump(job.model_copy(update={"status": "failed", "failure": reason}))
+            found = _load(objects, _job(search_id), StoredJob)
+            if found is not None:
+                objects[_job(search_id)] = _dump(StoredJob.of(replace(found.domain(), status="failed", failure=reason)))
 
     # --- supplier outcomes ------------------------------------------------------------------------
 
@@ -63,12 +68,12 @@ class InMemoryResultCache:
         with self._store() as objects:
             name = _outcome(search_id, outcome.supplier)
             if outcome.status == "complete" or name not in objects:
-                objects[name] = _dump(outcome)
+                objects[name] = _dump(StoredOutcome.of(outcome))
 
     def load_outcomes(self, search_id: str, suppliers: Iterable[str]) -> dict[str, SupplierOutcome]:
         with self._store() as objects:
-            found = {code: _load(objects, _outcome(search_id, code), SupplierOutcome) for code in suppliers}
-        return {code: outcome for code, outcome in found.items() if outcome is not None}
+            found = {code: _load(objects, _outcome(search_id, code), StoredOutcome) for code in suppliers}
+        return {code: outcome.domain() for code, outcome in found.items() if outcome is not None}
 
     def finished_suppliers(self, search_id: str) -> set[str]:
         prefix = _outcome(search_id, "")[: -len(".json")]
@@ -81,17 +86,20 @@ class InMemoryResultCache:
         """Store `record` unless a live one exists; return the one that holds the key now."""
         with self._store() as objects:
             try:
-                holder = _load(objects, _key(key_id), IdempotencyRecord)
-            except CacheUnavailable:  # written by an earlier version, or tampered with: taken over, as S3ResultCache
+                found = _load(objects, _key(key_id), StoredIdempotency)
+                holder = found.domain() if found else None
+            except (
+                CacheUnavailable
+            ):  # an earlier version's, a later one's, or tampered with: taken over, as S3ResultCache
                 holder = None
             if holder is not None and (record.created_at - holder.created_at).total_seconds() <= max_age_s:
                 return holder
-            objects[_key(key_id)] = _dump(record)
+            objects[_key(key_id)] = _dump(StoredIdempotency.of(record))
             return record
 
     def record_launch(self, key_id: str, record: IdempotencyRecord) -> None:
         with self._store() as objects:
-            objects[_key(key_id)] = _dump(record.model_copy(update={"launched": True}))
+            objects[_key(key_id)] = _dump(StoredIdempotency.of(replace(record, launched=True)))
 
     def release_idempotency_key(self, key_id: str) -> None:
         with self._store() as objects:
@@ -101,20 +109,21 @@ class InMemoryResultCache:
 
     def load_quote(self, supplier: str, query: SearchQuery) -> SupplierQuote | None:
         with self._store() as objects:
-            return _load(objects, _quote(supplier, query), SupplierQuote)
+            found = _load(objects, _quote(supplier, query), StoredQuote)
+        return found.domain() if found else None
 
     def save_quote(self, quote: SupplierQuote, query: SearchQuery) -> None:
         with self._store() as objects:
-            objects[_quote(quote.supplier, query)] = _dump(quote)
+            objects[_quote(quote.supplier, query)] = _dump(StoredQuote.of(quote))
 
     def load_latencies(self) -> dict[str, float]:
         with self._store() as objects:
-            found = _load(objects, LATENCIES, SupplierLatencyRecord)
-        return dict(found.seconds) if found else {}
+            found = _load(objects, LATENCIES, StoredLatencies)
+        return found.domain() if found else {}
 
     def save_latencies(self, seconds: Mapping[str, float]) -> None:
         with self._store() as objects:
-            objects[LATENCIES] = _dump(SupplierLatencyRecord(seconds=dict(seconds)))
+            objects[LATENCIES] = _dump(StoredLatencies.of(seconds))
 
     # --- the store --------------------------------------------------------------------------------
 
@@ -145,18 +154,18 @@ def _key(key_id: str) -> str:
     return f"idempotency/{key_id}.json"
 
 
-def _dump(model: BaseModel) -> str:
-    return model.model_dump_json(by_alias=True)
+def _dump(stored: Stored) -> str:
+    return dump(stored).decode()
 
 
-def _load(objects: dict[str, str], name: str, model: type[M]) -> M | None:
+def _load(objects: dict[str, str], name: str, kind: type[S]) -> S | None:
     text = objects.get(name)
     if text is None:
         return None
     try:
-        return model.model_validate_json(text)
-    except ValidationError as error:
-        raise CacheUnavailable(f"unreadable cache object {name}") from error
+        return load(kind, text)
+    except Unreadable as error:
+        raise CacheUnavailable(f"unreadable cache object {name}: {error}") from error
 
 
 if TYPE_CHECKING:

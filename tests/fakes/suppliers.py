@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 
 from search_service.domain.cities import City
 from search_service.domain.errors import LaunchFailed, SupplierError, SupplierTimeout
@@ -118,11 +119,10 @@ class DiscountSupplier:
 
     def search(self, query: SearchQuery, timeout_s: float) -> list[Offer]:
         return [
-            offer.model_copy(
-                update={
-                    "total_price": round(offer.total_price * self._factor, 2),
-                    "daily_rate": round(offer.daily_rate * self._factor, 2),
-                }
+            replace(
+                offer,
+                total_price=round(offer.total_price * self._factor, 2),
+                daily_rate=round(offer.daily_rate * self._factor, 2),
             )
             for offer in self._inner.search(query, timeout_s)
         ]

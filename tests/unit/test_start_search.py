@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from search_service.adapters.stored import StoredJob, load
 from search_service.domain.errors import CacheUnavailable, IdempotencyConflict, InvalidRequest, LaunchFailed
 from search_service.domain.models import SearchJob, SearchQuery
 from search_service.domain.start import Policy
@@ -19,7 +20,7 @@ TODAY = date(2026, 11, 23)  # the clock fixture's day, in every US city
 
 
 def _jobs(cache: InMemoryResultCache) -> list[SearchJob]:
-    return [SearchJob.model_validate_json(text) for name, text in cache.objects.items() if name.endswith("/job.json")]
+    return [load(StoredJob, text).domain() for name, text in cache.objects.items() if name.endswith("/job.json")]
 
 
 def _problems(error: pytest.ExceptionInfo[InvalidRequest]) -> list[tuple[str, str]]:
