@@ -3,15 +3,13 @@ fake that the use cases' unit tests rely on cannot drift from the adapter."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
 import pytest
-from botocore.exceptions import EndpointConnectionError
 
-from search_service.adapters.s3_cache import S3ResultCache
 from search_service.domain.errors import CacheUnavailable
 from search_service.domain.models import (
     IdempotencyRecord,
@@ -23,46 +21,12 @@ from search_service.domain.models import (
     SupplierQuote,
 )
 from search_service.domain.ports import ResultCache, SearchStore
-from tests.fakes.cache import InMemoryResultCache
+from tests.builders.stores import Store
 
 NOW = datetime(2026, 11, 23, 15, tzinfo=UTC)
 SEARCH = "a" * 64
 OTHER_SEARCH = "b" * 64
-BUCKET = "car-search-results"
 MAX_AGE_S = 1800
-
-
-@dataclass
-class Store:
-    """A cache under test, and what a test does to its store behind the cache's back."""
-
-    cache: ResultCache
-    go_down: Callable[[], None]  # from now on the store cannot be reached
-    put_raw: Callable[[str, str], None]  # writes text where the cache keeps the record `name` (the S3 key's tail)
-
-
-@pytest.fixture(params=["in_memory", "s3"])
-def store(request: pytest.FixtureRequest) -> Iterator[Store]:
-    if request.param == "in_memory":
-        fake = InMemoryResultCache()
-        yield Store(fake, lambda: setattr(fake, "down", True), fake.objects.__setitem__)
-        return
-    s3: Any = request.getfixturevalue("s3")
-    cache = S3ResultCache(s3, BUCKET, "results/")
-
-    def unreachable(**_: Any) -> None:
-        raise EndpointConnectionError(endpoint_url="https://s3.us-east-1.amazonaws.com")
-
-    def put_raw(name: str, text: str) -> None:
-        s3.put_object(Bucket=BUCKET, Key=f"results/{name}", Body=text.encode())
-
-    yield Store(cache, lambda: s3.meta.events.register("before-parameter-build.s3", unreachable), put_raw)
-    cache.close()
-
-
-@pytest.fixture
-def cache(store: Store) -> ResultCache:
-    return store.cache
 
 
 def _job(search: str = SEARCH) -> SearchJob:
