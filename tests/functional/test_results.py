@@ -53,7 +53,12 @@ def test_get_with_some_suppliers_in_is_partial_and_says_who_is_still_searching(g
     token = stack.start_search().body["token"]
     suppliers["enterprise"].gate.set()
     suppliers["alamo"].gate.set()
-    assert wait_until(lambda: stack.get(token).body["status"] == "partial", PATIENCE_S)
+
+    def both_in() -> bool:  # "partial" alone comes with the first of the two answers
+        states = {s["supplier"]: s["state"] for s in stack.get(token).body["suppliers"]}
+        return states["enterprise"] == states["alamo"] == "complete"
+
+    assert wait_until(both_in, PATIENCE_S)
 
     result = stack.get(token)
     assert result.status == 200
