@@ -1,5 +1,6 @@
-"""The search service on 127.0.0.1: both Lambdas' real handlers, wired to the embedded S3, behind an HTTP
-server that does what API Gateway does in AWS.
+"""The search service on 127.0.0.1: its Lambdas' real handlers, wired to the embedded S3, behind an HTTP
+server that does what API Gateway does in AWS: POST /search to the start Lambda, GET /search to the results
+Lambda.
 
 - Each request becomes the REST proxy event AWS would send (`search_service.api.gateway`), and the Lambda's
   answer goes back as the HTTP response.
@@ -11,15 +12,15 @@ server that does what API Gateway does in AWS.
 - The start Lambda's asynchronous invoke of the search Lambda is queued (ThreadLauncher): the caller gets its
   202 at once, and an invocation that raises is tried again, like Lambda's async retries. When every attempt
   raised, the invocation record goes to the lost-search queue as in AWS (the template's on-failure
-  destination): the queue hands it to the search Lambda as an SQS event, and the search is marked failed.
+  destination): the queue hands it to the lost-search Lambda as an SQS event, and the search is marked failed.
 - The async searches run in a process of their own (`SearchRuntime`), as they run in Lambda instances of their
   own in AWS: in the API's process, each search's nine supplier threads and S3 writes competed with the
   requests people wait for, for one GIL, and under load the GETs timed out behind them.
 - Concurrent requests are answered at once, each by a Lambda instance of its own (`LambdaFunction`), and
   Powertools' event handler is made to keep the request it answers per thread (`_requests_per_thread`). In
   Lambda a process runs one invocation at a time, so Powertools keeps it on its resolver (`app.context`) and even
-  in a class attribute shared by every resolver of the process (`BaseRouter.current_event`); here both Lambdas
-  serve concurrent requests in one process, and requests answered each other's events (a GET for one search got
+  in a class attribute shared by every resolver of the process (`BaseRouter.current_event`); here the HTTP
+  Lambdas serve concurrent requests in one process, and requests answered each other's events (a GET for one search got
   another search's results, or failed with KeyError '_route').
 - `pause()` and `resume()` take the API off the network and back (its port refuses connections meanwhile),
   as when API Gateway cannot be reached; the Lambdas and the searches they run carry on.
@@ -160,7 +161,7 @@ def _requests_per_thread() -> bool:
 
 class LostSearchQueue:
     """The lost-search queue and its event source mapping: each invocation record Lambda gives up on becomes an
-    SQS message delivered to the search Lambda. A message the Lambda reports back (batchItemFailures: S3 was
+    SQS message delivered to the lost-search Lambda. A message the Lambda reports back (batchItemFailures: S3 was
     down) is received again after `redelivery_s` (AWS: the 180 s visibility timeout), up to
     LOST_SEARCH_MAX_RECEIVES times; then it would be in the dead-letter queue, here `dead_letters`."""
 
@@ -201,7 +202,7 @@ class LostSearchQueue:
                 "awsRegion": self._region,
             }
             try:
-                context = LocalLambdaContext("search", timeout_s=SEARCH_TIMEOUT_S)
+                context = LocalLambdaContext("lost-searches", timeout_s=SEARCH_TIMEOUT_S)
                 answer = self._consumer({"Records": [message]}, context)
                 failed = {item.get("itemIdentifier") for item in answer.get("batchItemFailures") or []}
             except Exception:
@@ -324,18 +325,18 @@ def _log_file() -> str | None:
 
 
 def _run_searches(spec: dict[str, Any]) -> None:
-    """The child process: the search Lambda's handler, wired to the embedded S3, one thread per event. Events come
-    on stdin, one JSON object a line ({"id", "event"}); answers go to stdout ({"id", "result"} or {"id", "error"}),
-    and the Lambda's own logs to the parent's log file or stderr."""
+    """The child process: the search Lambda's handler (the runs), wired to the embedded S3, one thread per event.
+    Events come on stdin, one JSON object a line ({"id", "event"}); answers go to stdout ({"id", "result"} or
+    {"id", "error"}), and the Lambda's own logs to the parent's log file or stderr."""
     protocol = logs_to(spec.get("log"))
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-    from search_service import search_handler
+    from search_service.entry.run import build_handler
 
     config = Settings(**spec["settings"])
     clock = StackClock(timedelta(seconds=spec["clock_offset_s"]))
     services = aws_services(config, s3_client(spec["s3"], config), clock)
     # Concurrent searches, each on an instance of its own, as in Lambda: an instance's metrics are its own.
-    search = LambdaFunction(lambda: search_handler.build_handler(services))
+    search = LambdaFunction(lambda: build_handler(services))
     write = threading.Lock()
 
     def run(number: int, event: dict[str, Any]) -> None:
@@ -408,7 +409,8 @@ def start_search_api(
     """`retry_delays_s`: the waits before the async invoke's retries, one per retry (the template has
     ASYNC_RETRY_ATTEMPTS); the lost-search queue redelivers after the first of them. `clock`: the stack's, for both
     Lambdas here and in the search runtime (default: the real time). `runtime_log`: see SearchRuntime."""
-    from search_service import search_handler, start_handler
+    from search_service import start_handler
+    from search_service.entry import lost_searches, results
 
     config = replace(Settings.from_env(), s3_endpoint_url=s3_endpoint, **settings)
     # The search runtime starts now: its imports overlap the rest of the start.
@@ -417,12 +419,13 @@ def start_search_api(
         client = s3_client(s3_endpoint, config)
         client.create_bucket(Bucket=config.results_bucket)
         services = aws_services(config, client, clock)
-        search = LambdaFunction(lambda: search_handler.build_handler(services))
-        lost_searches = LostSearchQueue(search, retry_delays_s[0] if retry_delays_s else 0.0, config.region)
+        reader = LambdaFunction(lambda: results.build_handler(services))
+        marker = LambdaFunction(lambda: lost_searches.build_handler(services))
+        lost = LostSearchQueue(marker, retry_delays_s[0] if retry_delays_s else 0.0, config.region)
         launcher = ThreadLauncher(
             runtime.invoke,
             retry_delays_s,
-            on_failure=lost_searches.send,
+            on_failure=lost.send,
             max_event_age_s=ASYNC_MAX_EVENT_AGE_S,
             function_name=config.search_function_name,
             region=config.region,
@@ -435,7 +438,7 @@ def start_search_api(
     answered = Answered()
 
     def serve(on_port: int) -> LocalServer:
-        return start_gateway(start, search, api_key, on_port, answered)
+        return start_gateway(start, reader, api_key, on_port, answered)
 
     try:
         server = serve(port)
@@ -444,15 +447,15 @@ def start_search_api(
         raise
     cache = services.cache
     assert isinstance(cache, S3ResultCache)  # what aws_services makes; Services has it as the port
-    return SearchApi(server, launcher, cache, config, client, lost_searches, serve, runtime, answered)
+    return SearchApi(server, launcher, cache, config, client, lost, serve, runtime, answered)
 
 
 def start_gateway(
-    start: LambdaHandler, search: LambdaHandler, api_key: str, port: int = 0, answered: Answered | None = None
+    start: LambdaHandler, results: LambdaHandler, api_key: str, port: int = 0, answered: Answered | None = None
 ) -> LocalServer:
-    """What API Gateway does in front of the two Lambdas: POST and GET /search, the API key, proxy events.
+    """What API Gateway does in front of the two HTTP Lambdas: POST and GET /search, the API key, proxy events.
     `answered` counts the answers by status."""
-    routes = {("POST", "/search"): (start, "start"), ("GET", "/search"): (search, "search")}
+    routes = {("POST", "/search"): (start, "start"), ("GET", "/search"): (results, "results")}
     key = api_key.encode()
     # See the module's docstring: concurrent requests only when Powertools keeps each one per thread.
     one_at_a_time: Any = contextlib.nullcontext() if _requests_per_thread() else threading.Lock()
