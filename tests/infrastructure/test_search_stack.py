@@ -500,14 +500,46 @@ def test_the_stage_is_throttled_and_access_logged_without_personal_data(deployed
     props = stage["Properties"]
     assert props["StageName"] == {"Ref": "Stage"}
     assert deployed["Parameters"]["Stage"]["Default"] == "beta"
-    (settings,) = props["MethodSettings"]
-    assert settings["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
-    assert settings["ThrottlingBurstLimit"] == {"Ref": "ApiBurstLimit"}
+    settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in props["MethodSettings"]}
+    assert set(settings) == {("/*", "*"), ("/~1search", "POST")}  # GET /search keeps the API's rate limit
+    assert settings["/*", "*"]["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
+    assert settings["/*", "*"]["ThrottlingBurstLimit"] == {"Ref": "ApiBurstLimit"}
     log = props["AccessLogSetting"]
     assert log["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
     fields = json.loads(log["Format"])
     assert "requestId" in fields and "status" in fields
     assert not [v for v in fields.values() if "querystring" in v or "body" in v]  # no user ids or tokens
+
+
+def test_the_post_throttle_is_what_the_runs_reserved_executions_hold(deployed: dict[str, Any]) -> None:
+    from search_service.providers.simulated import MAX_LATENCY_S
+
+    # GIVEN the runs' capacity: C reserved executions, each search holding one for the slowest supplier's T seconds,
+    # C / T = 50 / 12 = 4.17 runs per second
+    parameters = deployed["Parameters"]
+    reserved = parameters["SearchReservedConcurrency"]["Default"]
+    rate = parameters["StartRateLimit"]["Default"]
+    burst = parameters["StartBurstLimit"]["Default"]
+
+    def burst_left(r: float) -> float:
+        # A token bucket lets B + r x T requests through in any T seconds: the burst that keeps them within C.
+        return reserved - r * MAX_LATENCY_S
+
+    # THEN POST /search's burst is what the executions hold beyond T seconds at the rate (50 - 3.5 x 12 = 8), so
+    # the runs in flight never exceed C...
+    assert burst == burst_left(rate) == 8
+    assert burst + rate * MAX_LATENCY_S <= reserved
+    # ...and the rate is the largest half step below C / T whose burst still holds 2 s of starts: people who start
+    # at nearly the same moment are not refused (4 would leave a burst of 2)
+    assert rate == 3.5 < reserved / MAX_LATENCY_S
+    assert burst_left(rate) >= 2 * rate and burst_left(rate + 0.5) < 2 * (rate + 0.5)
+    (stage,) = resources(deployed, "AWS::ApiGateway::Stage").values()
+    (post,) = [s for s in stage["Properties"]["MethodSettings"] if s["HttpMethod"] == "POST"]
+    assert post["ResourcePath"] == "/~1search"  # "/search", as API Gateway encodes a path in a method setting
+    assert post["ThrottlingRateLimit"] == {"Ref": "StartRateLimit"}
+    assert post["ThrottlingBurstLimit"] == {"Ref": "StartBurstLimit"}
+    # Below the API's own limit, which GETs keep (about 3 GETs per search).
+    assert rate < parameters["ApiRateLimit"]["Default"]
 
 
 def test_only_api_gateway_may_invoke_the_functions_and_only_their_own_route(deployed: dict[str, Any]) -> None:
