@@ -60,14 +60,14 @@ MODULES = (
     "boto3",
     "ask_sdk_core.skill_builder",
     SKILL,
-    "search_service.start_handler",
+    "search_service.entry.start",
     "search_service.entry.results",
     "search_service.entry.run",
     "search_service.entry.lost_searches",
 )
 # What awslambdaric's bootstrap.py and the modules it loads import before the handler's module.
 LAMBDA_RUNTIME = "importlib, json, logging, os, sys, time, traceback, decimal, math, datetime, enum, concurrent.futures"
-START = "search_service.start_handler"
+START = "search_service.entry.start"
 RESULTS = "search_service.entry.results"
 # cold_start_s in latest.json: the Lambdas whose cold start a person waits for.
 LAMBDAS = {"start": START, "results": RESULTS, "skill": SKILL}
@@ -233,13 +233,13 @@ def local_aws() -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
     from bench.harness import DeferredLauncher, expect, trip
     from local_stack.http_server import JsonHandler, LocalServer
     from local_stack.s3 import EmbeddedS3, s3_client
-    from search_service import start_handler
     from search_service.adapters.clock import SystemClock
     from search_service.adapters.local_context import LocalLambdaContext
     from search_service.adapters.s3_cache import S3ResultCache
     from search_service.api.gateway import rest_event
     from search_service.config import Settings
     from search_service.domain.cities import CityCatalog
+    from search_service.entry import start
     from search_service.providers.simulated import simulated_providers
     from search_service.wiring import Services, run_search
 
@@ -270,7 +270,7 @@ def local_aws() -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
         launcher = DeferredLauncher()
         pickup, dropoff = trip(20)
         body = {"city": "New York", "pickupDate": pickup, "returnDate": dropoff, "user": USER}
-        started = expect(start_handler.build_handler(services, launcher)(rest_event("POST", body=body),
+        started = expect(start.build_handler(services, launcher)(rest_event("POST", body=body),
                                                                         LocalLambdaContext("start")), 202)  # fmt: skip
         run_search(services)(launcher.launched[-1])
         token = json.loads(started["body"])["token"]

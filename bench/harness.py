@@ -12,14 +12,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from search_service import start_handler
 from search_service.adapters.clock import SystemClock
 from search_service.adapters.local_context import LocalLambdaContext
 from search_service.adapters.s3_cache import S3ResultCache
 from search_service.api.gateway import rest_event
 from search_service.config import Settings
 from search_service.domain.cities import CityCatalog
-from search_service.entry import results, run
+from search_service.entry import results, run, start
 from search_service.ports import SupplierProvider
 from search_service.wiring import Services, boto3_client
 
@@ -74,7 +73,7 @@ def build_stack(providers: Mapping[str, SupplierProvider], settings: Settings | 
     launcher = DeferredLauncher()
     return Stack(
         services,
-        start_handler.build_handler(services, launcher),
+        start.build_handler(services, launcher),
         results.build_handler(services),
         run.build_handler(services),
         launcher,

@@ -409,8 +409,7 @@ def start_search_api(
     """`retry_delays_s`: the waits before the async invoke's retries, one per retry (the template has
     ASYNC_RETRY_ATTEMPTS); the lost-search queue redelivers after the first of them. `clock`: the stack's, for both
     Lambdas here and in the search runtime (default: the real time). `runtime_log`: see SearchRuntime."""
-    from search_service import start_handler
-    from search_service.entry import lost_searches, results
+    from search_service.entry import lost_searches, results, start
 
     config = replace(Settings.from_env(), s3_endpoint_url=s3_endpoint, **settings)
     # The search runtime starts now: its imports overlap the rest of the start.
@@ -430,7 +429,7 @@ def start_search_api(
             function_name=config.search_function_name,
             region=config.region,
         )
-        start = LambdaFunction(lambda: start_handler.build_handler(services, launcher))
+        starter = LambdaFunction(lambda: start.build_handler(services, launcher))
     except BaseException:
         runtime.close()
         raise
@@ -438,7 +437,7 @@ def start_search_api(
     answered = Answered()
 
     def serve(on_port: int) -> LocalServer:
-        return start_gateway(start, reader, api_key, on_port, answered)
+        return start_gateway(starter, reader, api_key, on_port, answered)
 
     try:
         server = serve(port)

@@ -70,7 +70,7 @@ SEARCH_SERVICE = Artifact(
     include=("search_service/**/*.py",),  # no data files: the package reads none at runtime
     requirements=ROOT / "search_service" / "requirements.txt",
     handlers=(
-        "search_service.start_handler",
+        "search_service.entry.start",
         "search_service.entry.results",
         "search_service.entry.run",
         "search_service.entry.lost_searches",

@@ -8,14 +8,13 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from local_stack.search_api import LambdaFunction
-from search_service import start_handler
 from search_service.adapters.local_context import LocalLambdaContext
 from search_service.adapters.s3_cache import S3ResultCache
 from search_service.adapters.thread_launcher import ThreadLauncher
 from search_service.api.gateway import rest_event
 from search_service.config import Settings
 from search_service.domain.cities import CityCatalog
-from search_service.entry import lost_searches, results, run
+from search_service.entry import lost_searches, results, run, start
 from search_service.ports import SearchLauncher, SupplierProvider
 from search_service.providers.simulated import simulated_providers
 from search_service.wiring import Services
@@ -109,7 +108,7 @@ def build_stack(
     LAUNCHERS.append(threads)
     launcher = launcher or threads
     launched = wrap_launcher(launcher) if wrap_launcher else launcher
-    start = LambdaFunction(lambda: start_handler.build_handler(services, launched))
+    starter = LambdaFunction(lambda: start.build_handler(services, launched))
     reader = LambdaFunction(lambda: results.build_handler(services))
     marker = LambdaFunction(lambda: lost_searches.build_handler(services))
-    return Stack(services, start, reader, runs, marker, launcher, clock)
+    return Stack(services, starter, reader, runs, marker, launcher, clock)

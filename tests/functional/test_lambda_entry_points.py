@@ -12,11 +12,10 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from search_service import start_handler
 from search_service.adapters.local_context import LocalLambdaContext
 from search_service.api.gateway import rest_event
 from search_service.domain.tokens import search_id
-from search_service.entry import lost_searches, results, run
+from search_service.entry import lost_searches, results, run, start
 from search_service.entry.events import WrongEvent
 
 USER = "u-1"
@@ -53,7 +52,7 @@ def deployed(s3: Any, monkeypatch: pytest.MonkeyPatch) -> Deployed:
     monkeypatch.setenv("SEARCH_FUNCTION_NAME", "car-search-search")
     monkeypatch.setenv("SUPPLIER_LATENCY_SCALE", "0")
     # Re-run each module's composition inside moto, as a Lambda cold start would with this environment.
-    modules = (start_handler, results, run, lost_searches)
+    modules = (start, results, run, lost_searches)
     return Deployed(*(importlib.reload(module).lambda_handler for module in modules))
 
 
