@@ -30,6 +30,10 @@ class StackOptions:
     latency_scale: float = 1.0  # SUPPLIER_LATENCY_SCALE: 1 is realistic, so the async design is visible
     api_key: str = DEFAULT_API_KEY
     verify_requests: bool = False  # Alexa's signature and timestamp: on behind a real HTTPS endpoint
+    # SKILL_ID: requests for any other skill are refused, by the endpoint (a 400) and by the skill itself, as in AWS.
+    # Required with verify_requests: Alexa signs every skill's requests, so a signature alone proves nothing about
+    # which skill a request is for. Unset otherwise: the chat and simulators on 127.0.0.1 send whatever id they have.
+    skill_id: str | None = None
     async_retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
     # Multiplies the skill's own timing (turn deadline 7 s, poll interval 0.5 s, HTTP timeouts 1 s and 2.5 s): a
     # benchmark that plays time faster scales it with the suppliers' latency. 1 is the skill as deployed.
@@ -41,6 +45,13 @@ class StackOptions:
     # The file the search runtime's Lambda logs go to; by default where this process's stdout goes, if a file.
     runtime_log: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.verify_requests and not self.skill_id:
+            raise ValueError(
+                "VERIFY_ALEXA_REQUESTS=true needs SKILL_ID (your skill's amzn1.ask.skill id, from the developer "
+                "console): Alexa signs requests for every skill, so without it any skill's requests would be served"
+            )
+
     @classmethod
     def from_env(cls, env: dict[str, str]) -> StackOptions:
         return cls(
@@ -49,6 +60,7 @@ class StackOptions:
             latency_scale=float(env.get("SUPPLIER_LATENCY_SCALE", "1")),
             api_key=env.get("SEARCH_API_KEY") or DEFAULT_API_KEY,
             verify_requests=env.get("VERIFY_ALEXA_REQUESTS", "false").strip().lower() in ("1", "true", "yes"),
+            skill_id=env.get("SKILL_ID", "").strip() or None,
             clock=StackClock.from_env(env),
         )
 
@@ -116,9 +128,10 @@ class LocalStack:
                 s3_url,
                 results.results_bucket,
                 results.results_prefix + TRIPS,
+                self.options.skill_id,
             )
             self._skill = start_skill_endpoint(
-                handler, self.access_token, self._progressive, self.options.skill_port, verifier
+                handler, self.access_token, self._progressive, self.options.skill_port, verifier, self.options.skill_id
             )
         except BaseException:
             self.stop()
