@@ -1,0 +1,58 @@
+"""The proxy event the local API gateway hands the Lambdas, over a real socket on 127.0.0.1: the same as API
+Gateway's REST API (payload 1.0) sends for what the client sent."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from local_stack.http_server import LocalServer
+from local_stack.search_api import start_gateway
+from tests.local_stack.conftest import http
+
+KEY = "local-test-key"
+OK = {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
+
+
+class RecordingLambda:
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
+        self.events.append(event)
+        return OK
+
+
+@pytest.fixture
+def search() -> RecordingLambda:
+    return RecordingLambda()
+
+
+@pytest.fixture
+def gateway(search: RecordingLambda) -> Iterator[str]:
+    server: LocalServer = start_gateway(RecordingLambda(), search, KEY)
+    try:
+        yield f"http://127.0.0.1:{server.port}/beta/search"
+    finally:
+        server.stop()
+
+
+def test_a_repeated_query_parameter_is_last_in_query_string_parameters_and_all_in_multi_value(
+    gateway: str, search: RecordingLambda
+) -> None:
+    # GIVEN a GET that names token twice, the first time blank
+    status, _ = http("GET", gateway + "?token=&User=u-1&token=second&token=third", headers={"x-api-key": KEY})
+    # THEN the Lambda's event has the last value in queryStringParameters and every value, in order, in the other
+    assert status == 200
+    [event] = search.events
+    assert event["queryStringParameters"] == {"token": "third", "User": "u-1"}
+    assert event["multiValueQueryStringParameters"] == {"token": ["", "second", "third"], "User": ["u-1"]}
+
+
+def test_a_request_without_a_query_string_has_none_in_both() -> None:
+    from search_service.api.gateway import event_from_http
+
+    event = event_from_http("POST", "/beta/search", {}, b"{}")
+    assert event["queryStringParameters"] is None and event["multiValueQueryStringParameters"] is None
