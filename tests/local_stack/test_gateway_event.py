@@ -4,35 +4,26 @@ Gateway's REST API (payload 1.0) sends for what the client sent."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
 from local_stack.http_server import LocalServer
 from local_stack.search_api import start_gateway
+from tests.fakes.handlers import RecordingHandler
 from tests.local_stack.conftest import http
 
 KEY = "local-test-key"
 OK = {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
 
 
-class RecordingLambda:
-    def __init__(self) -> None:
-        self.events: list[dict[str, Any]] = []
-
-    def __call__(self, event: dict[str, Any], context: Any) -> dict[str, Any]:
-        self.events.append(event)
-        return OK
+@pytest.fixture
+def search() -> RecordingHandler:
+    return RecordingHandler(OK)
 
 
 @pytest.fixture
-def search() -> RecordingLambda:
-    return RecordingLambda()
-
-
-@pytest.fixture
-def gateway(search: RecordingLambda) -> Iterator[str]:
-    server: LocalServer = start_gateway(RecordingLambda(), search, KEY)
+def gateway(search: RecordingHandler) -> Iterator[str]:
+    server: LocalServer = start_gateway(RecordingHandler(OK), search, KEY)
     try:
         yield f"http://127.0.0.1:{server.port}/beta/search"
     finally:
@@ -40,7 +31,7 @@ def gateway(search: RecordingLambda) -> Iterator[str]:
 
 
 def test_a_repeated_query_parameter_is_last_in_query_string_parameters_and_all_in_multi_value(
-    gateway: str, search: RecordingLambda
+    gateway: str, search: RecordingHandler
 ) -> None:
     # GIVEN a GET that names token twice, the first time blank
     status, _ = http("GET", gateway + "?token=&User=u-1&token=second&token=third", headers={"x-api-key": KEY})

@@ -17,6 +17,7 @@ from local_stack.http_server import LocalServer
 from local_stack.skill_endpoint import skill_handler, start_skill_endpoint
 from local_stack.stack import LocalStack, StackOptions
 from tests.builders.local_stack import running_stack
+from tests.fakes.handlers import RecordingHandler
 from tests.local_stack.conftest import http
 
 OURS = "amzn1.ask.skill.11111111-1111-1111-1111-111111111111"
@@ -30,24 +31,14 @@ def _launch(skill_id: str) -> dict[str, Any]:
     return launch_request(Device("http://127.0.0.1:9", None, skill_id=skill_id))
 
 
-class RecordingSkill:
+@pytest.fixture
+def skill() -> RecordingHandler:
     """The skill's handler, standing in: answers every request, and records it."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, Any]] = []
-
-    def __call__(self, envelope: dict[str, Any], context: Any) -> dict[str, Any]:
-        self.requests.append(envelope)
-        return SPOKEN
+    return RecordingHandler(SPOKEN)
 
 
 @pytest.fixture
-def skill() -> RecordingSkill:
-    return RecordingSkill()
-
-
-@pytest.fixture
-def endpoint(skill: RecordingSkill) -> Iterator[str]:
+def endpoint(skill: RecordingHandler) -> Iterator[str]:
     server: LocalServer = start_skill_endpoint(skill, "token", lambda request_id, ssml: None, skill_id=OURS)
     try:
         yield f"http://127.0.0.1:{server.port}/"
@@ -55,9 +46,9 @@ def endpoint(skill: RecordingSkill) -> Iterator[str]:
         server.stop()
 
 
-def test_a_request_for_the_configured_skill_is_served(endpoint: str, skill: RecordingSkill) -> None:
+def test_a_request_for_the_configured_skill_is_served(endpoint: str, skill: RecordingHandler) -> None:
     assert http("POST", endpoint, _launch(OURS), JSON) == (200, SPOKEN)
-    assert len(skill.requests) == 1
+    assert len(skill.events) == 1
 
 
 def _other_session(envelope: dict[str, Any]) -> dict[str, Any]:
@@ -79,14 +70,14 @@ def _without_ids(envelope: dict[str, Any]) -> dict[str, Any]:
     ],
 )
 def test_a_request_for_another_skill_is_refused_before_the_skill_runs(
-    endpoint: str, skill: RecordingSkill, envelope: dict[str, Any]
+    endpoint: str, skill: RecordingHandler, envelope: dict[str, Any]
 ) -> None:
     # GIVEN an endpoint configured with SKILL_ID
     # WHEN a request does not name that skill in every applicationId it carries
     status, answer = http("POST", endpoint, envelope, JSON)
     # THEN it gets a 400 and the skill never sees it
     assert status == 400 and "another skill" in answer["message"]
-    assert skill.requests == []
+    assert skill.events == []
 
 
 def test_the_skill_itself_refuses_a_request_for_another_skill_when_given_skill_id() -> None:
