@@ -5,6 +5,8 @@ It runs in a child process of its own, as S3 is a service of its own: in the sta
 GIL for every S3 call of every Lambda, about 40% of the stack's CPU under load. The child serves S3 over
 kept-alive connections and ends with its parent (when its stdin closes), or at `stop()`.
 
+A listing by prefix reads only the keys under it (local_stack.s3_keys): it stays as fast after thousands of searches.
+
 For the reliability tests it can also fail as S3 does: `outage()` takes it off the network (the port refuses
 connections) and brings it back at the same address with everything it held, and `failing(S3Fault(...))`
 answers S3's own error responses to the requests it matches.
@@ -177,6 +179,10 @@ class _S3Service:
 
     def __init__(self, port: int) -> None:
         from moto.server import create_backend_app
+
+        from local_stack import s3_keys
+
+        s3_keys.install()  # before any bucket is made
 
         # moto's S3 app itself, not its all-services dispatcher: that one finds the service of every request
         # under a process-wide lock, listing moto's package directory each time (about 200 stat calls).
