@@ -102,7 +102,7 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         try:
-            self._s3 = EmbeddedS3()
+            self._s3 = EmbeddedS3(clock=self.options.clock)
             s3_url = self._s3.start()
             self._api = start_search_api(
                 s3_url,
