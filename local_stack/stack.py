@@ -118,6 +118,8 @@ class LocalStack:
             if self.options.verify_requests:
                 from local_stack.verify import RequestVerifier
 
+                # On the real time, not the stack's clock: Alexa stamps its requests with the real time, and a stack
+                # moved to another day (CAR_SEARCH_TODAY) would refuse every one of them as a replay.
                 verifier = RequestVerifier()
             results = Settings.from_env()  # the search API's bucket, where the skill keeps users' last trips too
             handler = skill_handler(
