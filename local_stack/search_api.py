@@ -76,6 +76,10 @@ ASYNC_RETRY_ATTEMPTS = 1
 ASYNC_MAX_EVENT_AGE_S = 300.0
 LOST_SEARCH_MAX_RECEIVES = 5
 DEFAULT_RETRY_DELAYS_S = (1.0,)  # Lambda waits about a minute before its retry; locally, a second
+# The results bucket's lifecycle rule in infrastructure/template.yaml (a test keeps them equal): everything under the
+# results prefix expires a day after it was written. The embedded S3 applies it on the stack's clock.
+RESULTS_RULE_ID = "expire-results"
+RESULTS_EXPIRE_AFTER_DAYS = 1
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -419,7 +423,7 @@ def start_search_api(
     runtime = SearchRuntime(s3_endpoint, config, clock, runtime_log)
     try:
         client = s3_client(s3_endpoint, config)
-        client.create_bucket(Bucket=config.results_bucket)
+        _create_results_bucket(client, config)
         services = aws_services(config, client, clock)
         search = LambdaFunction(lambda: search_handler.build_handler(services))
         lost_searches = LostSearchQueue(search, retry_delays_s[0] if retry_delays_s else 0.0, config.region)
@@ -449,6 +453,18 @@ def start_search_api(
     cache = services.cache
     assert isinstance(cache, S3ResultCache)  # what aws_services makes; Services has it as the port
     return SearchApi(server, launcher, cache, config, client, lost_searches, serve, runtime, answered)
+
+
+def _create_results_bucket(client: Any, config: Settings) -> None:
+    """The results bucket, with the template's lifecycle rule: the embedded S3 expires its objects as S3 does."""
+    client.create_bucket(Bucket=config.results_bucket)
+    rule = {
+        "ID": RESULTS_RULE_ID,
+        "Status": "Enabled",
+        "Filter": {"Prefix": config.results_prefix},
+        "Expiration": {"Days": RESULTS_EXPIRE_AFTER_DAYS},
+    }
+    client.put_bucket_lifecycle_configuration(Bucket=config.results_bucket, LifecycleConfiguration={"Rules": [rule]})
 
 
 def start_gateway(
