@@ -3,15 +3,13 @@ tests/skill/test_turn_deadline.py holds to the deadline, as figures (the tests a
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 
 def run() -> dict[str, Any]:
-    from local_stack.skill_endpoint import LAMBDA_ROOT
+    from local_stack import skill_importable
 
-    if str(LAMBDA_ROOT) not in sys.path:
-        sys.path.insert(0, str(LAMBDA_ROOT))
+    skill_importable()
     from tests.builders.slow_turn import DEADLINE_S, JUST_UNDER_S, ONE_SENTENCE, Turn, always
     from tests.fakes.slow_api import Answer, accepted, results
 

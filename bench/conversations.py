@@ -30,7 +30,7 @@ started only then: POST /search (the trip as the skill would send it, from the s
 way), then GET /search with the same filters every poll interval until the search is complete or failed or the
 results budget is spent, exactly as `Dialog._wait_for_results`; then the offer if there is one ("partial" with
 offers counts, as for the skill), else "still searching" and, after the person's pause, the same again. It uses
-the skill's own `SearchClient` (HTTP, the same x-api-key) against its own local stack, identical to the skill's.
+the skill's own `SearchClient` (HTTP, signed the same way) against its own local stack, identical to the skill's.
 What it leaves out, the skill's own few milliseconds per turn and its progressive response, favours it.
 
 Time scale. Supplier latency (SUPPLIER_LATENCY_SCALE), the skill's own timing (StackOptions.skill_time_scale:
@@ -309,7 +309,7 @@ def serve_stack() -> None:
         os.unlink(log)
         return
     say({"skill_url": stack.skill_url, "api_url": stack.api_url, "progressive_endpoint": stack.progressive_endpoint,
-         "access_token": stack.access_token, "api_key": stack.options.api_key})  # fmt: skip
+         "access_token": stack.access_token})  # fmt: skip
     sys.stdin.readline()  # measure from now
     probe = LagProbe().start()
     cpu, wall = tree_cpu_s(), time.perf_counter()
@@ -575,11 +575,10 @@ class Query:
 
 def baseline_query(script: Script, models: Any) -> Query:
     """The trip a skill builds from these words: the slots the NLU fills, the dates as the skill resolves them."""
+    from local_stack import skill_importable
     from local_stack.nlu import understand
-    from local_stack.skill_endpoint import LAMBDA_ROOT
 
-    if str(LAMBDA_ROOT) not in sys.path:
-        sys.path.insert(0, str(LAMBDA_ROOT))
+    skill_importable()
     from skill.trip_dates import TripProblem, resolve_trip
 
     model = models.get("en-US")
@@ -664,8 +663,10 @@ class Baseline:
         if client is None:
             from skill.search_client import SearchClient
 
+            from local_stack.iam_auth import local_role
+
             client = self._local.client = SearchClient(
-                self._stack["api_url"], self._stack["api_key"], *self._timeouts_s
+                self._stack["api_url"], local_role, "us-east-1", *self._timeouts_s
             )
         return client
 
@@ -673,7 +674,7 @@ class Baseline:
 # --- the physical limit -----------------------------------------------------------------------------------------
 
 
-def fill_limits(played: list[Played], scale: float, api_key: str) -> None:
+def fill_limits(played: list[Played], scale: float) -> None:
     """For each conversation of ours that ended in an answer, the physical limit: the time from the final utterance
     until the answer that decides the offer was stored (the chosen company's; for any company, the cheapest
     offer's), zero if it was there already. Read after the run from the search API, once each search is complete:
@@ -682,7 +683,7 @@ def fill_limits(played: list[Played], scale: float, api_key: str) -> None:
     for p in played:
         if p.token is None or p.asked_wall is None or p.api_url is None or p.user is None:
             continue
-        body = _complete_results(p.api_url, api_key, p.token, p.user, p.size, p.company)
+        body = _complete_results(p.api_url, p.token, p.user, p.size, p.company)
         if body is None:
             continue
         answered = {s["supplier"]: datetime.fromisoformat(s["answeredAt"]).timestamp()
@@ -715,21 +716,25 @@ def fill_limits(played: list[Played], scale: float, api_key: str) -> None:
 
 
 def _complete_results(
-    api_url: str, api_key: str, token: str, user: str, size: str | None, company: str | None
+    api_url: str, token: str, user: str, size: str | None, company: str | None
 ) -> dict[str, Any] | None:
     """GET /search with the skill's filters, every offer, once the search is complete (or failed); None if it never
     is within a minute."""
     import urllib.request
     from urllib.parse import urlencode
 
-    query = {"token": token, "User": user, "Limit": "500"}
+    from tests.builders.signing import signed
+
+    query = {"Limit": "500"}
     if size and size != "any":
         query["CarSize"] = size
     if company and company != "any":
         query["Supplier"] = company
-    request = urllib.request.Request(f"{api_url}/search?{urlencode(query)}", headers={"x-api-key": api_key})
+    url = f"{api_url}/search?{urlencode(query)}"
     ends = time.monotonic() + 60
     while time.monotonic() < ends:
+        headers = signed("GET", url, None, {"Search-Token": token, "Search-User": user})  # signed anew: each is dated
+        request = urllib.request.Request(url, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=10) as response:
                 body: dict[str, Any] = json.loads(response.read())
@@ -755,12 +760,11 @@ def run(
 ) -> dict[str, Any]:
     """Both designs at once: `users` people each, on `stacks` local stacks each (person n on stack n % stacks).
     `quote_cache_s`: the search service's quote cache (0: off, the headline run)."""
+    from local_stack import skill_importable
     from local_stack.interaction_model import ModelStore
-    from local_stack.skill_endpoint import LAMBDA_ROOT
     from tools.skill_models import MODELS_DIR
 
-    if str(LAMBDA_ROOT) not in sys.path:
-        sys.path.insert(0, str(LAMBDA_ROOT))
+    skill_importable()
     from skill.config import SkillSettings
 
     skill_settings = SkillSettings()
@@ -796,7 +800,7 @@ def run(
         wall_s = time.perf_counter() - started
         client_lag = probe.stop()
         load_after = os.getloadavg()[0]
-        fill_limits([p for p in ours_played if p is not None], time_scale, ours_stacks[0].info["api_key"])
+        fill_limits([p for p in ours_played if p is not None], time_scale)
     return _report(
         quote_cache_s,
         scripts,
@@ -820,12 +824,13 @@ def _warm_up(stack: dict[str, Any], models: Any) -> None:
 
     from local_stack.chat import Chat
     from local_stack.envelopes import Device
+    from local_stack.iam_auth import local_role
 
     chat = Chat(stack["skill_url"], models, Device(stack["progressive_endpoint"], stack["access_token"]))
     turn = chat.say("ask car search to find a car in Boston tomorrow")
     if turn.error:
         raise RuntimeError(f"the skill failed its warm-up turn: {turn.error}")
-    client = SearchClient(stack["api_url"], stack["api_key"])
+    client = SearchClient(stack["api_url"], local_role)
     pickup = date.today() + timedelta(days=7)
     started = client.start("Boston", pickup, pickup + timedelta(days=2), "warm-up", "warm-up")
     client.results(getattr(started, "token", ""), "warm-up")

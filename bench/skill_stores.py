@@ -23,6 +23,7 @@ from skill.builder import build_skill  # noqa: E402
 from skill.config import SkillSettings  # noqa: E402
 from skill.http_connection import KeptAliveConnection, Unreachable  # noqa: E402
 from skill.search_client import SearchClient  # noqa: E402
+from skill.sigv4 import lambda_credentials  # noqa: E402
 from skill.trip_store import ObjectStore, S3PersistenceAdapter, StoreUnavailable  # noqa: E402
 
 
@@ -61,13 +62,14 @@ class Boto3Objects:
 
 
 class ServiceRecords:
-    """(c) GET and PUT of /users/<key> at the search API, with its API key: a route it would need."""
+    """(c) GET and PUT of /users/<key> at the search API: a route it would need (the bench's stand-in for it takes
+    requests unsigned)."""
 
-    def __init__(self, url: str, api_key: str | None) -> None:
+    def __init__(self, url: str) -> None:
         address = urlsplit(url.rstrip("/"))
         self._http = KeptAliveConnection(address.scheme, address.hostname or "", address.port, 0.5, 1.0)
         self._path = address.path
-        self._headers = {"x-api-key": api_key or "", "Content-Type": "application/json"}
+        self._headers = {"Content-Type": "application/json"}
 
     def get(self, key: str) -> bytes | None:
         status, body = self._call("GET", key)
@@ -89,11 +91,11 @@ class ServiceRecords:
 settings = SkillSettings.from_env()
 objects: ObjectStore
 if os.environ.get("BENCH_STORE") == "service":
-    objects = ServiceRecords(os.environ["BENCH_SERVICE_URL"], settings.search_api_key)
+    objects = ServiceRecords(os.environ["BENCH_SERVICE_URL"])
 else:
     objects = Boto3Objects(settings.results_bucket or "", settings.region, settings.s3_endpoint_url)
 search = SearchClient(
-    settings.search_api_url, settings.search_api_key, settings.connect_timeout_s, settings.read_timeout_s
+    settings.search_api_url, lambda_credentials, settings.region, settings.connect_timeout_s, settings.read_timeout_s
 )
 store = S3PersistenceAdapter(objects, settings.trips_prefix)
 lambda_handler = build_skill(search, settings, store=store).lambda_handler()

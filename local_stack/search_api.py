@@ -4,8 +4,9 @@ Lambda.
 
 - Each request becomes the REST proxy event AWS would send (`search_service.api.gateway`), and the Lambda's
   answer goes back as the HTTP response.
-- The API key is checked as API Gateway checks it: a missing or wrong `x-api-key` gets 403 before any
-  Lambda runs. The skill sends the same header from SEARCH_API_KEY in AWS and here.
+- AWS_IAM authorization is checked as API Gateway checks it (`local_stack.iam_auth`): a request without a good SigV4
+  signature by the stack's credentials (the skill's role here) gets API Gateway's 403 before any Lambda runs. The
+  skill signs the same way in AWS, with its role's credentials.
 - A path or method the API does not have gets API Gateway's own 403 "Missing Authentication Token".
 - The request validator of infrastructure/template.yaml: a GET without `token` or `User`, or a POST whose
   body is not a JSON object, gets a 400 before any Lambda runs, with the template's message.
@@ -30,7 +31,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import hmac
 import itertools
 import json
 import logging
@@ -47,8 +47,9 @@ from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from local_stack import iam_auth
 from local_stack.clock import REAL_TIME, StackClock
 from local_stack.http_server import JsonHandler, LocalServer
 from local_stack.log_stream import logs_to
@@ -60,10 +61,13 @@ from search_service.api.gateway import event_from_http, http_from_response
 from search_service.config import Settings
 from search_service.wiring import aws_services
 
+if TYPE_CHECKING:
+    from skill.sigv4 import Credentials
+
 STAGE = "beta"
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # What the template's request validator requires (a test holds them equal).
-REQUIRED_QUERY = {"GET": ("token", "User"), "POST": ()}
+REQUIRED_QUERY: dict[str, tuple[str, ...]] = {"GET": (), "POST": ()}  # the token and user: a header or the query
 BODY_MUST_BE_OBJECT = {"POST"}
 SEARCH_TIMEOUT_S = 30.0  # the search Lambda's Timeout in infrastructure/template.yaml (a test keeps them equal)
 # The search Lambda's EventInvokeConfig and its lost-search queue in infrastructure/template.yaml (tests keep them
@@ -73,6 +77,10 @@ ASYNC_RETRY_ATTEMPTS = 1
 ASYNC_MAX_EVENT_AGE_S = 300.0
 LOST_SEARCH_MAX_RECEIVES = 5
 DEFAULT_RETRY_DELAYS_S = (1.0,)  # Lambda waits about a minute before its retry; locally, a second
+# The results bucket's lifecycle rule in infrastructure/template.yaml (a test keeps them equal): everything under the
+# results prefix expires a day after it was written. The embedded S3 applies it on the stack's clock.
+RESULTS_RULE_ID = "expire-results"
+RESULTS_EXPIRE_AFTER_DAYS = 1
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -399,7 +407,7 @@ class SearchApi:
 
 def start_search_api(
     s3_endpoint: str,
-    api_key: str,
+    credentials: Credentials,
     port: int = 0,
     retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S,
     clock: StackClock = REAL_TIME,
@@ -416,7 +424,7 @@ def start_search_api(
     runtime = SearchRuntime(s3_endpoint, config, clock, runtime_log)
     try:
         client = s3_client(s3_endpoint, config)
-        client.create_bucket(Bucket=config.results_bucket)
+        _create_results_bucket(client, config)
         services = aws_services(config, client, clock)
         reader = LambdaFunction(lambda: results.build_handler(services))
         marker = LambdaFunction(lambda: lost_searches.build_handler(services))
@@ -437,7 +445,7 @@ def start_search_api(
     answered = Answered()
 
     def serve(on_port: int) -> LocalServer:
-        return start_gateway(starter, reader, api_key, on_port, answered)
+        return start_gateway(starter, reader, credentials, on_port, answered)
 
     try:
         server = serve(port)
@@ -449,13 +457,28 @@ def start_search_api(
     return SearchApi(server, launcher, cache, config, client, lost, serve, runtime, answered)
 
 
+def _create_results_bucket(client: Any, config: Settings) -> None:
+    """The results bucket, with the template's lifecycle rule: the embedded S3 expires its objects as S3 does."""
+    client.create_bucket(Bucket=config.results_bucket)
+    rule = {
+        "ID": RESULTS_RULE_ID,
+        "Status": "Enabled",
+        "Filter": {"Prefix": config.results_prefix},
+        "Expiration": {"Days": RESULTS_EXPIRE_AFTER_DAYS},
+    }
+    client.put_bucket_lifecycle_configuration(Bucket=config.results_bucket, LifecycleConfiguration={"Rules": [rule]})
+
+
 def start_gateway(
-    start: LambdaHandler, results: LambdaHandler, api_key: str, port: int = 0, answered: Answered | None = None
+    start: LambdaHandler,
+    results: LambdaHandler,
+    credentials: Credentials,
+    port: int = 0,
+    answered: Answered | None = None,
 ) -> LocalServer:
-    """What API Gateway does in front of the two HTTP Lambdas: POST and GET /search, the API key, proxy events.
-    `answered` counts the answers by status."""
+    """What API Gateway does in front of the two HTTP Lambdas: POST and GET /search, AWS_IAM authorization of
+    requests signed with `credentials`, proxy events. `answered` counts the answers by status."""
     routes = {("POST", "/search"): (start, "start"), ("GET", "/search"): (results, "results")}
-    key = api_key.encode()
     # See the module's docstring: concurrent requests only when Powertools keeps each one per thread.
     one_at_a_time: Any = contextlib.nullcontext() if _requests_per_thread() else threading.Lock()
 
@@ -487,8 +510,9 @@ def start_gateway(
             if route is None:
                 self.respond(403, {"message": "Missing Authentication Token"})
                 return
-            if not hmac.compare_digest((self.headers.get("x-api-key") or "").encode(), key):
-                self.respond(403, {"message": "Forbidden"})
+            refused = iam_auth.refusal(self.command, self.path, self.headers, body, credentials)
+            if refused:
+                self.respond(403, {"message": refused})
                 return
             problem = _invalid(self.command, self.path, body)
             if problem:

@@ -11,14 +11,12 @@ from typing import Any
 
 from local_stack.clock import StackClock
 from local_stack.http_server import LocalServer
+from local_stack.iam_auth import local_role
 from local_stack.s3 import EmbeddedS3
 from local_stack.search_api import DEFAULT_RETRY_DELAYS_S, SearchApi, start_search_api
 from local_stack.skill_endpoint import skill_handler, start_skill_endpoint
 from search_service.config import Settings
 
-# Loopback only and printed at start-up: this is not a secret, it makes the local API behave like the
-# deployed one, which refuses requests without the key.
-DEFAULT_API_KEY = "local-api-key"
 # Where the skill keeps users' last trips: under the results prefix, as in AWS (template.yaml's trips-prefix).
 TRIPS = "trips/"
 
@@ -28,8 +26,11 @@ class StackOptions:
     skill_port: int = 8080
     api_port: int = 3000
     latency_scale: float = 1.0  # SUPPLIER_LATENCY_SCALE: 1 is realistic, so the async design is visible
-    api_key: str = DEFAULT_API_KEY
     verify_requests: bool = False  # Alexa's signature and timestamp: on behind a real HTTPS endpoint
+    # SKILL_ID: requests for any other skill are refused, by the endpoint (a 400) and by the skill itself, as in AWS.
+    # Required with verify_requests: Alexa signs every skill's requests, so a signature alone proves nothing about
+    # which skill a request is for. Unset otherwise: the chat and simulators on 127.0.0.1 send whatever id they have.
+    skill_id: str | None = None
     async_retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
     # Multiplies the skill's own timing (turn deadline 7 s, poll interval 0.5 s, HTTP timeouts 1 s and 2.5 s): a
     # benchmark that plays time faster scales it with the suppliers' latency. 1 is the skill as deployed.
@@ -41,14 +42,21 @@ class StackOptions:
     # The file the search runtime's Lambda logs go to; by default where this process's stdout goes, if a file.
     runtime_log: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.verify_requests and not self.skill_id:
+            raise ValueError(
+                "VERIFY_ALEXA_REQUESTS=true needs SKILL_ID (your skill's amzn1.ask.skill id, from the developer "
+                "console): Alexa signs requests for every skill, so without it any skill's requests would be served"
+            )
+
     @classmethod
     def from_env(cls, env: dict[str, str]) -> StackOptions:
         return cls(
             skill_port=int(env.get("SKILL_PORT", "8080")),
             api_port=int(env.get("API_PORT", "3000")),
             latency_scale=float(env.get("SUPPLIER_LATENCY_SCALE", "1")),
-            api_key=env.get("SEARCH_API_KEY") or DEFAULT_API_KEY,
             verify_requests=env.get("VERIFY_ALEXA_REQUESTS", "false").strip().lower() in ("1", "true", "yes"),
+            skill_id=env.get("SKILL_ID", "").strip() or None,
             clock=StackClock.from_env(env),
         )
 
@@ -90,11 +98,11 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         try:
-            self._s3 = EmbeddedS3()
+            self._s3 = EmbeddedS3(clock=self.options.clock)
             s3_url = self._s3.start()
             self._api = start_search_api(
                 s3_url,
-                self.options.api_key,
+                local_role(),
                 self.options.api_port,
                 self.options.async_retry_delays_s,
                 self.options.clock,
@@ -106,19 +114,21 @@ class LocalStack:
             if self.options.verify_requests:
                 from local_stack.verify import RequestVerifier
 
+                # On the real time, not the stack's clock: Alexa stamps its requests with the real time, and a stack
+                # moved to another day (CAR_SEARCH_TODAY) would refuse every one of them as a replay.
                 verifier = RequestVerifier()
             results = Settings.from_env()  # the search API's bucket, where the skill keeps users' last trips too
             handler = skill_handler(
                 self._api.url,
-                self.options.api_key,
                 self.options.skill_time_scale,
                 self.options.clock.now,
                 s3_url,
                 results.results_bucket,
                 results.results_prefix + TRIPS,
+                self.options.skill_id,
             )
             self._skill = start_skill_endpoint(
-                handler, self.access_token, self._progressive, self.options.skill_port, verifier
+                handler, self.access_token, self._progressive, self.options.skill_port, verifier, self.options.skill_id
             )
         except BaseException:
             self.stop()

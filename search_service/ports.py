@@ -41,6 +41,10 @@ class ResultCache(Protocol):
 
     def release_idempotency_key(self, key_id: str) -> None: ...
 
+    def record_launch(self, key_id: str, record: IdempotencyRecord) -> None:
+        """Marks the key's search launched (`record`, held by the key, with launched set)."""
+        ...
+
 
 class LatencyStore(Protocol):
     """Where the searches keep how long each supplier takes. Raises `CacheUnavailable`."""

@@ -13,8 +13,12 @@ def test_committed_openapi_document_matches_the_code() -> None:
 
 def test_openapi_document_uses_the_design_public_names() -> None:
     get = document()["paths"]["/search"]["get"]
-    names = {parameter["name"] for parameter in get["parameters"]}
-    assert names == {"token", "User", "CarSize", "Supplier", "SupplierRating", "UpgradeClass", "Limit"}
+    names = {(parameter["in"], parameter["name"].lower()) for parameter in get["parameters"]}
+    queries = {"token", "User", "CarSize", "Supplier", "SupplierRating", "UpgradeClass", "Limit"}
+    assert names == {("query", name.lower()) for name in queries} | {
+        ("header", "search-token"),
+        ("header", "search-user"),
+    }
     assert {"200", "202", "400", "404", "410", "503"} <= set(get["responses"])
 
 

@@ -9,7 +9,6 @@ from typing import NamedTuple
 
 class SkillSettings(NamedTuple):  # not a dataclass: see search_client.Problem
     search_api_url: str = "http://127.0.0.1:3000/beta"
-    search_api_key: str | None = None
     skill_id: str | None = None  # when set, requests for any other skill are refused
     # Every turn answers within this long of the request's arrival (skill.deadline), within the 8 s Alexa allows:
     # the last turn waits for results until then, and every call in a turn (the search's POST, each GET, the
@@ -39,7 +38,6 @@ class SkillSettings(NamedTuple):  # not a dataclass: see search_client.Problem
         verify = env.get("VERIFY_SKILL_ID", "true").strip().lower() not in ("false", "0", "no")
         return cls(
             search_api_url=env.get("SEARCH_API_URL", defaults.search_api_url),
-            search_api_key=env.get("SEARCH_API_KEY") or None,
             skill_id=(env.get("SKILL_ID") or None) if verify else None,
             deadline_s=float(env.get("TURN_DEADLINE_SECONDS", defaults.deadline_s)),
             poll_interval_s=float(env.get("POLL_INTERVAL_SECONDS", defaults.poll_interval_s)),

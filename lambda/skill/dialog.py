@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from skill.search_client import (
     NoTimeLeft,
     Offer,
     Rejected,
+    RequestRefused,
     Results,
     SearchBusy,
     SearchClient,
@@ -50,7 +52,10 @@ ANSWER_S = 0.1
 # A GET is not started with less time than this left: it would be cut short, and the answer is the one in hand.
 MIN_POLL_S = 0.3
 # What the last turn says when its time ran out before the API answered at all.
+log = logging.getLogger(__name__)
 NOTHING_YET = Results(status="pending", offers=(), offer_count=0, searching=())
+# What a GET names the search by: a refusal of one of these means the token (from session attributes) is bad.
+SEARCH_FIELDS = frozenset({"token", "Search-Token", "User", "Search-User"})
 # The words for the search API's codes, for a class or company the user asked for and no offer names. (A test holds
 # them to the API's fleet.)
 CLASS_KEYS = {"economy": "PART_CLASS_ECONOMY", "compact": "PART_CLASS_COMPACT", "midsize": "PART_CLASS_MIDSIZE",
@@ -140,6 +145,7 @@ class Dialog:
         self._sleep = sleep
         self._clock = clock
         self._started_now = False  # this turn started the search (a Dialog serves one request)
+        self._filter_dropped = False  # this turn dropped a filter the search API refused
         self._max_days = max_rental_days
         self._dates = DateWords(self._say)
 
@@ -425,6 +431,13 @@ class Dialog:
             return self.goodbye()
         return self.fallback(trip)
 
+    def _refused(self, trip: Trip) -> Reply:
+        """The API refused the skill's own request, and neither dropping a filter nor searching again helped: asking
+        again would be refused again, so the user is not offered a retry but a fresh start."""
+        log.error("the search API refused the skill's request for the results")
+        trip.asked = Asked.RESULTS
+        return Reply([self._say("REQUEST_REFUSED")], self._say("HELP_RESULTS"), repeatable=False)
+
     def _api_down(self, trip: Trip, error: Exception) -> Reply:
         """The trip is kept: "yes" (or any answer that continues the dialog) tries the API again. A 429 is not the
         API being down: the searches are at capacity, and trying again in a moment is the right advice."""
@@ -445,6 +458,10 @@ class Dialog:
             found = self._wait_for_results(trip, caller)
         except SearchUnavailable as error:
             return self._api_down(trip, error)
+        except RequestRefused:
+            return self._refused(trip)
+        if self._filter_dropped:
+            lead = [*lead, self._say("FILTER_DROPPED")]
         if found is None:
             return Reply([*lead, self._say("SEARCH_FAILED")], self._say("HELP_RESULTS"))
         if not found.ready:
@@ -500,6 +517,8 @@ class Dialog:
             found = self._wait_for_results(trip, caller)
         except SearchUnavailable as error:
             return self._api_down(trip, error)
+        except RequestRefused:
+            return self._refused(trip)
         if found is None or not found.offers:
             return self.results(trip, caller)
         best = found.offers[0]
@@ -607,8 +626,8 @@ class Dialog:
         try:
             found = self._search.results(trip.token, caller.user, trip.size, trip.company, limit=trip.offer_index + 5,
                                          within_s=self._left(caller))  # fmt: skip
-        except SearchGone:
-            return self.results(trip, caller)  # expired meanwhile: the same search again, as results() does
+        except (SearchGone, RequestRefused):
+            return self.results(trip, caller)  # expired meanwhile, or refused: results() searches again or says why
         except (SearchUnavailable, NoTimeLeft) as error:
             return self._api_down(trip, error)
         return found if found.offers else self._not_yet(trip)
@@ -635,29 +654,50 @@ class Dialog:
                                              within_s=self._left(caller))  # fmt: skip
             except NoTimeLeft:
                 return found or NOTHING_YET
+            except RequestRefused as refused:
+                if self._drop_refused_filters(trip, refused):
+                    continue
+                if restarted or not SEARCH_FIELDS & set(refused.fields):
+                    raise
             except SearchGone:
                 if restarted:
                     return None
-                # Expired or unknown: the same trip is searched again, without troubling the user.
-                restarted = True
-                trip.token = None
-                dates = resolve_trip(trip.pickup_value, trip.return_value, trip.duration_value, self._today(),
-                                     self._max_days)  # fmt: skip
-                if isinstance(dates, TripProblem):
-                    return None
-                try:
-                    if self._ensure_search(trip, caller, dates) is not None:
-                        return None
-                except NoTimeLeft:
-                    return NOTHING_YET
+            else:
+                if found.status in ("complete", "failed") or not self._worth_waiting(found, caller, polls):
+                    return found
+                if not told and self._expected_in_time(found, caller):
+                    left = self._left(caller)
+                    self._progressive(caller, speech.ssml(self._say("STILL_SEARCHING_PROGRESSIVE")),
+                                      left - MIN_POLL_S)  # fmt: skip
+                    told = True
+                self._sleep(max(0.0, min(self._poll_s, self._left(caller) - MIN_POLL_S)))
                 continue
-            if found.status in ("complete", "failed") or not self._worth_waiting(found, caller, polls):
-                return found
-            if not told and self._expected_in_time(found, caller):
-                left = self._left(caller)
-                self._progressive(caller, speech.ssml(self._say("STILL_SEARCHING_PROGRESSIVE")), left - MIN_POLL_S)
-                told = True
-            self._sleep(max(0.0, min(self._poll_s, self._left(caller) - MIN_POLL_S)))
+            # Expired or unknown (or a token the API refused): the same trip is searched again, without troubling the
+            # user.
+            restarted = True
+            trip.token = None
+            dates = resolve_trip(trip.pickup_value, trip.return_value, trip.duration_value, self._today(),
+                                 self._max_days)  # fmt: skip
+            if isinstance(dates, TripProblem):
+                return None
+            try:
+                if self._ensure_search(trip, caller, dates) is not None:
+                    return None
+            except NoTimeLeft:
+                return NOTHING_YET
+
+    def _drop_refused_filters(self, trip: Trip, refused: RequestRefused) -> bool:
+        """A size or company the API does not know (the interaction model and the API disagree): the search goes on
+        without it, and the answer says so. Whether one was dropped."""
+        dropped = False
+        if "CarSize" in refused.fields and _set(trip.size):
+            log.warning("the search API refused the car size %r", trip.size)
+            trip.size, dropped = "any", True
+        if "Supplier" in refused.fields and _set(trip.company):
+            log.warning("the search API refused the company %r", trip.company)
+            trip.company, dropped = "any", True
+        self._filter_dropped = self._filter_dropped or dropped
+        return dropped
 
     def _worth_waiting(self, found: Results, caller: Caller, polls: int) -> bool:
         """Whether another poll may bring what is missing before the deadline. A company that usually answers later

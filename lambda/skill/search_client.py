@@ -1,14 +1,19 @@
 """The skill's one way to the search API: HTTP with strict timeouts over a kept-alive connection
-(skill.http_connection, which says why http.client, imported at the first call)."""
+(skill.http_connection, which says why http.client, imported at the first call), each request signed with SigV4 for
+the API's AWS_IAM authorization with the function role's credentials (skill.sigv4, the signer the trip store already
+loads): no API key to keep, leak or rotate (docs/deploy.md has the figures that chose it)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from datetime import date, datetime
+from collections.abc import Callable
+from datetime import UTC, date, datetime
 from typing import Any, NamedTuple, Protocol
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from skill.http_connection import KeptAliveConnection, OutOfTime, Unreachable
+from skill.sigv4 import Credentials, Request, sign
 
 MAX_LIMIT = 500  # the most offers GET /search returns at once
 
@@ -28,6 +33,15 @@ class NoTimeLeft(Exception):
 
 class SearchGone(Exception):
     """The token is unknown or the results expired: start the same search again, transparently."""
+
+
+class RequestRefused(Exception):
+    """The API refused what the skill asked for (a 400): a bug of the skill's, a filter value the API does not know or
+    a token from tampered session attributes, which asking again unchanged cannot fix. `fields`: the API's names."""
+
+    def __init__(self, fields: tuple[str, ...]) -> None:
+        super().__init__(f"the search API refused {', '.join(fields) or 'the request'}")
+        self.fields = fields
 
 
 # The answers are NamedTuples rather than frozen dataclasses: a dataclass generates its methods with exec(),
@@ -116,21 +130,24 @@ class SearchClient:
     def __init__(
         self,
         base_url: str,
-        api_key: str | None = None,
+        credentials: Callable[[], Credentials] | None = None,
+        region: str = "us-east-1",
         connect_timeout_s: float = 1.0,
         read_timeout_s: float = 2.5,
         transport: Transport | None = None,
     ) -> None:
+        """`credentials`: sign each request for the API's AWS_IAM authorization (None: unsigned, for tests' APIs)."""
         url = urlsplit(base_url.rstrip("/"))
         if url.scheme not in ("http", "https") or not url.hostname:
             raise ValueError(f"SEARCH_API_URL must be an http(s) URL, not {base_url!r}")
         self._http = transport or KeptAliveConnection(
             url.scheme, url.hostname, url.port, connect_timeout_s, read_timeout_s
         )
+        self._host = url.netloc  # as http.client sends it in Host: with the port when there is one
         self._path = url.path or ""
+        self._credentials = credentials
+        self._region = region
         self._headers = {"Accept": "application/json", "Connection": "keep-alive"}
-        if api_key:
-            self._headers["x-api-key"] = api_key
 
     def start(
         self,
@@ -169,14 +186,18 @@ class SearchClient:
         within_s: float | None = None,
     ) -> Results:
         # The API refuses a Limit outside 1-500 with a 400; the offer index it follows comes from session attributes.
-        query = {"token": token, "User": user, "Limit": str(max(1, min(limit, MAX_LIMIT)))}
+        query = {"Limit": str(max(1, min(limit, MAX_LIMIT)))}
         if size and size != "any":
             query["CarSize"] = size
         if supplier and supplier != "any":
             query["Supplier"] = supplier
-        status, payload = self._call("GET", "?" + urlencode(query), within_s=within_s)
+        # The token and the user are bearer values: in headers they stay out of the URL, so out of traces and logs.
+        bearer = {"Search-Token": token, "Search-User": user}
+        status, payload = self._call("GET", "?" + urlencode(query), headers=bearer, within_s=within_s)
         if status in (404, 410):
             raise SearchGone(f"results answered {status}")
+        if status == 400:
+            raise RequestRefused(tuple(str(problem.get("field", "")) for problem in payload.get("errors") or []))
         if status == 429:
             raise SearchBusy("results answered 429")
         if status not in (200, 202):
@@ -213,9 +234,12 @@ class SearchClient:
         all_headers = {**self._headers, **(headers or {})}
         if data is not None:
             all_headers["Content-Type"] = "application/json"
+        path = self._path + "/search" + target
+        if self._credentials is not None:
+            all_headers = self._signed(method, path, all_headers, data)
         # Both calls are safe to repeat, as the connection may: GET reads, and POST carries an Idempotency-Key.
         try:
-            status, raw = self._http.request(method, self._path + "/search" + target, data, all_headers, within_s)
+            status, raw = self._http.request(method, path, data, all_headers, within_s)
         except OutOfTime as error:
             raise NoTimeLeft(str(error)) from error
         except Unreachable as error:
@@ -224,3 +248,14 @@ class SearchClient:
             return status, json.loads(raw) if raw else {}
         except ValueError as error:
             raise SearchUnavailable("the search API answered something that is not JSON") from error
+
+    def _signed(self, method: str, target: str, headers: dict[str, str], body: bytes | None) -> dict[str, str]:
+        """The headers with SigV4's. The API's paths (/<stage>/search) hold no character that percent-encoding
+        changes, so the path is the same signed once, as for S3, or twice, as for execute-api. Connection is not
+        signed: it is hop-by-hop, and a proxy may change it."""
+        assert self._credentials is not None
+        path, _, query = target.partition("?")
+        signed = tuple((name, value) for name, value in headers.items() if name.lower() != "connection")
+        request = Request(method, self._host, path, tuple(parse_qsl(query, keep_blank_values=True)), signed,
+                          hashlib.sha256(body or b"").hexdigest())  # fmt: skip
+        return {**headers, **sign(request, self._credentials(), self._region, "execute-api", datetime.now(UTC))}

@@ -6,7 +6,8 @@ kinds of request for objects of a few hundred bytes; this is the algorithm of AW
 held to AWS's published test vectors and to moto's S3 by tests/skill/test_sigv4.py. docs/persistence.md has the
 figures that chose it.
 
-What it signs: any method, a path, query parameters, any headers, and the payload's SHA-256 (or S3's
+Used for S3 (skill.trip_store) and for the search API's AWS_IAM authorization (skill.search_client, service
+"execute-api"). What it signs: any method, a path, query parameters, any headers, and the payload's SHA-256 (or S3's
 UNSIGNED-PAYLOAD). The path is signed as S3 wants it: each character but the unreserved ones and "/" percent-encoded
 once, with no normalization of "." or "//" segments (which other services do, and S3 does not).
 """
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterable
+import os
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import NamedTuple
 from urllib.parse import quote
@@ -37,6 +39,13 @@ class Request(NamedTuple):
     query: tuple[tuple[str, str], ...] = ()
     headers: tuple[tuple[str, str], ...] = ()  # those to sign besides Host, X-Amz-Date and X-Amz-Security-Token
     payload_sha256: str = EMPTY_SHA256
+
+
+def lambda_credentials(env: Mapping[str, str] = os.environ) -> Credentials:
+    """The function's role credentials, which Lambda's runtime puts in the environment. Read at each request, so
+    that whoever replaces them (the local stack, a test) is heard."""
+    return Credentials(env.get("AWS_ACCESS_KEY_ID", ""), env.get("AWS_SECRET_ACCESS_KEY", ""),
+                       env.get("AWS_SESSION_TOKEN") or None)  # fmt: skip
 
 
 def encoded_path(path: str) -> str:

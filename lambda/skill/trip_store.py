@@ -15,8 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -27,7 +26,7 @@ from ask_sdk_model import RequestEnvelope
 
 from skill.config import SkillSettings
 from skill.http_connection import KeptAliveConnection, Unreachable
-from skill.sigv4 import Credentials, Request, encoded_path, sign
+from skill.sigv4 import Credentials, Request, encoded_path, lambda_credentials, sign
 
 log = logging.getLogger(__name__)
 
@@ -50,13 +49,6 @@ class ObjectStore(Protocol):
     def put(self, key: str, body: bytes) -> None: ...
 
     def delete(self, key: str) -> None: ...
-
-
-def lambda_credentials(env: Mapping[str, str] = os.environ) -> Credentials:
-    """The function's role credentials, which Lambda's runtime puts in the environment. Read at each request, so
-    that whoever replaces them (the local stack, a test) is heard."""
-    return Credentials(env.get("AWS_ACCESS_KEY_ID", ""), env.get("AWS_SECRET_ACCESS_KEY", ""),
-                       env.get("AWS_SESSION_TOKEN") or None)  # fmt: skip
 
 
 class S3Objects:

@@ -2,7 +2,7 @@
 
     <prefix><search id>/job.json                 written by the start step: the query, pending or failed
     <prefix><search id>/suppliers/<code>.json    one per supplier, written the moment it answers
-    <prefix>idempotency/<key id>.json            which token an Idempotency-Key got
+    <prefix>idempotency/<key id>.json            which token an Idempotency-Key got (sealed), and if it launched
     <prefix>quotes/<supplier>/<city>/<pickup>_<return>.json
                                                  a supplier's answer for a trip, for any search (the quote cache)
     <prefix>stats/supplier-latency.json          how long each supplier takes to answer
@@ -112,19 +112,27 @@ class S3ResultCache:
                 return record
             except _LostRace:
                 pass
-            found = self._get(key, IdempotencyRecord)
-            if found is None:
-                continue  # released between our two calls: claim it again
-            holder, etag = found
-            if (record.created_at - holder.created_at).total_seconds() <= max_age_s:
+            holder: IdempotencyRecord | None = None
+            try:
+                found = self._get(key, IdempotencyRecord)
+                if found is None:
+                    continue  # released between our two calls: claim it again
+                holder, etag = found
+            except _Unreadable as error:
+                etag = error.etag  # written by an earlier version, or tampered with: no replay can use it, taken over
+            if holder is not None and (record.created_at - holder.created_at).total_seconds() <= max_age_s:
                 return holder
             try:
-                # The earlier search has expired: take the key over, unless someone else just did.
+                # The earlier search has expired (or its record is unreadable): take the key over, unless someone else
+                # just did.
                 self._put(key, record, IfMatch=etag)
                 return record
             except _LostRace:
                 continue
         raise CacheUnavailable("the idempotency key is being claimed by concurrent requests")
+
+    def record_launch(self, key_id: str, record: IdempotencyRecord) -> None:
+        self._put(f"{self._prefix}idempotency/{key_id}.json", record.model_copy(update={"launched": True}))
 
     def release_idempotency_key(self, key_id: str) -> None:
         try:
@@ -185,7 +193,13 @@ class S3ResultCache:
             return model.model_validate_json(body), response["ETag"]
         except (ValidationError, json.JSONDecodeError) as error:
             # Objects are written whole, so this is a bug or tampering, not a torn read.
-            raise CacheUnavailable(f"unreadable cache object {key}") from error
+            raise _Unreadable(f"unreadable cache object {key}", response["ETag"]) from error
+
+
+class _Unreadable(CacheUnavailable):
+    def __init__(self, message: str, etag: str) -> None:
+        super().__init__(message)
+        self.etag = etag
 
 
 class _LostRace(Exception):

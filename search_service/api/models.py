@@ -58,7 +58,10 @@ class StartAccepted(Model):
     token: str = Field(description="Pass it with the same User to GET /search")
     status: Literal["pending"] = "pending"
     search: SearchSummary
-    poll: str = Field(description="The URL to GET for the results (same as the Location header)")
+    poll: str = Field(
+        description="The URL to GET for the results (same as the Location header), with the token in the "
+        "Search-Token header and the user in Search-User"
+    )
     retry_after_seconds: int
 
 

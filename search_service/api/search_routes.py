@@ -6,7 +6,7 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Query
+from aws_lambda_powertools.event_handler.openapi.params import Header, Query
 from aws_lambda_powertools.metrics import MetricUnit
 
 from search_service.api.models import (
@@ -20,6 +20,7 @@ from search_service.api.models import (
 )
 from search_service.api.models import Alternatives as AlternativesOut
 from search_service.domain.cities import CityCatalog
+from search_service.domain.errors import FieldProblem, InvalidRequest
 from search_service.domain.filters import MAX_UPGRADE, OfferFilter
 from search_service.domain.results import GetResults
 from search_service.domain.tokens import TOKEN_PATTERN, search_id
@@ -30,9 +31,36 @@ MAX_LIMIT = 500
 
 # The design's public names, mapped to the names used inside: User->id, CarSize->size,
 # SupplierRating->rating, UpgradeClass->upgrade.
-Token = Annotated[str, Query(pattern=TOKEN_PATTERN.pattern, description="The token from POST /search")]
+# The token and the user are bearer values: sent as headers they stay out of URLs, so out of API Gateway's X-Ray
+# traces, access logs and proxies' logs. The query form is the design's, kept for the clients that use it.
+TOKEN_HEADER = "Search-Token"
+USER_HEADER = "Search-User"
+Token = Annotated[
+    str | None,
+    Query(
+        alias="token",
+        pattern=TOKEN_PATTERN.pattern,
+        description=f"The token from POST /search; prefer the {TOKEN_HEADER} header",
+    ),
+]
 UserId = Annotated[
-    str, Query(alias="User", min_length=1, max_length=MAX_USER_LENGTH, description="The user who started the search")
+    str | None,
+    Query(
+        alias="User",
+        min_length=1,
+        max_length=MAX_USER_LENGTH,
+        description=f"The user who started the search; prefer the {USER_HEADER} header",
+    ),
+]
+# Headers are strings or absent, never null: "" stands for absent (as None does for the query), so the document does not
+# offer a null header, which clients would send as the text "null".
+TokenInHeader = Annotated[
+    str,
+    Header(alias=TOKEN_HEADER, pattern=TOKEN_PATTERN.pattern, description="The token from POST /search"),
+]
+UserInHeader = Annotated[
+    str,
+    Header(alias=USER_HEADER, min_length=1, max_length=MAX_USER_LENGTH, description="The user who started the search"),
 ]
 Size = Annotated[
     str | None,
@@ -79,14 +107,18 @@ def search_routes(
         tags=["search"],
     )
     def get_results(
-        token: Token,
-        id: UserId,
+        token_query: Token = None,
+        user_query: UserId = None,
+        token_header: TokenInHeader = "",
+        user_header: UserInHeader = "",
         size: Size = None,
         supplier: SupplierName = None,
         rating: Rating = None,
         upgrade: Upgrade = 0,
         limit: Limit = DEFAULT_LIMIT,
     ) -> Response[SearchResults]:
+        token = _either_form("token", TOKEN_HEADER, token_header or None, token_query)
+        id = _either_form("User", USER_HEADER, user_header or None, user_query)
         telemetry.correlate(search_id(token, id))
         offer_filter = OfferFilter.parse(size, supplier, rating, upgrade)
         view = results(token, id, offer_filter)
@@ -129,3 +161,15 @@ def search_routes(
         return Response(status_code, content_types.APPLICATION_JSON, body, headers=headers)
 
     return router
+
+
+def _either_form(name: str, header: str, in_header: str | None, in_query: str | None) -> str:
+    if in_header is not None and in_query is not None and in_header != in_query:
+        message = f"The {header} header and the {name} query parameter differ: send one of them."
+        raise InvalidRequest([FieldProblem(name, message, "conflicting")])
+    value = in_header if in_header is not None else in_query
+    if value is None:
+        raise InvalidRequest(
+            [FieldProblem(name, f"Send the {header} header (or the {name} query parameter).", "required")]
+        )
+    return value

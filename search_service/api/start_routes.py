@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import urlencode
 
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -71,8 +70,9 @@ def start_routes(
         )
         event = router.current_event
         assert isinstance(event, APIGatewayProxyEvent)  # what the API's APIGatewayRestResolver makes
-        base = event.request_context.path or event.path
-        poll = f"{base}?{urlencode({'token': started.token, 'User': body.user})}"
+        # Where to GET, without the token and the user: a Location header is logged and traced where a header
+        # the client sends is not (search_routes.TOKEN_HEADER).
+        poll = event.request_context.path or event.path
         accepted = StartAccepted(
             token=started.token,
             search=summarise(started.job, catalog, max_age_s),

@@ -90,11 +90,14 @@ class SearchJob(Model):
 
 
 class IdempotencyRecord(Model):
-    """Which token a client's Idempotency-Key got, and for which request, so a replay gets the same one."""
+    """Which token a client's Idempotency-Key got, and for which request, so a replay gets the same one. The token
+    is sealed (domain.tokens.seal): the bucket holds no usable token. `launched` is set once the search was handed
+    to the search Lambda, so a replay of a start that died before that launches it."""
 
-    token: str
+    sealed_token: str
     request_fingerprint: str
     created_at: datetime
+    launched: bool = False
 
 
 class RunSearchEvent(Model):

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from search_service.domain.cities import AmbiguousCity, City, CityCatalog, UnknownCity
-from search_service.domain.errors import FieldProblem, IdempotencyConflict, InvalidRequest, LaunchFailed
+from search_service.domain.errors import (
+    CacheUnavailable,
+    FieldProblem,
+    IdempotencyConflict,
+    InvalidRequest,
+    LaunchFailed,
+)
 from search_service.domain.models import IdempotencyRecord, SearchJob, SearchQuery
-from search_service.domain.tokens import idempotency_id, new_token, search_id
+from search_service.domain.tokens import idempotency_id, new_token, seal, search_id, unseal
 from search_service.ports import Clock, ResultCache, SearchLauncher, SupplierProvider
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,31 +79,47 @@ class StartSearch:
         # A job that then loses the idempotency race is never launched nor known to anyone; the
         # bucket's lifecycle rule removes it.
         self._cache.create_job(job)
-        key_id = idempotency_id(idempotency_key, request.user) if idempotency_key else None
-        if key_id is not None:
+        claim: IdempotencyRecord | None = None
+        key_id = idempotency_id(idempotency_key, request.user) if idempotency_key is not None else ""
+        if idempotency_key is not None:
             fingerprint = _fingerprint(query)
-            claim = IdempotencyRecord(token=token, request_fingerprint=fingerprint, created_at=now)
+            claim = IdempotencyRecord(
+                sealed_token=seal(token, idempotency_key, request.user), request_fingerprint=fingerprint, created_at=now
+            )
             holder = self._cache.claim_idempotency_key(key_id, claim, self._policy.result_max_age_s)
-            if holder.token != token:
+            if holder != claim:
                 if holder.request_fingerprint != fingerprint:
                     raise IdempotencyConflict()
-                earlier = job.model_copy(
-                    update={
-                        "search_id": search_id(holder.token, request.user),
-                        "created_at": holder.created_at,
-                    }
-                )
-                return Started(holder.token, earlier, True, self._expiry(holder.created_at))
+                return self._replay(job, holder, key_id, idempotency_key, request.user)
         try:
             self._launcher.launch(job.search_id)
         except LaunchFailed:
             try:
                 self._cache.mark_failed(job.search_id, "The search could not be started.")
             finally:
-                if key_id is not None:
-                    self._cache.release_idempotency_key(key_id)  # so that the client's retry starts afresh
+                if claim is not None:  # so that the client's retry starts afresh
+                    self._cache.release_idempotency_key(key_id)
             raise
+        if claim is not None:
+            self._record_launch(key_id, claim)
         return Started(token, job, False, self._expiry(now))
+
+    def _replay(self, job: SearchJob, holder: IdempotencyRecord, key_id: str, key: str, user: str) -> Started:
+        """The search an earlier request with this key started. If that request died between its claim and the
+        launch (a Lambda timeout, a lost invoke), nothing runs it: it is launched now, as a run is idempotent."""
+        token = unseal(holder.sealed_token, key, user)
+        earlier = job.model_copy(update={"search_id": search_id(token, user), "created_at": holder.created_at})
+        if not holder.launched:
+            self._launcher.launch(earlier.search_id)  # LaunchFailed: the key stays claimed, the next retry tries again
+            self._record_launch(key_id, holder)
+        return Started(token, earlier, True, self._expiry(holder.created_at))
+
+    def _record_launch(self, key_id: str, claim: IdempotencyRecord) -> None:
+        try:
+            self._cache.record_launch(key_id, claim)
+        except CacheUnavailable as error:
+            # The search runs; a replay would only launch it again, which a run shrugs off.
+            log.warning("launch of an idempotent start not recorded: %s", error)
 
     def validate(self, request: StartRequest) -> tuple[City, SearchQuery]:
         problems: list[FieldProblem] = []

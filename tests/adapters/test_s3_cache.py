@@ -33,7 +33,7 @@ def _job() -> SearchJob:
 
 def _claim(token: str, seconds_later: float = 0) -> IdempotencyRecord:
     return IdempotencyRecord(
-        token=token * 32, request_fingerprint="f", created_at=NOW + timedelta(seconds=seconds_later)
+        sealed_token=token * 32, request_fingerprint="f", created_at=NOW + timedelta(seconds=seconds_later)
     )
 
 

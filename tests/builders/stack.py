@@ -61,6 +61,17 @@ class Stack:
         query = {"token": token, "User": self.user if user is None else user, **{k: str(v) for k, v in filters.items()}}
         return _result(self.results(rest_event("GET", query=query), LocalLambdaContext("results")))
 
+    def get_with_headers(
+        self, token: str | None, user: str | None = None, query: dict[str, str] | None = None, **filters: Any
+    ) -> HttpResult:
+        """GET as the skill sends it: the token and the user in the Search-Token and Search-User headers."""
+        headers = {"Search-User": self.user if user is None else user}
+        if token is not None:
+            headers["Search-Token"] = token
+        params = {**(query or {}), **{k: str(v) for k, v in filters.items()}}
+        event = rest_event("GET", query=params or None, headers=headers)
+        return _result(self.results(event, LocalLambdaContext("results")))
+
     def settle(self) -> None:
         assert isinstance(self.launcher, ThreadLauncher)
         assert self.launcher.wait_idle(PATIENCE_S), "the async searches did not finish"

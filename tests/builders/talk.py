@@ -15,7 +15,7 @@ from skill.search_client import SearchClient
 from skill.speech import plain
 
 from tests.builders.alexa import Conversation
-from tests.builders.http_api import API_KEY
+from tests.builders.http_api import ROLE
 
 T = TypeVar("T")
 DialogState = Literal["STARTED", "IN_PROGRESS", "COMPLETED"]
@@ -72,4 +72,4 @@ class FirstVariant(random.Random):
 
 def skill(url: str, deadline_s: float = 3.0, now: datetime = NOW) -> Any:
     config = SkillSettings(search_api_url=url, deadline_s=deadline_s, poll_interval_s=0.05)
-    return build_skill(SearchClient(url, API_KEY), config, now=lambda: now, rng=FirstVariant()).lambda_handler()
+    return build_skill(SearchClient(url, ROLE), config, now=lambda: now, rng=FirstVariant()).lambda_handler()

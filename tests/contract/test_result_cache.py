@@ -104,7 +104,7 @@ def _failed(supplier: str = "hertz", error: str = "timed out") -> SupplierOutcom
 
 def _claim(token: str, seconds_later: float = 0, fingerprint: str = "f") -> IdempotencyRecord:
     return IdempotencyRecord(
-        token=token * 32, request_fingerprint=fingerprint, created_at=NOW + timedelta(seconds=seconds_later)
+        sealed_token=token * 32, request_fingerprint=fingerprint, created_at=NOW + timedelta(seconds=seconds_later)
     )
 
 
@@ -244,6 +244,15 @@ def test_released_idempotency_key_can_be_claimed_again(cache: ResultCache) -> No
     assert cache.claim_idempotency_key("k", _claim("u"), MAX_AGE_S) == _claim("u")
 
 
+def test_a_launch_recorded_is_what_the_next_claim_finds(cache: ResultCache) -> None:
+    cache.claim_idempotency_key("k", _claim("t"), MAX_AGE_S)
+    assert not cache.claim_idempotency_key("k", _claim("u", 5), MAX_AGE_S).launched
+    cache.record_launch("k", _claim("t"))
+    assert cache.claim_idempotency_key("k", _claim("u", 5), MAX_AGE_S) == _claim("t").model_copy(
+        update={"launched": True}
+    )
+
+
 def test_releasing_an_unclaimed_idempotency_key_is_harmless(cache: ResultCache) -> None:
     cache.release_idempotency_key("k")
     assert cache.claim_idempotency_key("k", _claim("t"), MAX_AGE_S) == _claim("t")
@@ -262,6 +271,7 @@ CALLS: dict[str, Callable[[ResultCache], object]] = {
     "finished_suppliers": lambda cache: cache.finished_suppliers(SEARCH),
     "claim": lambda cache: cache.claim_idempotency_key("k", _claim("u"), MAX_AGE_S),
     "release": lambda cache: cache.release_idempotency_key("k"),
+    "record_launch": lambda cache: cache.record_launch("k", _claim("t")),
 }
 
 
@@ -284,8 +294,14 @@ READS: dict[str, tuple[str, Callable[[ResultCache], object]]] = {
     "mark_failed": (f"{SEARCH}/job.json", lambda cache: cache.mark_failed(SEARCH, "The search could not be run.")),
     "load_one_outcome": (f"{SEARCH}/suppliers/hertz.json", lambda cache: cache.load_outcomes(SEARCH, ["hertz"])),
     "load_outcomes": (f"{SEARCH}/suppliers/hertz.json", lambda cache: cache.load_outcomes(SEARCH, ["hertz", "avis"])),
-    "claim": ("idempotency/k.json", lambda cache: cache.claim_idempotency_key("k", _claim("u"), MAX_AGE_S)),
 }
+
+
+@pytest.mark.parametrize("text", UNREADABLE.values(), ids=UNREADABLE.keys())
+def test_unreadable_idempotency_record_is_taken_over(store: Store, text: str) -> None:
+    # An earlier version's record (it held the raw token), or a tampered one: no replay could use it.
+    store.put_raw("idempotency/k.json", text)
+    assert store.cache.claim_idempotency_key("k", _claim("u"), MAX_AGE_S) == _claim("u")
 
 
 @pytest.mark.parametrize("text", UNREADABLE.values(), ids=UNREADABLE.keys())

@@ -80,11 +80,18 @@ class InMemoryResultCache:
     def claim_idempotency_key(self, key_id: str, record: IdempotencyRecord, max_age_s: int) -> IdempotencyRecord:
         """Store `record` unless a live one exists; return the one that holds the key now."""
         with self._store() as objects:
-            holder = _load(objects, _key(key_id), IdempotencyRecord)
+            try:
+                holder = _load(objects, _key(key_id), IdempotencyRecord)
+            except CacheUnavailable:  # written by an earlier version, or tampered with: taken over, as S3ResultCache
+                holder = None
             if holder is not None and (record.created_at - holder.created_at).total_seconds() <= max_age_s:
                 return holder
             objects[_key(key_id)] = _dump(record)
             return record
+
+    def record_launch(self, key_id: str, record: IdempotencyRecord) -> None:
+        with self._store() as objects:
+            objects[_key(key_id)] = _dump(record.model_copy(update={"launched": True}))
 
     def release_idempotency_key(self, key_id: str) -> None:
         with self._store() as objects:

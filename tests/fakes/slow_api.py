@@ -44,11 +44,13 @@ class ScriptedApi:
     time: FakeTime
     script: Callable[[str, int], Answer]
     calls: list[tuple[str, float, float]] = field(default_factory=list)  # method, started, ended (fake clock)
+    targets: list[str] = field(default_factory=list)  # each call's path and query, in order
 
     def request(
         self, method: str, target: str, body: bytes | None, headers: dict[str, str], within_s: float | None = None
     ) -> tuple[int, bytes]:
         started = self.time.now
+        self.targets.append(f"{method} {target}")
         answer = self.script(method, sum(1 for call in self.calls if call[0] == method))
         ends = None if within_s is None else started + within_s
         attempts = [answer.dropped_after_s, answer.takes_s] if answer.dropped_after_s is not None else [answer.takes_s]

@@ -5,12 +5,13 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 
 import pytest
 from skill.search_client import NoTimeLeft, Rejected, SearchClient, SearchGone, SearchUnavailable, Started
 
-from tests.builders.http_api import API_KEY, serve
+from tests.builders.http_api import ROLE, serve
 from tests.builders.stack import Stack
 from tests.builders.waiting import PATIENCE_S
 
@@ -18,7 +19,7 @@ from tests.builders.waiting import PATIENCE_S
 @pytest.fixture
 def client(stack: Stack) -> Iterator[SearchClient]:
     with serve(stack) as url:
-        yield SearchClient(url, API_KEY)
+        yield SearchClient(url, ROLE)
 
 
 def test_client_starts_a_search_and_reads_filtered_results(client: SearchClient, stack: Stack) -> None:
@@ -143,19 +144,21 @@ def test_client_clamps_the_limit_it_sends_to_what_the_api_accepts(client: Search
         assert client.results(started.token, "user-1", limit=limit).status in ("pending", "partial", "complete")
 
 
-def test_a_call_after_one_cut_short_gets_its_whole_read_timeout_again() -> None:
-    # GIVEN an API that answers the first request at once and the second after 0.5 s, on one kept-alive connection
+@contextmanager
+def _gone_api(first_wait_s: float = 0.0) -> Iterator[tuple[str, list[tuple[str, dict[str, str]]]]]:
+    """An API on 127.0.0.1 that answers every GET 404 (after `first_wait_s` from the second one on) and records the
+    path and headers of each: yields its base URL and the records."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    answered: list[str] = []
+    seen: list[tuple[str, dict[str, str]]] = []
 
     class Api(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            if answered:
-                threading.Event().wait(0.5)
-            answered.append(self.path)
+            if seen and first_wait_s:
+                threading.Event().wait(first_wait_s)
+            seen.append((self.path, {name.lower(): value for name, value in self.headers.items()}))
             body = b'{"errors": []}'
             self.send_response(404)
             self.send_header("Content-Length", str(len(body)))
@@ -168,12 +171,30 @@ def test_a_call_after_one_cut_short_gets_its_whole_read_timeout_again() -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Api)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        client = SearchClient(f"http://127.0.0.1:{server.server_address[1]}/beta", read_timeout_s=PATIENCE_S)
+        yield f"http://127.0.0.1:{server.server_address[1]}/beta", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_call_after_one_cut_short_gets_its_whole_read_timeout_again() -> None:
+    # GIVEN an API that answers the first request at once and the second after 0.5 s, on one kept-alive connection
+    with _gone_api(first_wait_s=0.5) as (url, answered):
+        client = SearchClient(url, read_timeout_s=PATIENCE_S)
         with pytest.raises(SearchGone):  # a call in a turn with 0.2 s left
             client.results("A" * 32, "user-1", within_s=0.2)
         # WHEN the next call has no deadline: THEN the socket does not keep the 0.2 s it was clipped to
         with pytest.raises(SearchGone):
             client.results("A" * 32, "user-1")
         assert len(answered) == 2
-    finally:
-        server.shutdown()
+
+
+def test_the_skill_sends_the_token_and_user_in_signed_headers_never_in_the_url() -> None:
+    with _gone_api() as (url, seen), pytest.raises(SearchGone):
+        SearchClient(url, ROLE).results("T" * 32, "amzn1.ask.account.ME", size="compact")
+    [(path, headers)] = seen
+    assert path == "/beta/search?Limit=5&CarSize=compact"
+    assert (headers["search-token"], headers["search-user"]) == ("T" * 32, "amzn1.ask.account.ME")
+    assert headers["authorization"].startswith("AWS4-HMAC-SHA256 Credential=local/")
+    assert "/us-east-1/execute-api/aws4_request" in headers["authorization"]
+    assert "search-token" in headers["authorization"]  # signed: a proxy cannot swap the token under the signature

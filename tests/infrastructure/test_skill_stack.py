@@ -65,6 +65,9 @@ TRIPS_RESOURCE = {
     "/{{resolve:ssm:/car-search/${SearchStage}/trips-prefix}}*"
 }
 TRIPS_ACTIONS = {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+# The search API's two routes, which its AWS_IAM authorization lets the role invoke (the skill signs with SigV4).
+SEARCH_ROUTES = [{"Fn::Sub": f"{{{{resolve:ssm:/car-search/${{SearchStage}}/search-api-arn}}}}/{route}"}
+                 for route in ("POST/search", "GET/search")]  # fmt: skip
 # Set by Lambda's runtime, not by the template: the region, and the role's credentials (which the skill signs its S3
 # requests with). AWS_ENDPOINT_URL_S3 is the AWS SDKs' variable for another S3 than AWS's, which only the local
 # stack and the benchmarks give.
@@ -244,6 +247,7 @@ def test_role_grants_its_log_group_its_traces_and_its_users_last_trips_only() ->
         ("logs:PutLogEvents", own_group),
         *((action, json.dumps("*")) for action in XRAY_WRITE),
         *((action, json.dumps(TRIPS_RESOURCE)) for action in TRIPS_ACTIONS),
+        *(("execute-api:Invoke", json.dumps(route)) for route in SEARCH_ROUTES),
     }
 
 
@@ -366,9 +370,10 @@ def test_skill_refuses_other_skills() -> None:
     assert variables()["VERIFY_SKILL_ID"] == "true"
 
 
-def test_search_api_url_and_key_come_from_the_search_stack_ssm_parameters() -> None:
-    for variable, name in (("SEARCH_API_URL", "search-api-url"), ("SEARCH_API_KEY", "search-api-key")):
-        assert variables()[variable] == {"Fn::Sub": f"{{{{resolve:ssm:/car-search/${{SearchStage}}/{name}}}}}"}
+def test_search_api_url_comes_from_the_search_stack_and_no_secret_is_in_the_environment() -> None:
+    assert variables()["SEARCH_API_URL"] == {"Fn::Sub": "{{resolve:ssm:/car-search/${SearchStage}/search-api-url}}"}
+    # The API authorizes the role (SigV4 with its temporary credentials): no key in the function's environment.
+    assert not [name for name in variables() if re.search("KEY|SECRET|TOKEN|PASSWORD", name)]
     stage = template()["Parameters"]["SearchStage"]
     assert (stage["Default"], stage["AllowedPattern"]) == ("beta", "^[a-z][a-z0-9]{0,15}$")
     # ssm-secure is not allowed in a Lambda environment variable: a deploy would fail.
@@ -382,11 +387,14 @@ def test_the_search_stack_publishes_the_parameters_the_skill_reads() -> None:
             name = resource["Properties"]["Name"]
             name = name.get("Fn::Sub", name) if isinstance(name, dict) else name
             published[name.replace("${Stage}", "${SearchStage}")] = resource["Properties"]["Type"]
-    for variable in ("SEARCH_API_URL", "SEARCH_API_KEY", "MAX_RENTAL_DAYS", "RESULTS_BUCKET", "TRIPS_PREFIX"):
+    for variable in ("SEARCH_API_URL", "MAX_RENTAL_DAYS", "RESULTS_BUCKET", "TRIPS_PREFIX"):
         name = variables()[variable]["Fn::Sub"].removeprefix("{{resolve:ssm:").removesuffix("}}")
         assert published.get(name) == "String", f"{variable}: the search stack publishes no String {name}"
-    for name in re.findall(r"\{\{resolve:ssm:([^}]+)\}\}", TRIPS_RESOURCE["Fn::Sub"]):
-        assert published.get(name) == "String", f"the role's S3 resource: the search stack publishes no String {name}"
+    for resource in (TRIPS_RESOURCE, *SEARCH_ROUTES):
+        for name in re.findall(r"\{\{resolve:ssm:([^}]+)\}\}", resource["Fn::Sub"]):
+            assert published.get(name) == "String", (
+                f"the role's {resource}: the search stack publishes no String {name}"
+            )
 
 
 def test_the_users_last_trips_are_kept_where_the_results_lifecycle_rule_expires_them() -> None:

@@ -7,9 +7,16 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+from tests.builders.signing import signed
 
-def http(method: str, url: str, body: Any = None, headers: dict[str, str] | None = None) -> tuple[int, Any]:
+
+def http(
+    method: str, url: str, body: Any = None, headers: dict[str, str] | None = None, sign: bool = False
+) -> tuple[int, Any]:
+    """`sign`: with SigV4 by the stack's role, as the skill signs its requests to the search API."""
     data = body if isinstance(body, bytes) else (json.dumps(body).encode() if body is not None else None)
+    if sign:
+        headers = signed(method, url, data, headers)
     request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:

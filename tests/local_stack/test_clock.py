@@ -22,7 +22,7 @@ from tests.local_stack.conftest import http
 from tools.skill_models import MODELS_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-KEY = {"x-api-key": "local-api-key", "Content-Type": "application/json"}
+JSON = {"Content-Type": "application/json"}
 
 
 def test_unset_the_clock_is_the_real_time() -> None:
@@ -75,8 +75,8 @@ def test_make_serve_honours_car_search_today(tmp_path: Path) -> None:
         assert serve.stdout.readline().rstrip().endswith("today: 2031-02-14 (CAR_SEARCH_TODAY)")
         api = serve.stdout.readline().split(" api ")[1].strip()
         trip = {"city": "Denver", "returnDate": "2031-02-16", "user": "u-1"}
-        assert http("POST", api, trip | {"pickupDate": "2031-02-14"}, KEY)[0] == 202
-        status, refused = http("POST", api, trip | {"pickupDate": "2031-02-13"}, KEY)
+        assert http("POST", api, trip | {"pickupDate": "2031-02-14"}, JSON, sign=True)[0] == 202
+        status, refused = http("POST", api, trip | {"pickupDate": "2031-02-13"}, JSON, sign=True)
         assert status == 400 and "The earliest pickup is today, 2031-02-14" in refused["message"]
     finally:
         serve.terminate()

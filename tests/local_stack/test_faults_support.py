@@ -17,6 +17,7 @@ import pytest
 from botocore.exceptions import EndpointConnectionError
 
 from local_stack.http_server import BACKLOG, JsonHandler, LocalServer
+from local_stack.iam_auth import local_role
 from local_stack.s3 import EmbeddedS3, S3Fault, s3_client
 from local_stack.search_api import (
     ASYNC_MAX_EVENT_AGE_S,
@@ -28,14 +29,14 @@ from local_stack.search_api import (
     SearchRuntime,
     start_gateway,
 )
-from local_stack.stack import DEFAULT_API_KEY, LocalStack, StackOptions
+from local_stack.stack import LocalStack, StackOptions
 from search_service.config import Settings
 from tests.builders.today import stack_clock, trip
 from tests.builders.waiting import PATIENCE_S, wait_until
 from tests.infrastructure.cloudformation import SEARCH_STACK, load
 from tests.local_stack.conftest import http
 
-KEY = {"x-api-key": DEFAULT_API_KEY, "Content-Type": "application/json"}
+JSON = {"Content-Type": "application/json"}
 TRIP = trip("workshop-user")
 
 
@@ -142,12 +143,12 @@ def test_concurrent_requests_through_the_gateway_each_get_their_own_answer() -> 
         return app.resolve
 
     function = LambdaFunction(build)
-    server = start_gateway(function, function, DEFAULT_API_KEY)
+    server = start_gateway(function, function, local_role())
     try:
         url = f"http://127.0.0.1:{server.port}/beta/search"
 
         def get(number: int) -> tuple[str, dict[str, str]]:
-            return f"t{number}", http("GET", f"{url}?token=t{number}&User=u", headers=KEY)[1]
+            return f"t{number}", http("GET", f"{url}?token=t{number}&User=u", headers=JSON, sign=True)[1]
 
         with ThreadPoolExecutor(16) as pool:
             answers = list(pool.map(get, range(96)))
@@ -165,9 +166,9 @@ def test_concurrent_requests_through_the_gateway_each_get_their_own_answer() -> 
     ],
 )
 def test_a_failing_lambda_gets_api_gateways_502(broken: Any) -> None:
-    server = start_gateway(broken, broken, DEFAULT_API_KEY)
+    server = start_gateway(broken, broken, local_role())
     try:
-        answer = http("GET", f"http://127.0.0.1:{server.port}/beta/search?token=t&User=u", headers=KEY)
+        answer = http("GET", f"http://127.0.0.1:{server.port}/beta/search?token=t&User=u", headers=JSON, sign=True)
     finally:
         server.stop()
     assert answer == (502, {"message": "Internal server error"})
@@ -310,13 +311,13 @@ def test_a_paused_search_api_refuses_connections_and_resumes_on_the_same_port() 
     options = StackOptions(skill_port=0, api_port=0, latency_scale=0, async_retry_delays_s=(0.05,), clock=stack_clock())
     with LocalStack(options) as stack:
         url = stack.api_url + "/search"
-        assert http("POST", url, TRIP, KEY)[0] == 202
+        assert http("POST", url, TRIP, JSON, sign=True)[0] == 202
         stack.api.pause()
         with pytest.raises(ConnectionRefusedError), socket.create_connection(_address(url), timeout=1):
             pass
         stack.api.resume()
         assert stack.api_url + "/search" == url
-        assert http("POST", url, TRIP, KEY)[0] == 202
+        assert http("POST", url, TRIP, JSON, sign=True)[0] == 202
 
 
 def _address(url: str) -> tuple[str, int]:

@@ -3,24 +3,30 @@ endpoint, the local Progressive Response API, and a clean stop."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from skill.sigv4 import Credentials
 
 from local_stack.envelopes import Device, launch_request
-from local_stack.stack import DEFAULT_API_KEY, LocalStack, StackOptions
+from local_stack.iam_auth import local_role
+from local_stack.stack import LocalStack, StackOptions
+from tests.builders.signing import signed
 from tests.builders.today import stack_clock, trip
 from tests.builders.waiting import PATIENCE_S, wait_until
 from tests.local_stack.conftest import http
 
-KEY = {"x-api-key": DEFAULT_API_KEY, "Content-Type": "application/json"}
+JSON = {"Content-Type": "application/json"}
 TRIP = trip("workshop-user")
 
 
@@ -29,34 +35,64 @@ def launch(stack: LocalStack) -> dict:
 
 
 def test_the_search_api_starts_a_search_and_serves_its_filtered_results(local_stack: LocalStack) -> None:
-    status, started = http("POST", local_stack.api_url + "/search", TRIP, KEY)
+    status, started = http("POST", local_stack.api_url + "/search", TRIP, JSON, sign=True)
     assert status == 202 and started["token"]
     url = f"{local_stack.api_url}/search?token={started['token']}&User=workshop-user&CarSize=compact"
-    assert wait_until(lambda: http("GET", url, headers=KEY)[1].get("status") == "complete", PATIENCE_S)
-    status, results = http("GET", url, headers=KEY)
+    assert wait_until(lambda: http("GET", url, headers=JSON, sign=True)[1].get("status") == "complete", PATIENCE_S)
+    status, results = http("GET", url, headers=JSON, sign=True)
     assert status == 200 and results["status"] == "complete"
     assert results["offers"] and {offer["carClass"] for offer in results["offers"]} == {"compact"}
 
 
 def test_the_stage_prefix_is_optional_locally(local_stack: LocalStack) -> None:
     base = local_stack.api_url.removesuffix("/beta")
-    status, body = http("POST", base + "/search", TRIP | {"city": "Atlantis"}, KEY)
+    status, body = http("POST", base + "/search", TRIP | {"city": "Atlantis"}, JSON, sign=True)
     assert status == 400 and body["errors"][0]["field"] == "city"
 
 
-@pytest.mark.parametrize("headers", [{}, {"x-api-key": "not-the-key"}])
-def test_the_search_api_refuses_a_request_without_the_key_as_api_gateway_does(
-    local_stack: LocalStack, headers: dict[str, str]
+WRONG_ROLE = Credentials("local", "another-secret")
+
+
+@pytest.mark.parametrize(
+    ("sign_with", "then", "message"),
+    [
+        (None, None, "Missing Authentication Token"),
+        (WRONG_ROLE, None, "The request signature we calculated does not match"),
+        (Credentials("someone-else", "local"), None, "The security token included in the request is invalid."),
+        (local_role(), "another city", "The request signature we calculated does not match"),
+        (local_role(), "signed 20 minutes ago", "Signature expired"),
+    ],
+    ids=["unsigned", "another secret", "another key", "body changed after signing", "signed 20 minutes ago"],
+)
+def test_the_search_api_refuses_what_aws_iam_authorization_refuses(
+    local_stack: LocalStack, sign_with: Credentials | None, then: str | None, message: str
 ) -> None:
-    assert http("POST", local_stack.api_url + "/search", TRIP, headers) == (403, {"message": "Forbidden"})
+    url = local_stack.api_url + "/search"
+    body = json.dumps(TRIP).encode()
+    when = datetime.now(UTC) - timedelta(minutes=20) if then == "signed 20 minutes ago" else None
+    headers = JSON if sign_with is None else signed("POST", url, body, JSON, sign_with, when)
+    if then == "another city":
+        body = json.dumps(TRIP | {"city": "Chicago"}).encode()
+    status, answer = http("POST", url, body, headers)
+    assert status == 403 and answer["message"].startswith(message)
+
+
+def test_curl_signs_for_the_local_search_api_as_the_readme_says(local_stack: LocalStack) -> None:
+    if shutil.which("curl") is None:
+        pytest.skip("curl is not installed")
+    role = local_role()
+    answer = subprocess.run(
+        ["curl", "-sS", "--aws-sigv4", "aws:amz:us-east-1:execute-api", "--user",
+         f"{role.access_key_id}:{role.secret_access_key}", "-H", "Content-Type: application/json",
+         "-d", json.dumps(TRIP), local_stack.api_url + "/search"],
+        capture_output=True, text=True, timeout=PATIENCE_S, check=True,
+    )  # fmt: skip
+    assert json.loads(answer.stdout)["token"], answer.stdout
 
 
 @pytest.mark.parametrize(
     ("method", "query", "body", "message"),
     [
-        ("GET", "?User=u-1", None, "Missing required request parameters: [token]"),
-        ("GET", "?token=abc&User=%20", None, "Missing required request parameters: [User]"),
-        ("GET", "", None, "Missing required request parameters: [token, User]"),
         ("POST", "", b"", "The request body must be a JSON object."),
         ("POST", "", b"[1, 2]", "The request body must be a JSON object."),
         ("POST", "", b"{not json", "The request body must be a JSON object."),
@@ -65,13 +101,13 @@ def test_the_search_api_refuses_a_request_without_the_key_as_api_gateway_does(
 def test_the_api_gateway_request_validator_answers_before_any_lambda(
     local_stack: LocalStack, method: str, query: str, body: bytes | None, message: str
 ) -> None:
-    assert http(method, local_stack.api_url + "/search" + query, body, KEY) == (400, {"message": message})
+    assert http(method, local_stack.api_url + "/search" + query, body, JSON, sign=True) == (400, {"message": message})
 
 
 def test_an_unknown_route_gets_api_gateways_missing_token_answer(local_stack: LocalStack) -> None:
-    answer = http("DELETE", local_stack.api_url + "/search", None, KEY)
+    answer = http("DELETE", local_stack.api_url + "/search", None, JSON, sign=True)
     assert answer == (403, {"message": "Missing Authentication Token"})
-    assert http("GET", local_stack.api_url + "/cars", None, KEY)[0] == 403
+    assert http("GET", local_stack.api_url + "/cars", None, JSON, sign=True)[0] == 403
 
 
 def test_the_skill_endpoint_answers_an_alexa_request_with_a_response_envelope(local_stack: LocalStack) -> None:
@@ -112,7 +148,7 @@ def test_the_stack_stops_cleanly_and_frees_its_ports() -> None:
     stack = LocalStack(StackOptions(skill_port=0, api_port=0, latency_scale=0, clock=stack_clock())).start()
     skill_port = int(stack.skill_url.rsplit(":", 1)[1].strip("/"))
     api_port = int(stack.api_url.split(":")[2].split("/")[0])
-    assert http("POST", stack.api_url + "/search", TRIP, KEY)[0] == 202
+    assert http("POST", stack.api_url + "/search", TRIP, JSON, sign=True)[0] == 202
     stack.stop()
     for port in (skill_port, api_port):
         with pytest.raises(ConnectionRefusedError), socket.create_connection(("127.0.0.1", port), timeout=1):
@@ -131,7 +167,9 @@ def test_a_taken_port_fails_the_start_and_leaves_nothing_running(local_stack: Lo
 
 
 def test_with_verification_on_an_unsigned_request_is_refused_before_the_skill_runs() -> None:
-    with LocalStack(StackOptions(skill_port=0, api_port=0, latency_scale=0, verify_requests=True)) as stack:
+    with LocalStack(
+        StackOptions(skill_port=0, api_port=0, latency_scale=0, verify_requests=True, skill_id="amzn1.ask.skill.local")
+    ) as stack:
         status, answer = http("POST", stack.skill_url, launch(stack), {"Content-Type": "application/json"})
     assert status == 400 and answer["message"].startswith("request verification failed")
 
@@ -148,7 +186,9 @@ def test_make_serve_prints_its_ready_line_and_sigterm_stops_it_at_once(tmp_path:
         ready = re.fullmatch(r"ready: skill (http://127\.0\.0\.1:\d+/) api (http://127\.0\.0\.1:\d+)/search\n",
                              serve.stdout.readline())  # fmt: skip
         assert ready, "no ready line"
-        assert http("POST", ready[2] + "/search", TRIP, KEY)[0] == 202  # a slow search is running when it stops
+        assert (
+            http("POST", ready[2] + "/search", TRIP, JSON, sign=True)[0] == 202
+        )  # a slow search is running when it stops
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=PATIENCE_S) == 0
     finally:

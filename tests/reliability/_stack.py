@@ -24,6 +24,7 @@ from tests.builders.local_stack import (  # noqa: F401 (for the tests here)
     running_stack,
     token_of,
 )
+from tests.builders.signing import signed
 from tools.skill_models import MODELS_DIR
 
 MODELS = ModelStore(MODELS_DIR)  # thread-safe, and each locale's model is parsed once for all conversations
@@ -55,15 +56,17 @@ class Api:
 
     def __init__(self, stack: LocalStack, timeout_s: float = 10.0) -> None:
         url = urlsplit(stack.api_url)
+        self._base = f"{url.scheme}://{url.netloc}"
         self._path = url.path
-        self._key = stack.options.api_key
         self._connection = httpc.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=timeout_s)
 
     def post(self, body: dict[str, Any], **headers: str) -> tuple[int, dict[str, str], Any]:
         return self._call("POST", "", json.dumps(body).encode(), {"Content-Type": "application/json", **headers})
 
     def get(self, token: str, user: str, **query: Any) -> tuple[int, dict[str, str], Any]:
-        return self._call("GET", "?" + urlencode({"token": token, "User": user, **query}))
+        """As the skill asks: the token and the user in headers."""
+        target = "?" + urlencode(query) if query else ""
+        return self._call("GET", target, headers={"Search-Token": token, "Search-User": user})
 
     def close(self) -> None:
         self._connection.close()
@@ -71,9 +74,8 @@ class Api:
     def _call(
         self, method: str, target: str, body: bytes | None = None, headers: dict[str, str] | None = None
     ) -> tuple[int, dict[str, str], Any]:
-        self._connection.request(
-            method, f"{self._path}/search{target}", body=body, headers={"x-api-key": self._key, **(headers or {})}
-        )
+        path = f"{self._path}/search{target}"
+        self._connection.request(method, path, body=body, headers=signed(method, self._base + path, body, headers))
         response = self._connection.getresponse()
         raw = response.read()  # the whole body as Content-Length announced it, or IncompleteRead
         answer_headers = {name.lower(): value for name, value in response.getheaders()}

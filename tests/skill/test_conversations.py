@@ -19,7 +19,7 @@ from skill.speech import plain
 from search_service.domain.cities import CityCatalog
 from search_service.providers.simulated import simulated_providers
 from tests.builders.alexa import DEVICE_ID, USER_ID, Conversation
-from tests.builders.http_api import API_KEY, serve
+from tests.builders.http_api import ROLE, serve
 from tests.builders.stack import Stack, build_stack
 from tests.builders.talk import FirstVariant, Talk, skill
 from tests.builders.waiting import PATIENCE_S
@@ -309,7 +309,7 @@ def test_requests_for_another_skill_are_refused(stack: Stack) -> None:
 
     with serve(stack) as url:
         settings = SkillSettings(search_api_url=url, skill_id="amzn1.ask.skill.the-real-one")
-        handler = build_skill(SearchClient(url, API_KEY), settings, rng=FirstVariant()).lambda_handler()
+        handler = build_skill(SearchClient(url, ROLE), settings, rng=FirstVariant()).lambda_handler()
         with pytest.raises(AskSdkException, match="Skill ID Verification failed"):
             handler(Conversation().launch(), None)
 

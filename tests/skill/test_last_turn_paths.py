@@ -1,10 +1,13 @@
 """What a person says at the last turn and after it, as people trying the skill said it (on the fake clock and the
 scripted API of tests/builders/slow_turn.py): "anything better?" after the best offer so far, the only offer, and
-"next" when another car was suggested instead of the one asked for, and a throttled request."""
+"next" when another car was suggested instead of the one asked for; a request the API refuses, and one it throttles."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
+from skill.speech import plain
 
 from tests.builders.slow_turn import Turn
 from tests.fakes.slow_api import Answer, accepted, offer, results
@@ -53,6 +56,48 @@ def test_next_after_another_car_was_suggested_asks_about_that_car_without_saying
     said = turn.say("next", "AMAZON.NextIntent")
     assert said == "That's the one I'd suggest instead. Would you like it? Please say yes or no."
     assert "haven't found" not in said
+
+
+# --- the API refuses the skill's own request (a 400): never "can't reach the rental companies", never a retry loop --
+
+
+def _refused(field: str) -> Answer:
+    return Answer(400, {"message": "refused", "errors": [{"field": field, "code": "unknown_value", "message": "no"}]})
+
+
+def _refuses_the_first_get(field: str) -> Callable[[str, int], Answer]:
+    def api(method: str, n: int) -> Answer:
+        if method == "POST":
+            return accepted()
+        return _refused(field) if n == 0 else results({}, [offer("avis", 100.0)], "avis")
+
+    return api
+
+
+def test_a_car_size_the_api_does_not_know_is_dropped_and_the_answer_says_so() -> None:
+    # GIVEN an API that refuses the size the skill sends (the interaction model and the API disagree)
+    turn = Turn(_refuses_the_first_get("CarSize"))
+    said = turn.say(*FROM_AVIS)
+    assert said.startswith("I couldn't search for that exact choice, so here's what I found without it."), said
+    assert "can't reach" not in said and "Avis" in said
+    gets = [target for target in turn.api.targets if target.startswith("GET")]
+    assert "CarSize=compact" in gets[0] and "CarSize" not in gets[1] and "Supplier=avis" in gets[1]
+
+
+def test_a_token_the_api_refuses_starts_the_same_search_again() -> None:
+    # GIVEN session attributes whose token the API refuses (tampered, or from an older version)
+    turn = Turn(_refuses_the_first_get("Search-Token"))
+    said = turn.say(*FROM_AVIS)
+    assert said.startswith("OK, I found a compact car from Avis"), said
+    assert [target.split()[0] for target in turn.api.targets].count("POST") == 2  # searched again
+
+
+def test_a_refusal_nothing_fixes_offers_a_fresh_start_not_a_retry() -> None:
+    turn = Turn(lambda method, n: accepted() if method == "POST" else _refused("Limit"))
+    said = turn.say(*FROM_AVIS)
+    assert said == "Sorry, something went wrong with that search on my side. Say start over to search again.", said
+    reprompt = plain(turn.talk.last["reprompt"]["outputSpeech"]["ssml"])
+    assert "try again" not in reprompt.lower() and "yes or no" not in reprompt.lower(), reprompt
 
 
 THROTTLED = Answer(429, {"message": "Too Many Requests"})  # API Gateway's own answer when a method's throttle is hit

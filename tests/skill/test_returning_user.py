@@ -20,7 +20,7 @@ from skill.search_client import SearchClient
 from skill.trip_store import S3PersistenceAdapter
 
 from tests.builders.alexa import DEVICE_ID, USER_ID, Conversation
-from tests.builders.http_api import API_KEY, serve
+from tests.builders.http_api import ROLE, serve
 from tests.builders.stack import Stack
 from tests.builders.talk import FirstVariant, Talk
 from tests.fakes.clock import FixedClock
@@ -55,7 +55,7 @@ def returning_skill(url: str, objects: InMemoryObjects, clock: FixedClock) -> An
     """The skill as lambda_function.py builds it, its store on `objects`, on the tests' clock."""
     settings = SkillSettings(search_api_url=url, deadline_s=3.0, poll_interval_s=0.05, results_bucket="bucket")
     store = S3PersistenceAdapter(objects, PREFIX, clock.now)
-    skill = build_skill(SearchClient(url, API_KEY), settings, now=clock.now, rng=FirstVariant(), store=store)
+    skill = build_skill(SearchClient(url, ROLE), settings, now=clock.now, rng=FirstVariant(), store=store)
     return skill.lambda_handler()
 
 
@@ -263,7 +263,7 @@ def test_a_save_that_could_outlast_alexas_wait_is_left_to_the_next_turn(
     # GIVEN a skill whose turns may last 1.4 s, and whose store calls may take 0.5 s to connect and 1 s to answer
     settings = SkillSettings(search_api_url=url, deadline_s=1.4, poll_interval_s=0.05)
     store = S3PersistenceAdapter(objects, PREFIX, clock.now)
-    handler = build_skill(SearchClient(url, API_KEY), settings, now=clock.now, rng=FirstVariant(), store=store)
+    handler = build_skill(SearchClient(url, ROLE), settings, now=clock.now, rng=FirstVariant(), store=store)
     talk = Talk(handler.lambda_handler())
     # WHEN a search starts: THEN it is not saved, as the save could end after the turn must have
     talk.say("find a car in Denver next weekend", "FindCarIntent", {"city": "Denver", "pickupDate": "2026-W48-WE"},

@@ -177,6 +177,53 @@ def test_same_trip_spelled_another_way_is_the_same_request(service: InMemoryServ
     assert service.start_search("portland me", key="turn-1").token == first.token
 
 
+class _DiesWhileLaunching:
+    """The start Lambda killed at its timeout inside the async invoke: neither launched nor failed, the key claimed."""
+
+    def launch(self, search_id: str) -> None:
+        raise TimeoutError("Task timed out after 10.00 seconds")
+
+
+def test_a_replay_launches_the_search_a_start_that_died_before_its_launch_left_behind(
+    service: InMemoryService,
+) -> None:
+    launcher, service.start._launcher = service.start._launcher, _DiesWhileLaunching()  # type: ignore[assignment]
+    with pytest.raises(TimeoutError):
+        service.start_search(key="turn-1")
+    service.start._launcher = launcher
+    [job] = _jobs(service.cache)
+
+    again = service.start_search(key="turn-1")
+
+    assert again.replayed and again.job.search_id == job.search_id
+    [report] = service.launcher.deliver()
+    assert report.search_id == job.search_id and report.completed == list(job.suppliers)
+    assert service.read(again).status == "complete"
+    service.start_search(key="turn-1")  # recorded as launched now: a third request launches nothing
+    assert service.launcher.deliver() == []
+
+
+def test_a_replay_whose_launch_fails_is_refused_and_the_next_one_launches(service: InMemoryService) -> None:
+    launcher, service.start._launcher = service.start._launcher, _DiesWhileLaunching()  # type: ignore[assignment]
+    with pytest.raises(TimeoutError):
+        service.start_search(key="turn-1")
+    service.start._launcher = launcher
+    service.launcher.broken = True
+    with pytest.raises(LaunchFailed):
+        service.start_search(key="turn-1")
+    service.launcher.broken = False
+
+    again = service.start_search(key="turn-1")
+
+    assert again.replayed and [r.search_id for r in service.launcher.deliver()] == [again.job.search_id]
+
+
+def test_the_cache_never_holds_a_token_that_can_be_used(service: InMemoryService) -> None:
+    started = service.start_search(key="turn-1")
+    assert not any(started.token in text for text in service.cache.objects.values())
+    assert service.start_search(key="turn-1").token == started.token  # yet the replay gets it back
+
+
 # --- what it depends on fails ---------------------------------------------------------------------------
 
 

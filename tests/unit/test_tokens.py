@@ -6,7 +6,15 @@ import re
 
 import pytest
 
-from search_service.domain.tokens import TOKEN_LENGTH, idempotency_id, is_well_formed, new_token, search_id
+from search_service.domain.tokens import (
+    TOKEN_LENGTH,
+    idempotency_id,
+    is_well_formed,
+    new_token,
+    seal,
+    search_id,
+    unseal,
+)
 
 URL_SAFE_32 = re.compile(r"[A-Za-z0-9_-]{32}")
 TOKEN = "AbCdEfGhIjKlMnOpQrStUvWxYz012-_9"
@@ -93,3 +101,16 @@ def test_idempotency_id_same_text_as_token_returns_id_different_from_search_id()
 
 def test_idempotency_id_cannot_be_forged_by_moving_the_separator_between_user_and_key() -> None:
     assert idempotency_id("k", "victim|x") != idempotency_id("x|k", "victim")
+
+
+def test_a_sealed_token_is_read_back_only_with_the_same_key_and_user() -> None:
+    token = new_token()
+    sealed = seal(token, "turn-1", "amzn1.ask.account.ME")
+    assert token not in sealed and unseal(sealed, "turn-1", "amzn1.ask.account.ME") == token
+    assert unseal(sealed, "turn-2", "amzn1.ask.account.ME") != token
+    assert unseal(sealed, "turn-1", "amzn1.ask.account.OTHER") != token
+
+
+def test_the_same_token_sealed_twice_differs() -> None:
+    token = new_token()
+    assert seal(token, "k", "u") != seal(token, "k", "u")
