@@ -16,9 +16,20 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	@touch $@
 
-install: $(STAMP)
+# checkov (the templates' policy scan in make test) in a venv of its own: its pins clash with the project's
+# (infrastructure/checkov-requirements.txt says which).
+CHECKOV_VENV  := $(VENV)/checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed-stamp
 
-test: $(STAMP)
+$(CHECKOV_STAMP): infrastructure/checkov-requirements.txt | $(BIN)/python
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install -q --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install -q -r infrastructure/checkov-requirements.txt
+	@touch $@
+
+install: $(STAMP) $(CHECKOV_STAMP)
+
+test: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest -q
 
 # The whole system on 127.0.0.1 (embedded S3, the search API, the skill's endpoint), offline, no AWS account.

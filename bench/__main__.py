@@ -373,9 +373,9 @@ def _cold_start(r: dict[str, Any]) -> list[str]:
     lines = [
         f"Cold start (ms, median of {runs}; .pyc cached unless said). fresh: a bare interpreter; in Lambda: after",
         "the modules Lambda's Python runtime has already imported. first call: the skill's LaunchRequest, the start",
-        "Lambda's POST /search, the search Lambda's GET (S3 and Lambda's Invoke API on 127.0.0.1). cold: fresh + first",
-        "call in the same process. RSS MB: resident after the import / peak",
-        f"{'module':<32} {'fresh':>6} {'vs SDK':>7} {'in Lambda':>9} {'vs SDK':>7} {'first call':>10} {'cold':>6} "
+        "Lambda's POST /search, the results Lambda's GET (S3 and Lambda's Invoke API on 127.0.0.1). cold: fresh +",
+        "first call in the same process. RSS MB: resident after the import / peak",
+        f"{'module':<36} {'fresh':>6} {'vs SDK':>7} {'in Lambda':>9} {'vs SDK':>7} {'first call':>10} {'cold':>6} "
         f"{'no .pyc':>8} {'RSS MB':>12} {'full GC':>8}",
     ]
     for module, c in cold.items():
@@ -384,7 +384,7 @@ def _cold_start(r: dict[str, Any]) -> list[str]:
         first, total = c["first_invocation_ms_p50"], c["cold_start_ms_p50"]
         rss = f"{c['rss_after_import_mb_p50']:.1f} / {c['rss_mb_p50']:.1f}"
         lines.append(
-            f"{module:<32} {c['import_ms_p50']:>6.0f} {_x(fresh_ratio):>7} {c['import_in_lambda_ms_p50']:>9.0f} "
+            f"{module:<36} {c['import_ms_p50']:>6.0f} {_x(fresh_ratio):>7} {c['import_in_lambda_ms_p50']:>9.0f} "
             f"{_x(lambda_ratio):>7} {('-' if first is None else f'{first:.0f}'):>10} "
             f"{('-' if total is None else f'{total:.0f}'):>6} "
             f"{c['import_no_pyc_ms_p50']:>8.0f} {rss:>12} {c['full_gc_ms_p50']:>8.1f}"
@@ -395,7 +395,7 @@ def _cold_start(r: dict[str, Any]) -> list[str]:
     )
     lines.append("largest own import costs in Lambda (ms, self time per package):")
     for module, top in ((m, c["top_imports_ms"]) for m, c in cold.items() if c["top_imports_ms"]):
-        lines.append(f"  {module:<30} " + ", ".join(f"{name} {ms:.1f}" for name, ms in top.items()))
+        lines.append(f"  {module:<34} " + ", ".join(f"{name} {ms:.1f}" for name, ms in top.items()))
     return lines + _skill_stores(r["cold_start"]["skill_stores"])
 
 

@@ -11,7 +11,8 @@ Runs take turns module by module, so machine noise falls on all alike. Each chil
 its resident memory right after the import, the first invocation of each Lambda's handler, its peak resident
 memory and what one full garbage collection then costs. First invocations: the skill a LaunchRequest (it needs
 no network); the start Lambda a POST /search, which writes the job to S3 and invokes the search Lambda; the
-search Lambda the GET the skill sends at the last turn (CarSize, Supplier, Limit=5) for a completed search. Their
+results Lambda the GET the skill sends at the last turn (CarSize, Supplier, Limit=5) for a completed search; the
+search Lambda's runs and the lost-search Lambda are imported only (nobody waits for their cold start). Their
 AWS is on 127.0.0.1: an embedded S3 (S3_ENDPOINT_URL) holding that search, and a stand-in for Lambda's Invoke
 API (AWS_ENDPOINT_URL_LAMBDA) that accepts every async invoke with 202; the child refuses any other address
 once imported. `cold_start_s` in latest.json is import plus first invocation, per Lambda.
@@ -59,14 +60,17 @@ MODULES = (
     "boto3",
     "ask_sdk_core.skill_builder",
     SKILL,
-    "search_service.start_handler",
-    "search_service.search_handler",
+    "search_service.entry.start",
+    "search_service.entry.results",
+    "search_service.entry.run",
+    "search_service.entry.lost_searches",
 )
 # What awslambdaric's bootstrap.py and the modules it loads import before the handler's module.
 LAMBDA_RUNTIME = "importlib, json, logging, os, sys, time, traceback, decimal, math, datetime, enum, concurrent.futures"
-START = "search_service.start_handler"
-SEARCH = "search_service.search_handler"
-LAMBDAS = {"start": START, "search": SEARCH, "skill": SKILL}  # cold_start_s in latest.json
+START = "search_service.entry.start"
+RESULTS = "search_service.entry.results"
+# cold_start_s in latest.json: the Lambdas whose cold start a person waits for.
+LAMBDAS = {"start": START, "results": RESULTS, "skill": SKILL}
 # The skill's first call: a LaunchRequest as Alexa sends it, which the skill answers without the search API.
 LAUNCH = launch_request(Device(api_endpoint="https://api.amazonalexa.com", api_access_token=None))
 TRIPS_PREFIX = "results/trips/"
@@ -229,13 +233,13 @@ def local_aws() -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
     from bench.harness import DeferredLauncher, expect, trip
     from local_stack.http_server import JsonHandler, LocalServer
     from local_stack.s3 import EmbeddedS3, s3_client
-    from search_service import start_handler
     from search_service.adapters.clock import SystemClock
     from search_service.adapters.local_context import LocalLambdaContext
     from search_service.adapters.s3_cache import S3ResultCache
     from search_service.api.gateway import rest_event
     from search_service.config import Settings
     from search_service.domain.cities import CityCatalog
+    from search_service.entry import start
     from search_service.providers.simulated import simulated_providers
     from search_service.wiring import Services, run_search
 
@@ -266,12 +270,12 @@ def local_aws() -> Iterator[tuple[dict[str, str], dict[str, Any]]]:
         launcher = DeferredLauncher()
         pickup, dropoff = trip(20)
         body = {"city": "New York", "pickupDate": pickup, "returnDate": dropoff, "user": USER}
-        started = expect(start_handler.build_handler(services, launcher)(rest_event("POST", body=body),
+        started = expect(start.build_handler(services, launcher)(rest_event("POST", body=body),
                                                                         LocalLambdaContext("start")), 202)  # fmt: skip
         run_search(services)(launcher.launched[-1])
         token = json.loads(started["body"])["token"]
         query = {"token": token, "User": USER, "CarSize": "compact", "Supplier": "enterprise", "Limit": "5"}
-        events = {SKILL: LAUNCH, START: rest_event("POST", body=body), SEARCH: rest_event("GET", query=query)}
+        events = {SKILL: LAUNCH, START: rest_event("POST", body=body), RESULTS: rest_event("GET", query=query)}
         record = _kept_trip(pickup, dropoff)
         client.put_object(Bucket=settings.results_bucket, Key=TRIPS_PREFIX + _user_key(), Body=record)
         service = LocalServer(_record_service(record), 0)

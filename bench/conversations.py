@@ -30,7 +30,7 @@ started only then: POST /search (the trip as the skill would send it, from the s
 way), then GET /search with the same filters every poll interval until the search is complete or failed or the
 results budget is spent, exactly as `Dialog._wait_for_results`; then the offer if there is one ("partial" with
 offers counts, as for the skill), else "still searching" and, after the person's pause, the same again. It uses
-the skill's own `SearchClient` (HTTP, the same x-api-key) against its own local stack, identical to the skill's.
+the skill's own `SearchClient` (HTTP, signed the same way) against its own local stack, identical to the skill's.
 What it leaves out, the skill's own few milliseconds per turn and its progressive response, favours it.
 
 Time scale. Supplier latency (SUPPLIER_LATENCY_SCALE), the skill's own timing (StackOptions.skill_time_scale:

@@ -1,4 +1,4 @@
-"""Both Lambdas wired in-process against moto S3, driven through API Gateway events as AWS sends them.
+"""The start, results and run Lambdas wired in-process against moto S3, driven by the events AWS sends them.
 
 The events come from search_service.api.gateway, the same builder the tests and the local stack use.
 """
@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from search_service import search_handler, start_handler
 from search_service.adapters.clock import SystemClock
 from search_service.adapters.local_context import LocalLambdaContext
 from search_service.adapters.s3_cache import S3ResultCache
@@ -20,6 +19,7 @@ from search_service.api.gateway import rest_event
 from search_service.config import Settings
 from search_service.domain.cities import CityCatalog
 from search_service.domain.ports import SupplierProvider
+from search_service.entry import results, run, start
 from search_service.wiring import Services, boto3_client
 
 USER = "amzn1.ask.account.BENCH"
@@ -41,7 +41,8 @@ class DeferredLauncher:
 class Stack:
     services: Services
     start: Handler
-    search: Handler
+    results: Handler
+    run_search: Handler
     launcher: DeferredLauncher
 
     def post(self, city: str, pickup: str, dropoff: str) -> dict[str, Any]:
@@ -50,11 +51,11 @@ class Stack:
 
     def get(self, token: str, **filters: str) -> dict[str, Any]:
         query = {"token": token, "User": USER, **filters}
-        return expect(self.search(rest_event("GET", query=query), LocalLambdaContext("search")), 200)
+        return expect(self.results(rest_event("GET", query=query), LocalLambdaContext("results")), 200)
 
     def run(self, search_id: str) -> dict[str, Any]:
         """The search Lambda's async job, from the event the start Lambda sends."""
-        return self.search({"action": "run-search", "searchId": search_id}, LocalLambdaContext("search"))
+        return self.run_search({"action": "run-search", "searchId": search_id}, LocalLambdaContext("search"))
 
 
 def build_stack(providers: Mapping[str, SupplierProvider], settings: Settings | None = None) -> Stack:
@@ -71,7 +72,11 @@ def build_stack(providers: Mapping[str, SupplierProvider], settings: Settings | 
     )
     launcher = DeferredLauncher()
     return Stack(
-        services, start_handler.build_handler(services, launcher), search_handler.build_handler(services), launcher
+        services,
+        start.build_handler(services, launcher),
+        results.build_handler(services),
+        run.build_handler(services),
+        launcher,
     )
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 # The lines the Lambdas write for each search, and the function that writes each.
-FUNCTION_OF = {"search accepted": "start", "results read": "search", "search finished": "search"}
+FUNCTION_OF = {"search accepted": "start", "results read": "results", "search finished": "search"}
 
 
 def audit(path: Path) -> dict[str, int]:

@@ -4,7 +4,8 @@
     serve                                             the stack alone, for HTTP clients and simulators
 
 Ports come from SKILL_PORT (8080) and API_PORT (3000), suppliers' latency from SUPPLIER_LATENCY_SCALE (1), and
-CAR_SEARCH_TODAY=YYYY-MM-DD moves the whole stack's clock to that day.
+CAR_SEARCH_TODAY=YYYY-MM-DD moves the whole stack's clock to that day. SKILL_ID refuses requests for any other skill;
+VERIFY_ALEXA_REQUESTS=true (which needs SKILL_ID) checks that each request was signed by Alexa.
 The Lambdas' own logs and metrics go to --log (local_stack.log; "-" for the terminal), so the conversation
 stays readable. Ctrl-C or SIGTERM stops everything.
 """
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _chat(stack: LocalStack, args: argparse.Namespace, out: TextIO) -> int:
     from local_stack.chat import Chat
-    from local_stack.envelopes import Device
+    from local_stack.envelopes import SKILL_ID, Device
     from local_stack.interaction_model import ModelStore
     from tools.skill_models import MODELS_DIR
 
@@ -84,7 +85,11 @@ def _chat(stack: LocalStack, args: argparse.Namespace, out: TextIO) -> int:
         inputs = [str(line) for line in replay.get("userInput", [])]
         locale = locale or replay.get("locale")
     clock = stack.options.clock.now
-    device = Device(stack.progressive_endpoint, stack.access_token, locale=locale or "en-US", clock=clock)
+    # With SKILL_ID set the stack refuses requests for any other skill, so the chat's carry that id.
+    skill_id = stack.options.skill_id or SKILL_ID
+    device = Device(
+        stack.progressive_endpoint, stack.access_token, locale=locale or "en-US", clock=clock, skill_id=skill_id
+    )
     chat = Chat(stack.skill_url, ModelStore(MODELS_DIR), device)
     chat.on_progressive = lambda text: print(f"Alexa (progressive): {text}", file=out, flush=True)
     stack.on_progressive(chat.progressive)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import socket
 import sys
 import threading
@@ -98,10 +99,17 @@ class LocalServer:
 
 
 class JsonHandler(BaseHTTPRequestHandler):
-    """HTTP/1.1 with keep-alive, as API Gateway and Alexa use, and no access log on stderr."""
+    """HTTP/1.1 with keep-alive, as API Gateway and Alexa use, and no access log on stderr.
+
+    Each connection holds a thread: once a request has begun, its bytes must keep coming (`read_timeout_s` for each
+    read and each write), and a kept-alive connection with no request under way is closed after `idle_timeout_s`.
+    Without them, a client that sent a Content-Length of 100 and 10 bytes held its thread forever.
+    """
 
     protocol_version = "HTTP/1.1"
     max_body = 1 << 20
+    read_timeout_s = 10.0  # Alexa and API Gateway send a request whole: a pause this long is a client gone silent
+    idle_timeout_s = 60.0  # the skill's kept-alive connections reconnect once when they find one closed
     # Buffered, so the status line, headers and body leave in one write (http.server flushes after each
     # request): written apart, the body waited for the client's delayed ACK of the headers (Nagle), some
     # 40 ms on a kept-alive connection.
@@ -112,14 +120,43 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.wfile.flush()  # the client waits for the 100 Continue before it sends the body
         return answered
 
+    def handle_one_request(self) -> None:
+        if isinstance(self.rfile, io.BufferedReader):  # always, with StreamRequestHandler's default rbufsize
+            self.connection.settimeout(self.idle_timeout_s)
+            try:
+                self.rfile.peek(1)  # the next request's first byte, or the end of the connection
+            except TimeoutError:
+                self.close_connection = True  # idle too long: closed, as servers close kept-alive connections
+                return
+        self.connection.settimeout(self.read_timeout_s)
+        # A request line or headers that stop coming end in http.server's own TimeoutError handling: closed.
+        super().handle_one_request()
+
     def read_body(self) -> bytes | None:
-        """The request body, or None after answering 413 for one over `max_body`."""
-        length = int(self.headers.get("Content-Length") or 0)
-        if length > self.max_body:
-            self.respond(413, {"message": "Request Entity Too Large"})
-            self.close_connection = True
+        """The request body, or None after answering the error: 400 for a Content-Length that is not one whole number
+        or a body that ends short of it, 413 for one over `max_body`, 408 for one that stops coming."""
+        lengths = {value.strip() for value in self.headers.get_all("Content-Length") or ()}
+        if len(lengths) > 1 or not all(length.isascii() and length.isdigit() for length in lengths):
+            self._refuse(400, "Content-Length must be one whole number of bytes")
             return None
-        return self.rfile.read(length) if length > 0 else b""
+        length = int(lengths.pop()) if lengths else 0
+        if length > self.max_body:
+            self._refuse(413, "Request Entity Too Large")
+            return None
+        try:
+            body = self.rfile.read(length) if length > 0 else b""
+        except TimeoutError:
+            self._refuse(408, "Request Timeout: the body stopped coming")
+            return None
+        if len(body) < length:
+            self._refuse(400, "the body ended before its Content-Length")
+            return None
+        return body
+
+    def _refuse(self, status: int, message: str) -> None:
+        """Answers the error and closes the connection: what is left of the request cannot be told from the next."""
+        self.close_connection = True
+        self.respond(status, {"message": message})
 
     def respond(self, status: int, body: bytes | dict | None, headers: dict[str, str] | None = None) -> None:
         import json

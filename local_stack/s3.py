@@ -5,6 +5,9 @@ It runs in a child process of its own, as S3 is a service of its own: in the sta
 GIL for every S3 call of every Lambda, about 40% of the stack's CPU under load. The child serves S3 over
 kept-alive connections and ends with its parent (when its stdin closes), or at `stop()`.
 
+A listing by prefix reads only the keys under it (local_stack.s3_keys): it stays as fast after thousands of searches.
+It runs on the stack's clock and expires objects as the buckets' lifecycle rules say (local_stack.s3_lifecycle).
+
 For the reliability tests it can also fail as S3 does: `outage()` takes it off the network (the port refuses
 connections) and brings it back at the same address with everything it held, and `failing(S3Fault(...))`
 answers S3's own error responses to the requests it matches.
@@ -23,10 +26,13 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
+
+from local_stack.clock import REAL_TIME, StackClock
 
 if TYPE_CHECKING:
     from search_service.config import Settings
@@ -64,8 +70,9 @@ class S3Fault:
 class EmbeddedS3:
     """The parent's handle on the child process: start, stop, and the faults, by one-line commands."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, clock: StackClock = REAL_TIME) -> None:
         self._port = port
+        self._clock = clock
         self._child: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()
         self.url = ""
@@ -76,7 +83,7 @@ class EmbeddedS3:
             if self._child is None:
                 env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
                 self._child = subprocess.Popen(
-                    [sys.executable, "-m", "local_stack.s3", str(self._port)],
+                    [sys.executable, "-m", "local_stack.s3", str(self._port), _offset(self._clock)],
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     text=True,
@@ -103,6 +110,12 @@ class EmbeddedS3:
             except (OSError, subprocess.TimeoutExpired):
                 child.kill()
                 child.wait(5)
+
+    def set_clock(self, clock: StackClock) -> None:
+        """S3 reads the time from `clock` from now on: a test moves it past the lifecycle rules' expiry."""
+        with self._lock:
+            self._command(f"clock {_offset(clock)}")
+            self._clock = clock
 
     @contextmanager
     def outage(self) -> Iterator[None]:
@@ -146,6 +159,10 @@ class EmbeddedS3:
         raise RuntimeError(f"the embedded S3 did not start (it said {line!r}, exit code {self._child.poll()})")
 
 
+def _offset(clock: StackClock) -> str:
+    return repr(clock.offset.total_seconds())
+
+
 def s3_client(endpoint_url: str, settings: Settings) -> Any:
     """The search Lambdas' own client (their timeouts and retries), with explicit local credentials so no
     profile, environment or instance metadata is read. One Lambda instance runs one request at a time, so the
@@ -173,10 +190,18 @@ class _S3Service:
         online        listen (again) on the port: "ok <port>"
         offline       stop listening and close the open connections
         fault <json>  answer this S3Fault to the requests it matches; "fault null" ends it
+        clock <s>     read the time from the stack's clock moved by this many seconds from the wall clock
     """
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, clock_offset_s: float) -> None:
         from moto.server import create_backend_app
+
+        from local_stack import s3_keys, s3_lifecycle
+
+        s3_keys.install()  # before any bucket is made
+        self._clock = StackClock(timedelta(seconds=clock_offset_s))
+        s3_lifecycle.use_clock(lambda: self._clock.now())
+        self._lifecycle = s3_lifecycle.Lifecycle(lambda: self._clock.now())
 
         # moto's S3 app itself, not its all-services dispatcher: that one finds the service of every request
         # under a process-wide lock, listing moto's package directory each time (about 200 stat calls).
@@ -200,6 +225,7 @@ class _S3Service:
             "online": self._online,
             "offline": self._offline,
             "fault": self._set_fault,
+            "clock": self._set_clock,
         }
         self._reply(self._online)
         for line in sys.stdin:  # until the parent closes it, or is gone
@@ -251,10 +277,16 @@ class _S3Service:
         self._fault = S3Fault(**raw) if raw else None
         return ""
 
+    def _set_clock(self, argument: str) -> str:
+        with self._one_at_a_time:
+            self._clock = StackClock(timedelta(seconds=float(argument)))
+        return ""
+
     def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         fault = self._fault
         if fault is None or not fault.matches(environ["REQUEST_METHOD"], environ.get("PATH_INFO", "")):
             with self._one_at_a_time:
+                self._lifecycle.expire()
                 return list(self._moto(environ, start_response))
         body = fault.body()
         try:
@@ -330,4 +362,4 @@ def _keep_alive_handler() -> type:
 
 
 if __name__ == "__main__":
-    _S3Service(int(sys.argv[1]) if len(sys.argv) > 1 else 0).serve()
+    _S3Service(int(sys.argv[1]) if len(sys.argv) > 1 else 0, float(sys.argv[2]) if len(sys.argv) > 2 else 0.0).serve()

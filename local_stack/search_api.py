@@ -1,5 +1,6 @@
-"""The search service on 127.0.0.1: both Lambdas' real handlers, wired to the embedded S3, behind an HTTP
-server that does what API Gateway does in AWS.
+"""The search service on 127.0.0.1: its Lambdas' real handlers, wired to the embedded S3, behind an HTTP
+server that does what API Gateway does in AWS: POST /search to the start Lambda, GET /search to the results
+Lambda.
 
 - Each request becomes the REST proxy event AWS would send (`search_service.api.gateway`), and the Lambda's
   answer goes back as the HTTP response.
@@ -12,15 +13,15 @@ server that does what API Gateway does in AWS.
 - The start Lambda's asynchronous invoke of the search Lambda is queued (ThreadLauncher): the caller gets its
   202 at once, and an invocation that raises is tried again, like Lambda's async retries. When every attempt
   raised, the invocation record goes to the lost-search queue as in AWS (the template's on-failure
-  destination): the queue hands it to the search Lambda as an SQS event, and the search is marked failed.
+  destination): the queue hands it to the lost-search Lambda as an SQS event, and the search is marked failed.
 - The async searches run in a process of their own (`SearchRuntime`), as they run in Lambda instances of their
   own in AWS: in the API's process, each search's nine supplier threads and S3 writes competed with the
   requests people wait for, for one GIL, and under load the GETs timed out behind them.
 - Concurrent requests are answered at once, each by a Lambda instance of its own (`LambdaFunction`), and
   Powertools' event handler is made to keep the request it answers per thread (`_requests_per_thread`). In
   Lambda a process runs one invocation at a time, so Powertools keeps it on its resolver (`app.context`) and even
-  in a class attribute shared by every resolver of the process (`BaseRouter.current_event`); here both Lambdas
-  serve concurrent requests in one process, and requests answered each other's events (a GET for one search got
+  in a class attribute shared by every resolver of the process (`BaseRouter.current_event`); here the HTTP
+  Lambdas serve concurrent requests in one process, and requests answered each other's events (a GET for one search got
   another search's results, or failed with KeyError '_route').
 - `pause()` and `resume()` take the API off the network and back (its port refuses connections meanwhile),
   as when API Gateway cannot be reached; the Lambdas and the searches they run carry on.
@@ -76,6 +77,10 @@ ASYNC_RETRY_ATTEMPTS = 1
 ASYNC_MAX_EVENT_AGE_S = 300.0
 LOST_SEARCH_MAX_RECEIVES = 5
 DEFAULT_RETRY_DELAYS_S = (1.0,)  # Lambda waits about a minute before its retry; locally, a second
+# The results bucket's lifecycle rule in infrastructure/template.yaml (a test keeps them equal): everything under the
+# results prefix expires a day after it was written. The embedded S3 applies it on the stack's clock.
+RESULTS_RULE_ID = "expire-results"
+RESULTS_EXPIRE_AFTER_DAYS = 1
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -164,7 +169,7 @@ def _requests_per_thread() -> bool:
 
 class LostSearchQueue:
     """The lost-search queue and its event source mapping: each invocation record Lambda gives up on becomes an
-    SQS message delivered to the search Lambda. A message the Lambda reports back (batchItemFailures: S3 was
+    SQS message delivered to the lost-search Lambda. A message the Lambda reports back (batchItemFailures: S3 was
     down) is received again after `redelivery_s` (AWS: the 180 s visibility timeout), up to
     LOST_SEARCH_MAX_RECEIVES times; then it would be in the dead-letter queue, here `dead_letters`."""
 
@@ -205,7 +210,7 @@ class LostSearchQueue:
                 "awsRegion": self._region,
             }
             try:
-                context = LocalLambdaContext("search", timeout_s=SEARCH_TIMEOUT_S)
+                context = LocalLambdaContext("lost-searches", timeout_s=SEARCH_TIMEOUT_S)
                 answer = self._consumer({"Records": [message]}, context)
                 failed = {item.get("itemIdentifier") for item in answer.get("batchItemFailures") or []}
             except Exception:
@@ -328,18 +333,18 @@ def _log_file() -> str | None:
 
 
 def _run_searches(spec: dict[str, Any]) -> None:
-    """The child process: the search Lambda's handler, wired to the embedded S3, one thread per event. Events come
-    on stdin, one JSON object a line ({"id", "event"}); answers go to stdout ({"id", "result"} or {"id", "error"}),
-    and the Lambda's own logs to the parent's log file or stderr."""
+    """The child process: the search Lambda's handler (the runs), wired to the embedded S3, one thread per event.
+    Events come on stdin, one JSON object a line ({"id", "event"}); answers go to stdout ({"id", "result"} or
+    {"id", "error"}), and the Lambda's own logs to the parent's log file or stderr."""
     protocol = logs_to(spec.get("log"))
     os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
-    from search_service import search_handler
+    from search_service.entry.run import build_handler
 
     config = Settings(**spec["settings"])
     clock = StackClock(timedelta(seconds=spec["clock_offset_s"]))
     services = aws_services(config, s3_client(spec["s3"], config), clock)
     # Concurrent searches, each on an instance of its own, as in Lambda: an instance's metrics are its own.
-    search = LambdaFunction(lambda: search_handler.build_handler(services))
+    search = LambdaFunction(lambda: build_handler(services))
     write = threading.Lock()
 
     def run(number: int, event: dict[str, Any]) -> None:
@@ -412,26 +417,27 @@ def start_search_api(
     """`retry_delays_s`: the waits before the async invoke's retries, one per retry (the template has
     ASYNC_RETRY_ATTEMPTS); the lost-search queue redelivers after the first of them. `clock`: the stack's, for both
     Lambdas here and in the search runtime (default: the real time). `runtime_log`: see SearchRuntime."""
-    from search_service import search_handler, start_handler
+    from search_service.entry import lost_searches, results, start
 
     config = replace(Settings.from_env(), s3_endpoint_url=s3_endpoint, **settings)
     # The search runtime starts now: its imports overlap the rest of the start.
     runtime = SearchRuntime(s3_endpoint, config, clock, runtime_log)
     try:
         client = s3_client(s3_endpoint, config)
-        client.create_bucket(Bucket=config.results_bucket)
+        _create_results_bucket(client, config)
         services = aws_services(config, client, clock)
-        search = LambdaFunction(lambda: search_handler.build_handler(services))
-        lost_searches = LostSearchQueue(search, retry_delays_s[0] if retry_delays_s else 0.0, config.region)
+        reader = LambdaFunction(lambda: results.build_handler(services))
+        marker = LambdaFunction(lambda: lost_searches.build_handler(services))
+        lost = LostSearchQueue(marker, retry_delays_s[0] if retry_delays_s else 0.0, config.region)
         launcher = ThreadLauncher(
             runtime.invoke,
             retry_delays_s,
-            on_failure=lost_searches.send,
+            on_failure=lost.send,
             max_event_age_s=ASYNC_MAX_EVENT_AGE_S,
             function_name=config.search_function_name,
             region=config.region,
         )
-        start = LambdaFunction(lambda: start_handler.build_handler(services, launcher))
+        starter = LambdaFunction(lambda: start.build_handler(services, launcher))
     except BaseException:
         runtime.close()
         raise
@@ -439,7 +445,7 @@ def start_search_api(
     answered = Answered()
 
     def serve(on_port: int) -> LocalServer:
-        return start_gateway(start, search, credentials, on_port, answered)
+        return start_gateway(starter, reader, credentials, on_port, answered)
 
     try:
         server = serve(port)
@@ -448,19 +454,31 @@ def start_search_api(
         raise
     cache = services.cache
     assert isinstance(cache, S3ResultCache)  # what aws_services makes; Services has it as the port
-    return SearchApi(server, launcher, cache, config, client, lost_searches, serve, runtime, answered)
+    return SearchApi(server, launcher, cache, config, client, lost, serve, runtime, answered)
+
+
+def _create_results_bucket(client: Any, config: Settings) -> None:
+    """The results bucket, with the template's lifecycle rule: the embedded S3 expires its objects as S3 does."""
+    client.create_bucket(Bucket=config.results_bucket)
+    rule = {
+        "ID": RESULTS_RULE_ID,
+        "Status": "Enabled",
+        "Filter": {"Prefix": config.results_prefix},
+        "Expiration": {"Days": RESULTS_EXPIRE_AFTER_DAYS},
+    }
+    client.put_bucket_lifecycle_configuration(Bucket=config.results_bucket, LifecycleConfiguration={"Rules": [rule]})
 
 
 def start_gateway(
     start: LambdaHandler,
-    search: LambdaHandler,
+    results: LambdaHandler,
     credentials: Credentials,
     port: int = 0,
     answered: Answered | None = None,
 ) -> LocalServer:
-    """What API Gateway does in front of the two Lambdas: POST and GET /search, AWS_IAM authorization of requests
-    signed with `credentials`, proxy events. `answered` counts the answers by status."""
-    routes = {("POST", "/search"): (start, "start"), ("GET", "/search"): (search, "search")}
+    """What API Gateway does in front of the two HTTP Lambdas: POST and GET /search, AWS_IAM authorization of
+    requests signed with `credentials`, proxy events. `answered` counts the answers by status."""
+    routes = {("POST", "/search"): (start, "start"), ("GET", "/search"): (results, "results")}
     # See the module's docstring: concurrent requests only when Powertools keeps each one per thread.
     one_at_a_time: Any = contextlib.nullcontext() if _requests_per_thread() else threading.Lock()
 

@@ -3,8 +3,9 @@
 - `POST /` takes an Alexa request envelope and answers the response envelope, as a skill hosted as a web
   service does, so other Alexa simulators and test tools can drive it. With a `RequestVerifier`, Alexa's
   signature and timestamp are checked first (off by default locally; on when this sits behind a real HTTPS
-  endpoint). A body that is not a JSON request envelope gets a 400 with the reason; the skill's own errors
-  are answered by the skill's catch-all handler, as in Lambda.
+  endpoint). With a `skill_id`, a request addressed to another skill gets a 400 before the skill runs, as Amazon
+  requires of a skill hosted as a web service. A body that is not a JSON request envelope gets a 400 with the
+  reason; the skill's own errors are answered by the skill's catch-all handler, as in Lambda.
 - `POST /v1/directives` is the Progressive Response API: the envelopes the local stack builds point
   `context.System.apiEndpoint` here with a local `apiAccessToken`, so nothing is ever sent to Amazon. Each
   directive is handed to `on_progressive` (the chat prints it before the answer, as Alexa would say it).
@@ -35,10 +36,12 @@ def skill_handler(
     s3_endpoint_url: str | None = None,
     results_bucket: str = "car-search-results",
     trips_prefix: str = "results/trips/",
+    skill_id: str | None = None,
 ) -> Handler:
     """The same handler that lambda_function.py exports in AWS, configured for the local API, on the stack's
     clock (`now`: the system clock when None, as in Lambda). With `s3_endpoint_url` (the embedded S3), the user's
     last trip is kept there between sessions, under `trips_prefix` of `results_bucket`, by the same store as in AWS.
+    With `skill_id` (SKILL_ID, as in AWS), the skill refuses requests for any other skill.
 
     `time_scale` multiplies all of the skill's own timing (its turn's deadline and its poll interval on the last turn,
     its HTTP connect and read timeouts, its trip store's), as SUPPLIER_LATENCY_SCALE does the suppliers' latency, so
@@ -52,6 +55,8 @@ def skill_handler(
     from skill.trip_store import s3_store
 
     env = {"SEARCH_API_URL": search_api_url}
+    if skill_id:
+        env["SKILL_ID"] = skill_id
     if s3_endpoint_url:
         env |= {"RESULTS_BUCKET": results_bucket, "TRIPS_PREFIX": trips_prefix, "AWS_ENDPOINT_URL_S3": s3_endpoint_url}
     settings = SkillSettings.from_env(env)
@@ -76,6 +81,7 @@ def start_skill_endpoint(
     on_progressive: Progressive,
     port: int = 0,
     verifier: Any = None,
+    skill_id: str | None = None,
 ) -> LocalServer:
     token = f"Bearer {access_token}".encode()
 
@@ -109,6 +115,9 @@ def start_skill_endpoint(
             problem, envelope = _envelope(body)
             if problem:
                 self.respond(400, {"message": problem})
+                return
+            if skill_id is not None and not addressed_to(envelope, skill_id):
+                self.respond(400, {"message": "the request is for another skill: its applicationId is not SKILL_ID"})
                 return
             try:
                 response = handler(envelope, None)
@@ -153,3 +162,16 @@ def _envelope(body: bytes) -> tuple[str | None, dict[str, Any]]:
     if not isinstance(envelope.get("context", {}), dict) or not isinstance(envelope.get("session", {}), dict):
         return "the envelope's context and session must be objects", {}
     return None, envelope
+
+
+def addressed_to(envelope: dict[str, Any], skill_id: str) -> bool:
+    """Whether the request names `skill_id` as its application: every applicationId it carries (the context's, and the
+    session's when it has one) is that id, and there is at least one. Alexa puts the same id in both."""
+    system = envelope.get("context", {}).get("System")
+    holders = [system, envelope.get("session")]
+    named = [
+        holder["application"].get("applicationId")
+        for holder in holders
+        if isinstance(holder, dict) and isinstance(holder.get("application"), dict)
+    ]
+    return bool(named) and all(application_id == skill_id for application_id in named)

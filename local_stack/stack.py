@@ -27,6 +27,10 @@ class StackOptions:
     api_port: int = 3000
     latency_scale: float = 1.0  # SUPPLIER_LATENCY_SCALE: 1 is realistic, so the async design is visible
     verify_requests: bool = False  # Alexa's signature and timestamp: on behind a real HTTPS endpoint
+    # SKILL_ID: requests for any other skill are refused, by the endpoint (a 400) and by the skill itself, as in AWS.
+    # Required with verify_requests: Alexa signs every skill's requests, so a signature alone proves nothing about
+    # which skill a request is for. Unset otherwise: the chat and simulators on 127.0.0.1 send whatever id they have.
+    skill_id: str | None = None
     async_retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S
     # Multiplies the skill's own timing (turn deadline 7 s, poll interval 0.5 s, HTTP timeouts 1 s and 2.5 s): a
     # benchmark that plays time faster scales it with the suppliers' latency. 1 is the skill as deployed.
@@ -38,6 +42,13 @@ class StackOptions:
     # The file the search runtime's Lambda logs go to; by default where this process's stdout goes, if a file.
     runtime_log: str | None = None
 
+    def __post_init__(self) -> None:
+        if self.verify_requests and not self.skill_id:
+            raise ValueError(
+                "VERIFY_ALEXA_REQUESTS=true needs SKILL_ID (your skill's amzn1.ask.skill id, from the developer "
+                "console): Alexa signs requests for every skill, so without it any skill's requests would be served"
+            )
+
     @classmethod
     def from_env(cls, env: dict[str, str]) -> StackOptions:
         return cls(
@@ -45,6 +56,7 @@ class StackOptions:
             api_port=int(env.get("API_PORT", "3000")),
             latency_scale=float(env.get("SUPPLIER_LATENCY_SCALE", "1")),
             verify_requests=env.get("VERIFY_ALEXA_REQUESTS", "false").strip().lower() in ("1", "true", "yes"),
+            skill_id=env.get("SKILL_ID", "").strip() or None,
             clock=StackClock.from_env(env),
         )
 
@@ -86,7 +98,7 @@ class LocalStack:
 
     def start(self) -> LocalStack:
         try:
-            self._s3 = EmbeddedS3()
+            self._s3 = EmbeddedS3(clock=self.options.clock)
             s3_url = self._s3.start()
             self._api = start_search_api(
                 s3_url,
@@ -102,6 +114,8 @@ class LocalStack:
             if self.options.verify_requests:
                 from local_stack.verify import RequestVerifier
 
+                # On the real time, not the stack's clock: Alexa stamps its requests with the real time, and a stack
+                # moved to another day (CAR_SEARCH_TODAY) would refuse every one of them as a replay.
                 verifier = RequestVerifier()
             results = Settings.from_env()  # the search API's bucket, where the skill keeps users' last trips too
             handler = skill_handler(
@@ -111,9 +125,10 @@ class LocalStack:
                 s3_url,
                 results.results_bucket,
                 results.results_prefix + TRIPS,
+                self.options.skill_id,
             )
             self._skill = start_skill_endpoint(
-                handler, self.access_token, self._progressive, self.options.skill_port, verifier
+                handler, self.access_token, self._progressive, self.options.skill_port, verifier, self.options.skill_id
             )
         except BaseException:
             self.stop()

@@ -27,9 +27,9 @@ import urllib.parse
 import urllib.request
 import warnings
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, TypeVar
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
@@ -52,11 +52,24 @@ _SIGNATURE_HEADER = "signature-256"  # the SHA-1 `Signature` header is deprecate
 _FETCH_TIMEOUT_S = 5.0  # the request that needs the chain waits for it, and Alexa gives up after 8 s
 _MAX_CHAIN_BYTES = 64 * 1024  # Amazon's chain is about 6 KB; the cap stops a huge download tying up a thread
 _MAX_CACHED_CHAINS = 32  # Alexa uses a handful of URLs at a time; the bound keeps junk URLs from growing the cache
+# A URL whose chain could not be downloaded or failed the checks is refused without a download for this long: a
+# stream of requests naming it costs one download, not one each, and a passing fault at Amazon's end is soon forgotten.
+_FAILURE_MEMORY = timedelta(seconds=10)
+_MAX_REMEMBERED_FAILURES = 256  # distinct junk URLs are cheap to send: the bound keeps them from growing the memory
 _PEM_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.DOTALL)
 
 
 class VerificationError(Exception):
     """The request is not provably from Alexa. The message says which rule failed and is safe to return in a 400."""
+
+
+class _Download:
+    """One download under way: requests naming the same URL wait for it rather than download the chain again."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.chain: list[x509.Certificate] | None = None
+        self.failure = "could not verify the signing certificate chain"  # what the waiters raise without a chain
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -114,10 +127,12 @@ class RequestVerifier:
         self._store = x509_verification.Store(roots)
         self._now = now
         self._max_skew_s = max_skew_s
-        self._cache: dict[str, list[x509.Certificate]] = {}  # canonical URL -> chain that passed the checks
-        self._cache_lock = threading.Lock()
-        # Held across a download, so concurrent requests naming a new URL fetch it once; cache hits never wait on it.
-        self._fetch_lock = threading.Lock()
+        # By canonical URL. The lock guards the three and is never held across a download: a request naming one URL
+        # never waits for another URL's download, and concurrent requests naming a new URL download it once.
+        self._lock = threading.Lock()
+        self._chains: dict[str, list[x509.Certificate]] = {}  # chains that passed the checks
+        self._failures: dict[str, tuple[datetime, str]] = {}  # until when a URL is refused, and why
+        self._downloads: dict[str, _Download] = {}
 
     def verify(self, headers: Mapping[str, str], body: bytes) -> None:
         """Return if `body` and `headers` are a genuine, fresh Alexa request; raise VerificationError if not."""
@@ -170,37 +185,58 @@ class RequestVerifier:
             raise VerificationError(f"request.timestamp is more than {self._max_skew_s:g} seconds from now")
 
     def _trusted_chain(self, url: str, now: datetime) -> list[x509.Certificate]:
-        chain = self._cached(url, now)
-        if chain is None:
-            with self._fetch_lock:
-                chain = self._cached(url, now)  # another thread may have fetched it while this one waited
-                if chain is None:
-                    chain = self._download(url)
-                    self._check_chain(chain, now)
-                    self._remember(url, chain, now)
-                    return chain
-        # Checking a cached chain again costs well under a millisecond and keeps every request judged at its own
+        with self._lock:
+            chain = self._cached(url, now)
+            download = self._downloads.get(url) if chain is None else None
+            leading = chain is None and download is None
+            if leading:
+                failed = self._failures.get(url)
+                if failed is not None and now < failed[0]:
+                    raise VerificationError(failed[1])
+                download = self._downloads[url] = _Download()
+        if download is not None:
+            if leading:
+                return self._download_and_check(url, now, download)
+            download.done.wait()  # as long as the download takes: at most fetch_cert_chain's timeout
+            if download.chain is None:
+                raise VerificationError(download.failure)
+            chain = download.chain
+        assert chain is not None
+        # Checking a known chain again costs well under a millisecond and keeps every request judged at its own
         # time (an intermediate that expires before the leaf, or a clock that moved back before a not-before).
         self._check_chain(chain, now)
         return chain
 
-    def _cached(self, url: str, now: datetime) -> list[x509.Certificate] | None:
-        with self._cache_lock:
-            chain = self._cache.get(url)
-            if chain is not None and now > chain[0].not_valid_after_utc:
-                # Amazon replaces an expiring certificate, possibly at the same URL: download it afresh.
-                del self._cache[url]
-                return None
+    def _download_and_check(self, url: str, now: datetime, download: _Download) -> list[x509.Certificate]:
+        try:
+            chain = self._download(url)
+            self._check_chain(chain, now)
+        except VerificationError as error:
+            download.failure = str(error)
+            raise
+        else:
+            download.chain = chain
             return chain
+        finally:
+            with self._lock:
+                if download.chain is not None:
+                    self._failures.pop(url, None)
+                    _bounded_put(
+                        self._chains, url, download.chain, _MAX_CACHED_CHAINS, lambda held: now > _expiry(held)
+                    )
+                else:
+                    failure = (now + _FAILURE_MEMORY, download.failure)
+                    _bounded_put(self._failures, url, failure, _MAX_REMEMBERED_FAILURES, lambda held: now >= held[0])
+                del self._downloads[url]
+            download.done.set()
 
-    def _remember(self, url: str, chain: list[x509.Certificate], now: datetime) -> None:
-        with self._cache_lock:
-            if len(self._cache) >= _MAX_CACHED_CHAINS:
-                for stale in [key for key, cached in self._cache.items() if now > cached[0].not_valid_after_utc]:
-                    del self._cache[stale]
-            if len(self._cache) >= _MAX_CACHED_CHAINS:
-                del self._cache[next(iter(self._cache))]  # dicts keep insertion order: the oldest entry goes
-            self._cache[url] = chain
+    def _cached(self, url: str, now: datetime) -> list[x509.Certificate] | None:
+        chain = self._chains.get(url)
+        if chain is not None and now > _expiry(chain):
+            # Amazon replaces an expiring certificate, possibly at the same URL: download it afresh.
+            del self._chains[url]
+            return None
+        return chain
 
     def _download(self, url: str) -> list[x509.Certificate]:
         try:
@@ -247,6 +283,26 @@ class RequestVerifier:
             verifier.verify(leaf, intermediates)
         except x509_verification.VerificationError as error:
             raise VerificationError("signing certificate does not chain to a trusted root") from error
+
+
+def _expiry(chain: list[x509.Certificate]) -> datetime:
+    return chain[0].not_valid_after_utc
+
+
+_Value = TypeVar("_Value")
+
+
+def _bounded_put(
+    cache: dict[str, _Value], key: str, value: _Value, limit: int, stale: Callable[[_Value], bool]
+) -> None:
+    """Adds `key` to `cache`, first making room if it holds `limit` entries: the stale ones go, else the oldest."""
+    cache.pop(key, None)  # re-added below, as the newest
+    if len(cache) >= limit:
+        for old in [name for name, held in cache.items() if stale(held)]:
+            del cache[old]
+    if len(cache) >= limit:
+        del cache[next(iter(cache))]  # dicts keep insertion order: the oldest entry goes
+    cache[key] = value
 
 
 def _canonical_cert_url(url: str) -> str:

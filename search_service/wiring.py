@@ -7,16 +7,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
-from aws_lambda_powertools.event_handler.api_gateway import Router
-
-from search_service.api.errors import register_error_handlers
 from search_service.config import Settings
 from search_service.domain.cities import CityCatalog
 from search_service.domain.ports import Clock, SearchLauncher, SearchStore, SupplierProvider
 from search_service.observability import Telemetry
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+    from aws_lambda_powertools.event_handler.api_gateway import Router
     from botocore.session import Session
 
     from search_service.domain.run import RunSearch
@@ -92,6 +90,10 @@ def aws_services(
 
 
 def api(router: Router, telemetry: Telemetry) -> APIGatewayRestResolver:
+    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+
+    from search_service.api.errors import register_error_handlers
+
     # A response that breaks its own model is our bug: 500, never a misleading 4xx.
     app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
     app.include_router(router)
@@ -99,7 +101,8 @@ def api(router: Router, telemetry: Telemetry) -> APIGatewayRestResolver:
     return app
 
 
-# Each app imports its own routes and use case when it is built: a Lambda's cold start imports only its own.
+# Each app imports its own routes and use case when it is built: a Lambda's cold start imports only its own, and
+# the functions without HTTP (the search runs, the lost searches) never import Powertools' event handler.
 def start_app(services: Services, launcher: SearchLauncher, telemetry: Telemetry) -> APIGatewayRestResolver:
     from search_service.api.start_routes import start_routes
     from search_service.domain.start import StartSearch

@@ -1,4 +1,4 @@
-"""Build the Lambda deployment artifacts: one zip for the start and search Lambdas, one for the skill's.
+"""Build the Lambda deployment artifacts: one zip for the search service's four Lambdas, one for the skill's.
 
     python -m tools.package                      # build/search-service.zip and build/skill.zip, with dependencies
     python -m tools.package --no-deps            # our code only: no network (the tests)
@@ -69,7 +69,12 @@ SEARCH_SERVICE = Artifact(
     source=ROOT,
     include=("search_service/**/*.py",),  # no data files: the package reads none at runtime
     requirements=ROOT / "search_service" / "requirements.txt",
-    handlers=("search_service.start_handler", "search_service.search_handler"),
+    handlers=(
+        "search_service.entry.start",
+        "search_service.entry.results",
+        "search_service.entry.run",
+        "search_service.entry.lost_searches",
+    ),
 )
 SKILL = Artifact(
     name="skill",

@@ -26,6 +26,7 @@ from skill.search_client import (
     Rejected,
     RequestRefused,
     Results,
+    SearchBusy,
     SearchClient,
     SearchGone,
     SearchUnavailable,
@@ -308,8 +309,8 @@ class Dialog:
         try:
             started = self._search.start(trip.city or "", dates.pickup_date, dates.return_date, caller.user, key,
                                          within_s=self._left(caller))  # fmt: skip
-        except SearchUnavailable:
-            return self._api_down(trip)
+        except SearchUnavailable as error:
+            return self._api_down(trip, error)
         if isinstance(started, Rejected):
             return self._rejected(trip, started)
         trip.token, trip.city = started.token, started.city
@@ -437,10 +438,12 @@ class Dialog:
         trip.asked = Asked.RESULTS
         return Reply([self._say("REQUEST_REFUSED")], self._say("HELP_RESULTS"), repeatable=False)
 
-    def _api_down(self, trip: Trip) -> Reply:
-        """The trip is kept: "yes" (or any answer that continues the dialog) tries the API again."""
+    def _api_down(self, trip: Trip, error: Exception) -> Reply:
+        """The trip is kept: "yes" (or any answer that continues the dialog) tries the API again. A 429 is not the
+        API being down: the searches are at capacity, and trying again in a moment is the right advice."""
         trip.asked = Asked.RETRY
-        return Reply([self._say("API_DOWN")], self._say("API_DOWN_REPROMPT"), repeatable=False)
+        said = "API_BUSY" if isinstance(error, SearchBusy) else "API_DOWN"
+        return Reply([self._say(said)], self._say("API_DOWN_REPROMPT"), repeatable=False)
 
     # --- the results ------------------------------------------------------------------------------------
 
@@ -453,8 +456,8 @@ class Dialog:
             return Reply([self._say("CHECK_RESULTS_NO_SEARCH")], self._say("ASK_CITY_REPROMPT"), repeatable=False)
         try:
             found = self._wait_for_results(trip, caller)
-        except SearchUnavailable:
-            return self._api_down(trip)
+        except SearchUnavailable as error:
+            return self._api_down(trip, error)
         except RequestRefused:
             return self._refused(trip)
         if self._filter_dropped:
@@ -512,8 +515,8 @@ class Dialog:
         trip.offer_index = 0
         try:
             found = self._wait_for_results(trip, caller)
-        except SearchUnavailable:
-            return self._api_down(trip)
+        except SearchUnavailable as error:
+            return self._api_down(trip, error)
         except RequestRefused:
             return self._refused(trip)
         if found is None or not found.offers:
@@ -582,8 +585,8 @@ class Dialog:
                 self._search.results(trip.token or "", caller.user, trip.size, None, 1, self._left(caller)),
                 self._search.results(trip.token or "", caller.user, None, None, 1, self._left(caller)),
             ]
-        except (SearchUnavailable, SearchGone, NoTimeLeft):
-            return self._api_down(trip)
+        except (SearchUnavailable, SearchGone, NoTimeLeft) as error:
+            return self._api_down(trip, error)
         for found in candidates:
             if found.offers and found.offers[0].total_price <= current.total_price - BETTER_BY_DOLLARS:
                 offer = found.offers[0]
@@ -625,8 +628,8 @@ class Dialog:
                                          within_s=self._left(caller))  # fmt: skip
         except (SearchGone, RequestRefused):
             return self.results(trip, caller)  # expired meanwhile, or refused: results() searches again or says why
-        except (SearchUnavailable, NoTimeLeft):
-            return self._api_down(trip)
+        except (SearchUnavailable, NoTimeLeft) as error:
+            return self._api_down(trip, error)
         return found if found.offers else self._not_yet(trip)
 
     def _current(self, trip: Trip, caller: Caller) -> Offer | Reply:

@@ -22,6 +22,11 @@ class SearchUnavailable(Exception):
     """The API is down, slow, or answered something the skill cannot use: apologise and offer a retry."""
 
 
+class SearchBusy(SearchUnavailable):
+    """The API throttled the request (429): POST /search is capped at what the searches' capacity holds. Nothing is
+    broken; the same request a moment later likely goes through."""
+
+
 class NoTimeLeft(Exception):
     """The turn's time ran out before the API answered: the API may be fine, the answer is "still searching"."""
 
@@ -167,6 +172,8 @@ class SearchClient:
         if status == 400:
             return Rejected(tuple(Problem(p["field"], p["code"], p["message"], p.get("details") or {})
                                   for p in payload.get("errors", [])))  # fmt: skip
+        if status == 429:
+            raise SearchBusy("start answered 429")
         raise SearchUnavailable(f"start answered {status}")
 
     def results(
@@ -191,6 +198,8 @@ class SearchClient:
             raise SearchGone(f"results answered {status}")
         if status == 400:
             raise RequestRefused(tuple(str(problem.get("field", "")) for problem in payload.get("errors") or []))
+        if status == 429:
+            raise SearchBusy("results answered 429")
         if status not in (200, 202):
             raise SearchUnavailable(f"results answered {status}")
         alternatives = payload.get("alternatives") or {}

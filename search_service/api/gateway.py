@@ -15,11 +15,15 @@ def rest_event(
     body: Any = None,
     headers: dict[str, str] | None = None,
     stage: str = "beta",
+    multi_query: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
+    """`multi_query`: every value of each query parameter, when a name is repeated (`query` then has the last)."""
     headers = {"Accept": "application/json", **(headers or {})}
     if body is not None and not isinstance(body, str):
         body = json.dumps(body)
         headers.setdefault("Content-Type", "application/json")
+    if multi_query is None and query:
+        multi_query = {name: [value] for name, value in query.items()}
     return {
         "resource": path,
         "path": path,
@@ -27,7 +31,7 @@ def rest_event(
         "headers": headers,
         "multiValueHeaders": {name: [value] for name, value in headers.items()},
         "queryStringParameters": query or None,
-        "multiValueQueryStringParameters": {name: [value] for name, value in query.items()} if query else None,
+        "multiValueQueryStringParameters": multi_query,
         "pathParameters": None,
         "stageVariables": None,
         "requestContext": {
@@ -53,9 +57,14 @@ def event_from_http(
 
     url = urlsplit(target)
     path = url.path.removeprefix(f"/{stage}") or "/"
-    query = dict(parse_qsl(url.query, keep_blank_values=True))
+    # A repeated name, as API Gateway's REST proxy event has it: queryStringParameters holds its last value,
+    # multiValueQueryStringParameters all of them in the order sent.
+    values: dict[str, list[str]] = {}
+    for name, value in parse_qsl(url.query, keep_blank_values=True):
+        values.setdefault(name, []).append(value)
+    query = {name: listed[-1] for name, listed in values.items()}
     text = body.decode("utf-8", errors="replace") if body else None
-    return rest_event(method, path=path, query=query or None, body=text, headers=dict(headers), stage=stage)
+    return rest_event(method, path, query or None, text, dict(headers), stage, multi_query=values or None)
 
 
 def http_from_response(response: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:

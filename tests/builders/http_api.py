@@ -1,5 +1,5 @@
 """The search API over real HTTP on 127.0.0.1, served by the local stack's gateway: POST /beta/search to
-the start Lambda, GET to the search Lambda, each request turned into the API Gateway event AWS would send,
+the start Lambda, GET to the results Lambda, each request turned into the API Gateway event AWS would send,
 and its SigV4 signature checked as API Gateway's AWS_IAM authorization checks it: clients sign with ROLE."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ ROLE = local_role  # the credentials a client signs with: SearchClient(url, ROLE
 @contextmanager
 def serve(stack: Stack) -> Iterator[str]:
     """Yields the API's base URL, e.g. http://127.0.0.1:41234/beta; clients sign with ROLE."""
-    server = start_gateway(stack.start, stack.search, ROLE())
+    server = start_gateway(stack.start, stack.results, ROLE())
     try:
         yield f"http://127.0.0.1:{server.port}/{STAGE}"
     finally:

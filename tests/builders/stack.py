@@ -1,4 +1,4 @@
-"""Both Lambdas wired in-process against moto S3, driven only through API Gateway events."""
+"""The search service's Lambdas wired in-process against moto S3, driven by the events AWS would send them."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from local_stack.search_api import LambdaFunction
-from search_service import search_handler, start_handler
 from search_service.adapters.local_context import LocalLambdaContext
 from search_service.adapters.s3_cache import S3ResultCache
 from search_service.adapters.thread_launcher import ThreadLauncher
@@ -16,12 +15,14 @@ from search_service.api.gateway import rest_event
 from search_service.config import Settings
 from search_service.domain.cities import CityCatalog
 from search_service.domain.ports import SearchLauncher, SupplierProvider
+from search_service.entry import lost_searches, results, run, start
 from search_service.providers.simulated import simulated_providers
 from search_service.wiring import Services
 from tests.builders.waiting import PATIENCE_S
 from tests.fakes.clock import FixedClock
 
 USER = "amzn1.ask.account.TESTUSER"
+Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
 @dataclass
@@ -34,8 +35,10 @@ class HttpResult:
 @dataclass
 class Stack:
     services: Services
-    start: Callable[[dict[str, Any], Any], dict[str, Any]]
-    search: Callable[[dict[str, Any], Any], dict[str, Any]]
+    start: Handler  # POST /search
+    results: Handler  # GET /search
+    run: Handler  # the async search runs
+    lost_searches: Handler  # the lost-search queue's batches
     launcher: SearchLauncher
     clock: FixedClock
     user: str = USER
@@ -56,7 +59,7 @@ class Stack:
 
     def get(self, token: str, user: str | None = None, **filters: Any) -> HttpResult:
         query = {"token": token, "User": self.user if user is None else user, **{k: str(v) for k, v in filters.items()}}
-        return _result(self.search(rest_event("GET", query=query), LocalLambdaContext("search")))
+        return _result(self.results(rest_event("GET", query=query), LocalLambdaContext("results")))
 
     def get_with_headers(
         self, token: str | None, user: str | None = None, query: dict[str, str] | None = None, **filters: Any
@@ -67,7 +70,7 @@ class Stack:
             headers["Search-Token"] = token
         params = {**(query or {}), **{k: str(v) for k, v in filters.items()}}
         event = rest_event("GET", query=params or None, headers=headers)
-        return _result(self.search(event, LocalLambdaContext("search")))
+        return _result(self.results(event, LocalLambdaContext("results")))
 
     def settle(self) -> None:
         assert isinstance(self.launcher, ThreadLauncher)
@@ -111,10 +114,12 @@ def build_stack(
         clock=clock,
     )
     # Each concurrent invocation gets a Lambda instance of its own, as in Lambda and the local stack.
-    search = LambdaFunction(lambda: search_handler.build_handler(services))
-    threads = ThreadLauncher(lambda event, _: search(event, LocalLambdaContext("search")), (0, 0))
+    runs = LambdaFunction(lambda: run.build_handler(services))
+    threads = ThreadLauncher(lambda event, _: runs(event, LocalLambdaContext("search")), (0, 0))
     LAUNCHERS.append(threads)
     launcher = launcher or threads
     launched = wrap_launcher(launcher) if wrap_launcher else launcher
-    start = LambdaFunction(lambda: start_handler.build_handler(services, launched))
-    return Stack(services, start, search, launcher, clock)
+    starter = LambdaFunction(lambda: start.build_handler(services, launched))
+    reader = LambdaFunction(lambda: results.build_handler(services))
+    marker = LambdaFunction(lambda: lost_searches.build_handler(services))
+    return Stack(services, starter, reader, runs, marker, launcher, clock)

@@ -47,9 +47,9 @@ def test_same_event_delivered_twice_changes_nothing(s3: Any, clock: FixedClock) 
     # GIVEN a search whose event is held back, then delivered twice in a row (Lambda's at-least-once)
     stack = build_stack(s3, clock, launcher=DroppingLauncher())
     token = stack.start_search().body["token"]
-    first = stack.search(_event(token), LocalLambdaContext("search"))
+    first = stack.run(_event(token), LocalLambdaContext("search"))
     before = stack.get(token, Limit=500).body
-    second = stack.search(_event(token), LocalLambdaContext("search"))
+    second = stack.run(_event(token), LocalLambdaContext("search"))
 
     # THEN the second delivery runs nothing and the results are the same offers, once each
     assert first["status"] == "done" and len(first["completed"]) == 9
@@ -63,7 +63,7 @@ def test_same_event_delivered_twice_changes_nothing(s3: Any, clock: FixedClock) 
 def test_same_event_delivered_twice_at_once_gives_one_clean_result(s3: Any, clock: FixedClock) -> None:
     stack = build_stack(s3, clock, launcher=DroppingLauncher())
     token = stack.start_search().body["token"]
-    threads = [threading.Thread(target=stack.search, args=(_event(token), LocalLambdaContext())) for _ in range(2)]
+    threads = [threading.Thread(target=stack.run, args=(_event(token), LocalLambdaContext())) for _ in range(2)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -138,7 +138,7 @@ def test_search_keeps_within_the_lambda_time_left(s3: Any, clock: FixedClock) ->
     stack = build_stack(s3, clock, providers=providers, launcher=DroppingLauncher(), supplier_timeout_s=60)
     token = stack.start_search().body["token"]
 
-    report = stack.search(_event(token), LocalLambdaContext("search", timeout_s=1.5))
+    report = stack.run(_event(token), LocalLambdaContext("search", timeout_s=1.5))
 
     # THEN the search gives up on it in time to record it, instead of being killed with nothing written
     assert report["failed"] == ["hertz"]
@@ -184,12 +184,12 @@ def _state_of(body: dict[str, Any], code: str) -> str:
 
 @pytest.mark.parametrize("event", [{}, {"action": "run-search"}, {"action": "delete-everything", "searchId": "x"}])
 def test_malformed_async_event_is_dropped_not_retried(stack: Stack, event: dict[str, Any]) -> None:
-    assert stack.search(event, LocalLambdaContext()) == {"status": "ignored", "reason": "not a search event"}
+    assert stack.run(event, LocalLambdaContext()) == {"status": "ignored", "reason": "not a search event"}
 
 
 def test_event_for_an_unknown_search_is_skipped(stack: Stack) -> None:
     event = {"action": "run-search", "searchId": "0" * 64}
-    assert stack.search(event, LocalLambdaContext()) == {"status": "skipped", "reason": "unknown search"}
+    assert stack.run(event, LocalLambdaContext()) == {"status": "skipped", "reason": "unknown search"}
     assert _stored_keys(stack) == []
 
 

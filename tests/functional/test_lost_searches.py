@@ -1,4 +1,5 @@
-"""A search whose async event Lambda gave up on: the on-failure destination's record marks it failed."""
+"""A search whose async event Lambda gave up on: the on-failure destination's record, delivered by SQS to the
+lost-search Lambda (Powertools' BatchProcessor, partial batch responses), marks it failed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 import pytest
 
 from search_service.adapters.local_context import LocalLambdaContext
+from search_service.domain.errors import CacheUnavailable
 from search_service.domain.tokens import search_id
 from tests.builders.stack import USER, Stack, build_stack
 from tests.fakes.clock import FixedClock
@@ -47,6 +49,22 @@ def _lost(stack: Stack) -> tuple[str, str]:
     return token, search_id(token, USER)
 
 
+S3_DOWN = CacheUnavailable("S3 could not be reached (EndpointConnectionError)")
+
+
+def _marking_raises(stack: Stack, monkeypatch: pytest.MonkeyPatch, error: Exception, *searches: str) -> None:
+    """Marking these searches failed raises `error` (all of them when none is named); the others are marked."""
+    cache = stack.services.cache
+    real = cache.mark_failed
+
+    def mark_failed(found: str, reason: str) -> None:
+        if not searches or found in searches:
+            raise error
+        real(found, reason)
+
+    monkeypatch.setattr(cache, "mark_failed", mark_failed)
+
+
 def test_a_lost_search_reads_as_failed_at_once_not_pending_until_its_deadline(s3: Any, clock: FixedClock) -> None:
     # GIVEN a search whose async event never ran (the search Lambda crashed on every attempt)
     stack = build_stack(s3, clock, launcher=DroppingLauncher())
@@ -54,7 +72,8 @@ def test_a_lost_search_reads_as_failed_at_once_not_pending_until_its_deadline(s3
     assert stack.get(token).status == 202
 
     # WHEN Lambda's record of the failed invocation arrives from the lost-search queue
-    answer = stack.search({"Records": [_destination_record(searched, "EventAgeExceeded")]}, LocalLambdaContext("s"))
+    batch = {"Records": [_destination_record(searched, "EventAgeExceeded")]}
+    answer = stack.lost_searches(batch, LocalLambdaContext("lost-searches"))
 
     # THEN the record is consumed, and the next GET answers that the search failed, with the reason
     assert answer == {"batchItemFailures": []}
@@ -72,7 +91,7 @@ def test_offers_already_stored_survive_a_late_failure_record(s3: Any, clock: Fix
     stack.settle()
     before = stack.get(token).body
 
-    stack.search({"Records": [_destination_record(searched)]}, LocalLambdaContext("s"))
+    stack.lost_searches({"Records": [_destination_record(searched)]}, LocalLambdaContext("lost-searches"))
 
     # THEN the offers are still there and still complete
     after = stack.get(token).body
@@ -86,19 +105,9 @@ def test_a_record_that_cannot_be_stored_goes_back_to_the_queue_alone(
     stack = build_stack(s3, clock, launcher=DroppingLauncher())
     _, first = _lost(stack)
     _, second = _lost(stack)
-    cache = stack.services.cache
-    real = cache.mark_failed
-
-    def down_for_second(found: str, reason: str) -> None:
-        from search_service.domain.errors import CacheUnavailable
-
-        if found == second:
-            raise CacheUnavailable("S3 could not be reached (EndpointConnectionError)")
-        real(found, reason)
-
-    monkeypatch.setattr(cache, "mark_failed", down_for_second)
+    _marking_raises(stack, monkeypatch, S3_DOWN, second)
     records = [_destination_record(first), _destination_record(second)]
-    answer = stack.search({"Records": records}, LocalLambdaContext("s"))
+    answer = stack.lost_searches({"Records": records}, LocalLambdaContext("lost-searches"))
 
     # Only the message that failed is retried by the queue; the other is done.
     assert answer == {"batchItemFailures": [{"itemIdentifier": records[1]["messageId"]}]}
@@ -108,5 +117,40 @@ def test_a_message_that_is_not_a_failure_record_is_dropped_not_retried(s3: Any, 
     stack = build_stack(s3, clock, launcher=DroppingLauncher())
     token, _ = _lost(stack)
     bogus = {"messageId": "m-1", "body": '{"hello": "world"}'}
-    assert stack.search({"Records": [bogus]}, LocalLambdaContext("s")) == {"batchItemFailures": []}
+    assert stack.lost_searches({"Records": [bogus]}, LocalLambdaContext("lost-searches")) == {"batchItemFailures": []}
     assert stack.get(token).status == 202  # nothing was marked
+
+
+def test_a_record_whose_marking_raises_anything_goes_back_alone_and_the_others_are_done(
+    s3: Any, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN three lost searches, the second of which cannot be marked: not S3 being down, a bug (the hand-rolled
+    # loop caught only CacheUnavailable, so this failed the whole batch and all three came back)
+    stack = build_stack(s3, clock, launcher=DroppingLauncher())
+    (first, _), (second, second_id), (third, _) = (_lost(stack) for _ in range(3))
+    _marking_raises(stack, monkeypatch, RuntimeError("an unexpected bug"), second_id)
+    records = [_destination_record(search_id(token, USER)) for token in (first, second, third)]
+
+    # WHEN the queue delivers their records in one batch
+    answer = stack.lost_searches({"Records": records}, LocalLambdaContext("lost-searches"))
+
+    # THEN exactly that record goes back to the queue, and the other two searches read as failed at once
+    assert answer == {"batchItemFailures": [{"itemIdentifier": records[1]["messageId"]}]}
+    assert [stack.get(token).body["status"] for token in (first, second, third)] == ["failed", "pending", "failed"]
+
+
+def test_a_batch_whose_every_record_fails_lists_them_all_rather_than_raising(
+    s3: Any, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN S3 down for every lost search
+    stack = build_stack(s3, clock, launcher=DroppingLauncher())
+    tokens = [_lost(stack)[0] for _ in range(2)]
+    _marking_raises(stack, monkeypatch, S3_DOWN)
+    records = [_destination_record(search_id(token, USER)) for token in tokens]
+
+    # WHEN their batch arrives
+    answer = stack.lost_searches({"Records": records}, LocalLambdaContext("lost-searches"))
+
+    # THEN every record goes back to the queue, as a partial batch response (the same for SQS as a raised error,
+    # without an invocation error per batch while S3 is down)
+    assert answer == {"batchItemFailures": [{"itemIdentifier": record["messageId"]} for record in records]}

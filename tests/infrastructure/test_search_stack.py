@@ -39,8 +39,12 @@ NAMES = {
     "LostSearchQueue.Arn": QUEUE_ARN,
     "StartLogGroup.Arn": "arn:aws:logs:us-east-1:123456789012:log-group:start:*",
     "SearchLogGroup.Arn": "arn:aws:logs:us-east-1:123456789012:log-group:search:*",
+    "ResultsLogGroup.Arn": "arn:aws:logs:us-east-1:123456789012:log-group:results:*",
+    "LostSearchLogGroup.Arn": "arn:aws:logs:us-east-1:123456789012:log-group:lost-searches:*",
 }
 X_RAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+# POST /search, GET /search, the search runs, the lost-search records: one function each, one code package.
+FUNCTIONS = ("StartFunction", "ResultsFunction", "SearchFunction", "LostSearchFunction")
 
 
 @pytest.fixture(scope="module")
@@ -162,8 +166,10 @@ def test_start_role(deployed: dict[str, Any], action: str, resource: str, allowe
         ("s3:PutObject", _object("results/stats/supplier-latency.json"), True),
         ("s3:PutObject", _object("results/stats/other.json"), False),
         ("s3:DeleteObject", _object("results/quotes/hertz/new-york-ny/2027-01-08_2027-01-10.json"), False),
-        ("sqs:SendMessage", QUEUE_ARN, True),
-        ("sqs:ReceiveMessage", QUEUE_ARN, True),
+        ("sqs:SendMessage", QUEUE_ARN, True),  # the on-failure destination, sent with the function's role
+        # The lost-search Lambda reads the queue now.
+        ("sqs:ReceiveMessage", QUEUE_ARN, False),
+        ("sqs:DeleteMessage", QUEUE_ARN, False),
         # The search Lambda cannot invoke Lambdas, touch idempotency records or anything outside the prefix,
         # delete, or change the bucket's lifecycle (which SAM's S3CrudPolicy would allow).
         ("lambda:InvokeFunction", SEARCH_ARN, False),
@@ -179,6 +185,59 @@ def test_search_role(deployed: dict[str, Any], action: str, resource: str, allow
     assert allows(_role(deployed, "SearchFunction"), action, resource, NAMES) is allowed
 
 
+@pytest.mark.parametrize(
+    ("action", "resource", "allowed"),
+    [
+        # What a GET reads: the job, the suppliers' answers, when each supplier usually answers; and the bucket's
+        # listing, without which S3 answers 403 rather than 404 for a supplier that has not answered yet.
+        ("s3:GetObject", _object("results/abc/job.json"), True),
+        ("s3:GetObject", _object("results/abc/suppliers/hertz.json"), True),
+        ("s3:GetObject", _object("results/stats/supplier-latency.json"), True),
+        ("s3:ListBucket", BUCKET_ARN, True),
+        # A GET writes nothing: not a job, an answer, a quote, the latencies or an idempotency record.
+        ("s3:PutObject", _object("results/abc/job.json"), False),
+        ("s3:PutObject", _object("results/abc/suppliers/hertz.json"), False),
+        ("s3:PutObject", _object("results/quotes/hertz/new-york-ny/2027-01-08_2027-01-10.json"), False),
+        ("s3:PutObject", _object("results/stats/supplier-latency.json"), False),
+        ("s3:PutObject", _object("results/idempotency/k1.json"), False),
+        ("s3:DeleteObject", _object("results/abc/job.json"), False),
+        # Nor reads what it does not serve.
+        ("s3:GetObject", _object("results/quotes/hertz/new-york-ny/2027-01-08_2027-01-10.json"), False),
+        ("s3:GetObject", _object("results/idempotency/k1.json"), False),
+        ("s3:GetObject", _object("elsewhere/x.json"), False),
+        ("sqs:SendMessage", QUEUE_ARN, False),
+        ("sqs:ReceiveMessage", QUEUE_ARN, False),
+        ("lambda:InvokeFunction", SEARCH_ARN, False),
+    ],
+)
+def test_results_role(deployed: dict[str, Any], action: str, resource: str, allowed: bool) -> None:
+    assert allows(_role(deployed, "ResultsFunction"), action, resource, NAMES) is allowed
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "allowed"),
+    [
+        ("sqs:ReceiveMessage", QUEUE_ARN, True),
+        ("sqs:DeleteMessage", QUEUE_ARN, True),
+        ("sqs:GetQueueAttributes", QUEUE_ARN, True),
+        ("s3:GetObject", _object("results/abc/job.json"), True),
+        ("s3:PutObject", _object("results/abc/job.json"), True),
+        ("s3:ListBucket", BUCKET_ARN, True),
+        # It marks a job failed and nothing else: no offers, quotes, latencies or idempotency records.
+        ("s3:GetObject", _object("results/abc/suppliers/hertz.json"), False),
+        ("s3:PutObject", _object("results/abc/suppliers/hertz.json"), False),
+        ("s3:PutObject", _object("results/quotes/hertz/new-york-ny/2027-01-08_2027-01-10.json"), False),
+        ("s3:PutObject", _object("results/stats/supplier-latency.json"), False),
+        ("s3:PutObject", _object("results/idempotency/k1.json"), False),
+        ("s3:DeleteObject", _object("results/abc/job.json"), False),
+        ("sqs:SendMessage", QUEUE_ARN, False),
+        ("lambda:InvokeFunction", SEARCH_ARN, False),
+    ],
+)
+def test_lost_search_role(deployed: dict[str, Any], action: str, resource: str, allowed: bool) -> None:
+    assert allows(_role(deployed, "LostSearchFunction"), action, resource, NAMES) is allowed
+
+
 _ACTIONS = {
     "PutObject": "s3:PutObject",
     "GetObject": "s3:GetObject",
@@ -191,7 +250,7 @@ class _Calls:
     """The S3 calls the code makes, per Lambda, so the roles are held against what the code really does."""
 
     def __init__(self, client: Any) -> None:
-        self.by_lambda: dict[str, set[tuple[str, str]]] = {"StartFunction": set(), "SearchFunction": set()}
+        self.by_lambda: dict[str, set[tuple[str, str]]] = {name: set() for name in FUNCTIONS}
         self._current = ""
         client.meta.events.register("before-parameter-build.s3.*", self._record)
 
@@ -221,12 +280,16 @@ def test_each_role_allows_every_s3_call_its_lambda_makes(deployed: dict[str, Any
         token = stack.start_search(**{"Idempotency-Key": "turn-1"}).body["token"]
         assert stack.start_search(**{"Idempotency-Key": "turn-1"}).body["token"] == token
     searched = search_id(token, USER)
-    with calls.inside("SearchFunction"):
+    with calls.inside("ResultsFunction"):
         assert stack.get(token).status == 202
-        assert stack.search({"action": "run-search", "searchId": searched}, context)["status"] == "done"
+    with calls.inside("SearchFunction"):
+        assert stack.run({"action": "run-search", "searchId": searched}, context)["status"] == "done"
+    with calls.inside("ResultsFunction"):
         assert stack.get(token, CarSize="compact", Supplier="Hertz").status == 200
+    with calls.inside("LostSearchFunction"):
         record = {"requestContext": {"condition": "RetriesExhausted"}, "requestPayload": {"searchId": searched}}
-        stack.search({"Records": [{"messageId": "m", "body": json.dumps(record)}]}, context)
+        answer = stack.lost_searches({"Records": [{"messageId": "m", "body": json.dumps(record)}]}, context)
+        assert answer == {"batchItemFailures": []}
 
     for function, made in calls.by_lambda.items():
         assert made, function
@@ -247,15 +310,19 @@ def test_async_search_events_are_retried_a_bounded_time_then_recorded_as_lost(de
     assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["LostSearchQueue", "Arn"]}
 
 
-def test_lost_search_records_reach_the_search_lambda_which_marks_them_failed(deployed: dict[str, Any]) -> None:
+def test_lost_search_records_reach_a_function_of_their_own_which_marks_them_failed(deployed: dict[str, Any]) -> None:
     (mapping,) = resources(deployed, "AWS::Lambda::EventSourceMapping").values()
     props = mapping["Properties"]
     assert props["EventSourceArn"] == {"Fn::GetAtt": ["LostSearchQueue", "Arn"]}
-    assert props["FunctionName"] == {"Ref": "SearchFunction"}
+    # Not the search Lambda: searches are lost when its runs are throttled, and its marking would be throttled too.
+    assert props["FunctionName"] == {"Ref": "LostSearchFunction"}
     assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # A flood of lost records takes at most two executions from the unreserved pool that the GETs draw on.
+    assert props["ScalingConfig"] == {"MaximumConcurrency": 2}
+    assert "ReservedConcurrentExecutions" not in _function(deployed, "LostSearchFunction")
     queue = deployed["Resources"]["LostSearchQueue"]["Properties"]
     # Lambda's SQS event source wants a visibility timeout of at least six times the function's timeout.
-    assert queue["VisibilityTimeout"] >= 6 * _function(deployed, "SearchFunction")["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * _function(deployed, "LostSearchFunction")["Timeout"]
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["UnmarkedLostSearchQueue", "Arn"]}
 
 
@@ -272,7 +339,7 @@ def test_the_search_timeout_covers_the_slowest_supplier_and_matches_the_local_st
     assert supplier_timeout == Settings().supplier_timeout_s
 
 
-def test_both_functions_deploy_the_zip_that_make_package_builds_for_their_runtime(source: dict[str, Any]) -> None:
+def test_every_function_deploys_the_zip_that_make_package_builds_for_its_runtime(source: dict[str, Any]) -> None:
     from tools.package import PLATFORM, RUNTIME_VERSION, SEARCH_SERVICE, zip_path
 
     # A zip, not the folder: `sam build` would copy a folder without its .so and .pyc files.
@@ -280,7 +347,7 @@ def test_both_functions_deploy_the_zip_that_make_package_builds_for_their_runtim
     runtime = source["Globals"]["Function"]["Runtime"]
     assert runtime == f"python{RUNTIME_VERSION}"
     assert "aarch64" in PLATFORM and source["Globals"]["Function"]["Architectures"] == ["arm64"]
-    for name in ("StartFunction", "SearchFunction"):
+    for name in FUNCTIONS:
         code_uri = source["Resources"][name]["Properties"]["CodeUri"]
         assert (SEARCH_STACK.parent / code_uri).resolve() == expected.resolve(), code_uri
 
@@ -290,11 +357,11 @@ def test_every_handler_is_a_function_in_the_packaged_code(deployed: dict[str, An
 
     from tools.package import SEARCH_SERVICE, build_search_service
 
-    handlers = {_function(deployed, name)["Handler"] for name in ("StartFunction", "SearchFunction")}
+    handlers = {_function(deployed, name)["Handler"] for name in FUNCTIONS}
     # test_package.py imports these modules from the built artifact; here: the template names exactly them.
     assert handlers == {f"{module}.lambda_handler" for module in SEARCH_SERVICE.handlers}
     folder = build_search_service(tmp_path, deps=False)
-    for name in ("StartFunction", "SearchFunction"):
+    for name in FUNCTIONS:
         module, _, attribute = _function(deployed, name)["Handler"].rpartition(".")
         path = folder / (module.replace(".", "/") + ".py")
         assert path.is_file(), f"{name}: {path} is not in the artifact"
@@ -311,8 +378,32 @@ def test_reserved_concurrency_is_a_parameter_that_can_reserve_none(deployed: dic
     assert deployed["Parameters"]["SearchReservedConcurrency"]["Default"] > 0
 
 
+def test_get_has_a_function_of_its_own_outside_the_runs_reserved_concurrency_that_cannot_write(
+    deployed: dict[str, Any],
+) -> None:
+    # GIVEN the deployed resources: GET /search's integration, and the function holding the reserved concurrency
+    get = _api_body(deployed)["paths"]["/search"]["get"]["x-amazon-apigateway-integration"]
+    results = _function(deployed, "ResultsFunction")
+
+    # THEN GET /search invokes a function other than the search runs'...
+    assert "ResultsFunction.Arn" in get["uri"]["Fn::Sub"]
+    assert results["Handler"] != _function(deployed, "SearchFunction")["Handler"]
+    # ...which has no share of the runs' reserved executions (a burst of runs cannot throttle a GET)...
+    assert "ReservedConcurrentExecutions" not in results
+    assert [name for name in FUNCTIONS if "ReservedConcurrentExecutions" in _function(deployed, name)] == [
+        "SearchFunction"
+    ]
+    # ...and whose role can read results but never write or delete any object.
+    role = _role(deployed, "ResultsFunction")
+    written = [s for s in statements(role) if {"s3:PutObject", "s3:DeleteObject"} & set(as_list(s["Action"]))]
+    assert written == []
+    assert allows(role, "s3:GetObject", _object("results/abc/job.json"), NAMES)
+
+
 def test_functions_are_arm64_python_traced_with_their_own_retained_log_group(deployed: dict[str, Any]) -> None:
-    for name in ("StartFunction", "SearchFunction"):
+    groups = {_function(deployed, name)["LoggingConfig"]["LogGroup"]["Ref"] for name in FUNCTIONS}
+    assert len(groups) == len(FUNCTIONS)
+    for name in FUNCTIONS:
         function = _function(deployed, name)
         assert function["Architectures"] == ["arm64"]
         assert function["Runtime"].startswith("python3.")
@@ -341,10 +432,10 @@ def _variables_the_code_reads() -> set[str]:
 def test_every_environment_variable_the_code_reads_is_defined(deployed: dict[str, Any]) -> None:
     read = _variables_the_code_reads()
     assert {"RESULTS_BUCKET", "SEARCH_FUNCTION_NAME", "POWERTOOLS_SERVICE_NAME"} <= read  # the scan works
-    for name in ("StartFunction", "SearchFunction"):
+    for name in FUNCTIONS:
         defined = set(_function(deployed, name)["Environment"]["Variables"])
         missing = read - NOT_FROM_THE_TEMPLATE - defined
-        if name == "SearchFunction":
+        if name != "StartFunction":
             missing.discard("SEARCH_FUNCTION_NAME")  # only the start Lambda launches searches
         assert not missing, f"{name} lacks {sorted(missing)}"
 
@@ -352,7 +443,7 @@ def test_every_environment_variable_the_code_reads_is_defined(deployed: dict[str
 def test_the_template_settings_are_valid_for_the_code(deployed: dict[str, Any]) -> None:
     from search_service.config import Settings
 
-    for name in ("StartFunction", "SearchFunction"):
+    for name in FUNCTIONS:
         variables = _function(deployed, name)["Environment"]["Variables"]
         plain = {k: v for k, v in variables.items() if isinstance(v, str)}
         plain["RESULT_MAX_AGE_SECONDS"] = str(deployed["Parameters"]["ResultMaxAgeSeconds"]["Default"])
@@ -420,14 +511,46 @@ def test_the_stage_is_throttled_and_access_logged_without_personal_data(deployed
     props = stage["Properties"]
     assert props["StageName"] == {"Ref": "Stage"}
     assert deployed["Parameters"]["Stage"]["Default"] == "beta"
-    (settings,) = props["MethodSettings"]
-    assert settings["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
-    assert settings["ThrottlingBurstLimit"] == {"Ref": "ApiBurstLimit"}
+    settings = {(s["ResourcePath"], s["HttpMethod"]): s for s in props["MethodSettings"]}
+    assert set(settings) == {("/*", "*"), ("/~1search", "POST")}  # GET /search keeps the API's rate limit
+    assert settings["/*", "*"]["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
+    assert settings["/*", "*"]["ThrottlingBurstLimit"] == {"Ref": "ApiBurstLimit"}
     log = props["AccessLogSetting"]
     assert log["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
     fields = json.loads(log["Format"])
     assert "requestId" in fields and "status" in fields
     assert not [v for v in fields.values() if "querystring" in v or "body" in v]  # no user ids or tokens
+
+
+def test_the_post_throttle_is_what_the_runs_reserved_executions_hold(deployed: dict[str, Any]) -> None:
+    from search_service.providers.simulated import MAX_LATENCY_S
+
+    # GIVEN the runs' capacity: C reserved executions, each search holding one for the slowest supplier's T seconds,
+    # C / T = 50 / 12 = 4.17 runs per second
+    parameters = deployed["Parameters"]
+    reserved = parameters["SearchReservedConcurrency"]["Default"]
+    rate = parameters["StartRateLimit"]["Default"]
+    burst = parameters["StartBurstLimit"]["Default"]
+
+    def burst_left(r: float) -> float:
+        # A token bucket lets B + r x T requests through in any T seconds: the burst that keeps them within C.
+        return reserved - r * MAX_LATENCY_S
+
+    # THEN POST /search's burst is what the executions hold beyond T seconds at the rate (50 - 3.5 x 12 = 8), so
+    # the runs in flight never exceed C...
+    assert burst == burst_left(rate) == 8
+    assert burst + rate * MAX_LATENCY_S <= reserved
+    # ...and the rate is the largest half step below C / T whose burst still holds 2 s of starts: people who start
+    # at nearly the same moment are not refused (4 would leave a burst of 2)
+    assert rate == 3.5 < reserved / MAX_LATENCY_S
+    assert burst_left(rate) >= 2 * rate and burst_left(rate + 0.5) < 2 * (rate + 0.5)
+    (stage,) = resources(deployed, "AWS::ApiGateway::Stage").values()
+    (post,) = [s for s in stage["Properties"]["MethodSettings"] if s["HttpMethod"] == "POST"]
+    assert post["ResourcePath"] == "/~1search"  # "/search", as API Gateway encodes a path in a method setting
+    assert post["ThrottlingRateLimit"] == {"Ref": "StartRateLimit"}
+    assert post["ThrottlingBurstLimit"] == {"Ref": "StartBurstLimit"}
+    # Below the API's own limit, which GETs keep (about 3 GETs per search).
+    assert rate < parameters["ApiRateLimit"]["Default"]
 
 
 def test_only_api_gateway_may_invoke_the_functions_and_only_their_own_route(deployed: dict[str, Any]) -> None:
@@ -436,7 +559,7 @@ def test_only_api_gateway_may_invoke_the_functions_and_only_their_own_route(depl
         props = permission["Properties"]
         assert props["Principal"] == "apigateway.amazonaws.com"
         routes[props["FunctionName"]["Ref"]] = props["SourceArn"]["Fn::Sub"][0].rsplit("/", 2)[-2:]
-    assert routes == {"StartFunction": ["POST", "search"], "SearchFunction": ["GET", "search"]}
+    assert routes == {"StartFunction": ["POST", "search"], "ResultsFunction": ["GET", "search"]}
 
 
 def test_outputs_give_the_api_url_and_what_the_skill_stack_reads(deployed: dict[str, Any]) -> None:

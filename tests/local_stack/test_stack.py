@@ -167,7 +167,9 @@ def test_a_taken_port_fails_the_start_and_leaves_nothing_running(local_stack: Lo
 
 
 def test_with_verification_on_an_unsigned_request_is_refused_before_the_skill_runs() -> None:
-    with LocalStack(StackOptions(skill_port=0, api_port=0, latency_scale=0, verify_requests=True)) as stack:
+    with LocalStack(
+        StackOptions(skill_port=0, api_port=0, latency_scale=0, verify_requests=True, skill_id="amzn1.ask.skill.local")
+    ) as stack:
         status, answer = http("POST", stack.skill_url, launch(stack), {"Content-Type": "application/json"})
     assert status == 400 and answer["message"].startswith("request verification failed")
 

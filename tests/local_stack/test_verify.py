@@ -22,6 +22,7 @@ from tests.fakes.clock import FixedClock
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 CERT_URL = "https://s3.amazonaws.com/echo.api/echo-api-cert-13.pem"
+PATIENCE_S = 30.0  # only a failing test waits this long: every wait below ends at an event
 ALEXA = "echo-api.amazon.com"
 SERVER_AND_CLIENT = (ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH)
 
@@ -509,29 +510,113 @@ def test_the_chain_is_downloaded_again_once_the_signing_certificate_expires(pki:
     assert len(fetch.urls) == 2
 
 
-def test_a_failed_download_is_refused_and_not_remembered(pki: Pki) -> None:
+def test_a_failed_download_is_refused_and_remembered_for_ten_seconds(pki: Pki) -> None:
     calls: list[str] = []
 
     def unreachable(url: str) -> bytes:
         calls.append(url)
         raise OSError("connection refused")
 
-    verifier = RequestVerifier(fetch=unreachable, trust_roots=[pki.root], now=FixedClock(NOW).now)
-    body = _body()
-    for _ in range(2):
+    clock = FixedClock(NOW)
+    verifier = RequestVerifier(fetch=unreachable, trust_roots=[pki.root], now=clock.now)
+    # GIVEN a URL whose download failed
+    # WHEN it is named again within ten seconds, THEN it is refused without a download; after them, it is tried again
+    for advance_s, downloads in ((0, 1), (9.9, 1), (0.1, 2)):
+        clock.advance(seconds=advance_s)
+        body = _body(clock.now())
         with pytest.raises(VerificationError, match="could not download") as raised:
             verifier.verify(_signed(pki, body), body)
         assert "connection refused" not in str(raised.value)  # the caller learns which rule failed, nothing more
-    assert calls == [CERT_URL, CERT_URL]
+        assert calls == [CERT_URL] * downloads
 
 
-def test_a_chain_that_fails_the_checks_is_not_remembered(pki: Pki) -> None:
-    verifier, fetch = _verifier(pki, _pem(pki.leaf(self_signed=True)))
-    body = _body()
-    for _ in range(2):
+def test_a_chain_that_fails_the_checks_is_remembered_as_failed_for_ten_seconds(pki: Pki) -> None:
+    clock = FixedClock(NOW)
+    verifier, fetch = _verifier(pki, _pem(pki.leaf(self_signed=True)), clock)
+    for advance_s, downloads in ((0, 1), (5, 1), (5, 2)):
+        clock.advance(seconds=advance_s)
+        body = _body(clock.now())
         with pytest.raises(VerificationError, match="does not chain to a trusted root"):
             verifier.verify(_signed(pki, body), body)
-    assert len(fetch.urls) == 2
+        assert len(fetch.urls) == downloads
+
+
+def test_a_url_that_failed_is_downloaded_again_once_a_fixed_chain_passes(pki: Pki) -> None:
+    clock = FixedClock(NOW)
+    verifier, fetch = _verifier(pki, _pem(pki.leaf(self_signed=True)), clock)
+    body = _body(clock.now())
+    with pytest.raises(VerificationError):
+        verifier.verify(_signed(pki, body), body)
+    fetch.pem = pki.chain()
+    clock.advance(seconds=10)
+    for _ in range(2):
+        body = _body(clock.now())
+        verifier.verify(_signed(pki, body), body)
+    assert len(fetch.urls) == 2  # the failure is forgotten and the good chain kept
+
+
+def test_the_failures_remembered_are_bounded_the_oldest_going_first(pki: Pki) -> None:
+    from local_stack.verify import _MAX_REMEMBERED_FAILURES
+
+    verifier, fetch = _verifier(pki, b"not a certificate")
+    urls = [f"https://s3.amazonaws.com/echo.api/junk-{n}.pem" for n in range(_MAX_REMEMBERED_FAILURES + 1)]
+    body = _body()
+    for url in [*urls, urls[-1], urls[0]]:
+        with pytest.raises(VerificationError, match="not PEM"):
+            verifier.verify(_signed(pki, body, url), body)
+    # The last URL is still remembered; the first was forgotten to make room for it, and is downloaded again.
+    assert fetch.urls == [*urls, urls[0]]
+
+
+class GatedFetch:
+    """Serves one PEM; the download of `gated` waits until `gate` is set, and says when it has begun."""
+
+    def __init__(self, pem: bytes, gated: str) -> None:
+        self.pem = pem
+        self.gated = gated
+        self.gate = threading.Event()
+        self.begun = threading.Event()
+
+    def __call__(self, url: str) -> bytes:
+        if url == self.gated:
+            self.begun.set()
+            self.gate.wait()
+        return self.pem
+
+
+def _in_thread(verify: Callable[[], None]) -> tuple[threading.Thread, threading.Event, list[BaseException]]:
+    done, errors = threading.Event(), []
+
+    def run() -> None:
+        try:
+            verify()
+        except BaseException as error:  # reported by the test, so a failure in a thread fails it
+            errors.append(error)
+        finally:
+            done.set()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread, done, errors
+
+
+def test_a_slow_download_does_not_hold_up_requests_naming_another_url(pki: Pki) -> None:
+    other_url = "https://s3.amazonaws.com/echo.api/echo-api-cert-14.pem"
+    fetch = GatedFetch(pki.chain(), gated=CERT_URL)
+    verifier = RequestVerifier(fetch=fetch, trust_roots=[pki.root], now=FixedClock(NOW).now)
+    body = _body()
+    try:
+        # GIVEN a request whose chain's download hangs
+        slow, slow_done, slow_errors = _in_thread(lambda: verifier.verify(_signed(pki, body), body))
+        assert fetch.begun.wait(PATIENCE_S)
+        # WHEN a request names another URL, THEN it is verified while the first download still hangs
+        _, done, errors = _in_thread(lambda: verifier.verify(_signed(pki, body, other_url), body))
+        assert done.wait(PATIENCE_S), "the second request waited for the first one's download"
+        assert errors == [] and not slow_done.is_set()
+    finally:
+        fetch.gate.set()
+    slow.join(PATIENCE_S)
+    assert slow_errors == []
 
 
 # The default download, against a server on loopback (the URL rules, which demand s3.amazonaws.com, are not its job)

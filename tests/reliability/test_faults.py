@@ -22,7 +22,7 @@ import pytest
 
 from local_stack.s3 import S3Fault
 from local_stack.stack import LocalStack
-from search_service.search_handler import LOST_SEARCH
+from search_service.entry.lost_searches import LOST_SEARCH
 from tests.builders.today import trip
 from tests.builders.waiting import PATIENCE_S
 from tests.reliability._stack import (

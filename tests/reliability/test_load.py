@@ -195,7 +195,7 @@ def _assert_every_job_was_launched(stack: LocalStack, launches: Launches, since:
 def _assert_each_log_line_names_its_own_function_and_search(
     api_lines: list[dict[str, Any]], runtime_log: Path, launched: list[str]
 ) -> None:
-    """Lines of the start and search Lambdas' HTTP invocations (this process) and of the search runs (the search
+    """Lines of the start and results Lambdas' HTTP invocations (this process) and of the search runs (the search
     runtime, a child): each names the function that wrote it, and its search, one line per search and step."""
     run_lines = [json.loads(line) for line in runtime_log.read_text(encoding="utf-8").splitlines() if line.strip()]
     lines = [line for line in api_lines + run_lines if "message" in line]  # not the EMF metric lines
@@ -203,7 +203,7 @@ def _assert_each_log_line_names_its_own_function_and_search(
     for line in lines:
         by_message.setdefault(line["message"], []).append(line)
     assert sorted(by_message) == ["results read", "search accepted", "search finished"], sorted(by_message)
-    expected = {"search accepted": "start", "results read": "search", "search finished": "search"}
+    expected = {"search accepted": "start", "results read": "results", "search finished": "search"}
     wrong = [line for line in lines if line.get("function_name") != expected[line["message"]]]
     assert wrong == [], f"{len(wrong)} lines name another function, e.g. {wrong[:2]}"
     for message in ("search accepted", "search finished"):  # each search's once, and no line without one

@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 
 from search_service.domain.cities import CityCatalog
+from search_service.domain.fleet import SUPPLIERS_BY_CODE
 from search_service.providers.simulated import simulated_providers
 from tests.builders.alexa import unresolved
 from tests.builders.http_api import serve
@@ -370,6 +371,17 @@ def test_an_assumed_return_is_said_with_how_to_change_it(talk: Talk) -> None:
 # --- results that are not all in ------------------------------------------------------------------------------
 
 
+DEADLINE_S = 7.0  # as deployed: these turns end when the companies expected in time have answered, not at a deadline
+
+
+def _dollar_usually_late(stack: Stack) -> None:
+    """What the API has learned: Dollar answers in a minute, the others at once. The skill waits for the companies
+    expected before its deadline, then answers with the best offer so far; so the turn ends when the other eight have
+    answered, however busy the machine, rather than at a deadline sized for an idle one."""
+    quick = {code: 0.1 for code in SUPPLIERS_BY_CODE if code != "dollar"}
+    stack.services.cache.save_latencies({**quick, "dollar": 60.0})
+
+
 def test_an_offer_from_partial_results_is_the_best_so_far_and_asking_again_says_what_came_in(
     s3, clock: FixedClock
 ) -> None:
@@ -379,9 +391,8 @@ def test_an_offer_from_partial_results_is_the_best_so_far_and_asking_again_says_
     stack = build_stack(s3, clock, providers=providers)
     try:
         with serve(stack) as url:
-            # The turn waits its whole budget, Dollar being gated: long enough for the other eight to answer on a
-            # busy machine, where the first search of the process alone took 0.3 s.
-            talk = Talk(skill(url, deadline_s=1.0))
+            _dollar_usually_late(stack)
+            talk = Talk(skill(url, deadline_s=DEADLINE_S))
             # WHEN the person asks for any company while Dollar is still answering
             said = talk.say("find a compact car in Denver next weekend", "FindCarIntent",
                             {"city": "Denver", "pickupDate": "2026-W48-WE", "carSize": "compact", "company": "any"},
@@ -408,7 +419,8 @@ def test_asked_again_after_a_best_so_far_the_skill_says_nothing_better_yet_then_
     stack = build_stack(s3, clock, providers=providers)
     try:
         with serve(stack) as url:
-            talk = Talk(skill(url, deadline_s=1.0))
+            _dollar_usually_late(stack)
+            talk = Talk(skill(url, deadline_s=DEADLINE_S))
             said = talk.say("find a compact car in Denver next weekend", "FindCarIntent",
                             {"city": "Denver", "pickupDate": "2026-W48-WE", "carSize": "compact", "company": "any"},
                             state="STARTED")  # fmt: skip

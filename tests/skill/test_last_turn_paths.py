@@ -1,11 +1,12 @@
 """What a person says at the last turn and after it, as people trying the skill said it (on the fake clock and the
 scripted API of tests/builders/slow_turn.py): "anything better?" after the best offer so far, the only offer, and
-"next" when another car was suggested instead of the one asked for."""
+"next" when another car was suggested instead of the one asked for; a request the API refuses, and one it throttles."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from skill.speech import plain
 
 from tests.builders.slow_turn import Turn
@@ -97,3 +98,25 @@ def test_a_refusal_nothing_fixes_offers_a_fresh_start_not_a_retry() -> None:
     assert said == "Sorry, something went wrong with that search on my side. Say start over to search again.", said
     reprompt = plain(turn.talk.last["reprompt"]["outputSpeech"]["ssml"])
     assert "try again" not in reprompt.lower() and "yes or no" not in reprompt.lower(), reprompt
+
+
+THROTTLED = Answer(429, {"message": "Too Many Requests"})  # API Gateway's own answer when a method's throttle is hit
+
+
+@pytest.mark.parametrize("throttled", ["POST", "GET"])
+def test_a_throttled_request_says_busy_and_try_again_in_a_moment_and_yes_tries_again(throttled: str) -> None:
+    # GIVEN POST /search at its throttle (the searches' capacity; docs/deploy.md), or GET at the API's, once
+    script = {"POST": [accepted()], "GET": [results({}, [offer("avis", 100.0)], "avis")]}
+    script[throttled].insert(0, THROTTLED)
+    turn = Turn(lambda method, n: script[method][min(n, len(script[method]) - 1)])
+
+    # WHEN the person asks in one sentence
+    said = turn.say(*FROM_AVIS)
+
+    # THEN the skill says it is busy, to try again in a moment: not "can't reach the rental companies", which
+    # sends a person away for a minute when the next second would do
+    assert said == "Sorry, I'm busy with a lot of searches right now. Please try again in a moment.", said
+
+    # AND "yes" tries again, with the trip kept
+    assert turn.say("yes", "AMAZON.YesIntent").startswith("OK, I found a compact car from Avis")
+    assert [method for method, *_ in turn.api.calls].count("POST") == (2 if throttled == "POST" else 1)

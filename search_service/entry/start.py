@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from search_service.api.errors import too_large
 from search_service.config import Settings
 from search_service.domain.ports import SearchLauncher
-from search_service.observability import Telemetry
+from search_service.entry.http import http_handler
+from search_service.observability import Handler, Telemetry
 from search_service.wiring import Services, aws_services, boto3_client, long_lived, start_app
 
-Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
+SERVES = "serves POST /search from API Gateway"
 
 
 def build_handler(services: Services, launcher: SearchLauncher) -> Handler:
     telemetry = Telemetry()
-    app = start_app(services, launcher, telemetry)
-
-    @telemetry.lambda_handler
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        return too_large(event, telemetry) or app.resolve(event, context)
-
-    return handler
+    return http_handler(start_app(services, launcher, telemetry), SERVES, telemetry)
 
 
 def _from_environment() -> Handler:

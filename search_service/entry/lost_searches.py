@@ -1,0 +1,79 @@
+"""The lost-search function: marks failed each search whose async run Lambda gave up on (its retries spent, or the
+event too old), from the records of the run function's on-failure destination queue. Without it a lost search
+would read as pending until its deadline; marked failed, the next GET says so at once.
+
+Powertools' BatchProcessor runs each record on its own: a record that raises is the only one reported back
+(`batchItemFailures`, the event source's ReportBatchItemFailures), so SQS redelivers it alone, whatever it
+raised, and the batch's other records are done."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
+
+from search_service.adapters.events import LostSearchRecord
+from search_service.config import Settings
+from search_service.domain.errors import CacheUnavailable
+from search_service.entry.events import Kind, kind_of, refused
+from search_service.observability import Handler, Telemetry
+from search_service.wiring import Services, aws_services, long_lived
+
+SERVES = "marks lost searches failed from SQS batches of the lost-search queue"
+LOST_SEARCH = "The search could not be run."
+
+
+def build_handler(services: Services) -> Handler:
+    telemetry = Telemetry()
+    logger, metrics = telemetry.logger, telemetry.metrics
+    # A batch whose every record failed (S3 down) is answered like any other, every record listed, rather than
+    # raised: SQS redelivers the same records either way, and the log gets one warning per record, not a traceback.
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+
+    def mark_failed(record: SQSRecord) -> None:
+        try:
+            lost = LostSearchRecord.model_validate_json(record.body or "")
+        except ValidationError:
+            # Retrying cannot fix it: dropped (reported as done), and kept out of the dead-letter queue.
+            logger.error("not a lost-search record", extra={"message_id": record.message_id})
+            metrics.add_metric(name="EventRejected", unit=MetricUnit.Count, value=1)
+            return
+        search = lost.request_payload.search_id
+        try:
+            services.cache.mark_failed(search, LOST_SEARCH)
+        except Exception as error:
+            # Raised again: this record alone goes back to the queue. S3 being down is expected now and then; anything
+            # else is a bug, logged with its traceback.
+            unexpected = not isinstance(error, CacheUnavailable)
+            logger.warning(
+                "could not mark a lost search failed",
+                extra={"search_id": search, "error": str(error)},
+                exc_info=unexpected,
+            )
+            raise
+        logger.error(
+            "search lost",
+            extra={
+                "search_id": search,
+                "condition": lost.request_context.condition,
+                "attempts": lost.request_context.approximate_invoke_count,
+            },
+        )
+        metrics.add_metric(name="SearchLost", unit=MetricUnit.Count, value=1)
+
+    @telemetry.lambda_handler
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if kind_of(event) is not Kind.SQS_BATCH:
+            raise refused(event, SERVES, telemetry)
+        answer = process_partial_response(event=event, record_handler=mark_failed, processor=processor, context=context)
+        if answer["batchItemFailures"]:
+            metrics.add_metric(name="LostSearchUnmarked", unit=MetricUnit.Count, value=len(answer["batchItemFailures"]))
+        return dict(answer)
+
+    return handler
+
+
+lambda_handler = long_lived(lambda: build_handler(aws_services(Settings.from_env())))
