@@ -103,8 +103,8 @@ def refusal(address: Address, policy: UrlPolicy) -> str | None:
         ("is_unspecified", "an unspecified address"),
         ("is_link_local", "a link-local address"),
         ("is_multicast", "a multicast address"),
+        ("is_reserved", "a reserved address"),  # before is_private, which 240.0.0.0/4 also is
         ("is_private", "a private address"),
-        ("is_reserved", "a reserved address"),
     )
     for attribute, what in checks:
         if getattr(address, attribute):
