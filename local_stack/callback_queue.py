@@ -30,9 +30,9 @@ log = logging.getLogger(__name__)
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 # The template's CallbackQueue (tests keep them equal): its visibility timeout and the receives before its DLQ.
-CALLBACK_VISIBILITY_TIMEOUT_S = 60
+CALLBACK_VISIBILITY_TIMEOUT_S = 90
 CALLBACK_MAX_RECEIVES = 5
-DELIVERY_TIMEOUT_S = 10.0  # the delivery Lambda's Timeout
+DELIVERY_TIMEOUT_S = 15.0  # the delivery Lambda's Timeout
 
 
 @dataclass(order=True)

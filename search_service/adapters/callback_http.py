@@ -41,7 +41,7 @@ SHARED = ipaddress.ip_network("100.64.0.0/10")  # carrier-grade NAT: not global,
 def system_resolver(host: str, port: int) -> list[str]:
     try:
         found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as error:
+    except Exception as error:  # gaierror, a name IDNA cannot encode, a NUL in it, an offline process's refusal
         raise DeliveryFailed(f"{host} does not resolve") from error
     return [str(info[4][0]) for info in found]
 

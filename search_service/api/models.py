@@ -9,7 +9,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 from search_service.domain import models as domain
@@ -36,6 +36,8 @@ def _iso_date(value: object) -> object:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+# Checked by the use case, whose 400 lists the accepted names (domain.callbacks.EVENT_TYPES); documented as an enum.
+EventType = Annotated[str, WithJsonSchema({"type": "string", "enum": list(EVENT_TYPES)})]
 
 
 class Model(BaseModel):
@@ -108,12 +110,11 @@ class StartBody(Model):
         description="Where to POST the search's events (docs/webhooks.md), signed per Standard Webhooks with the "
         "user's secret (GET /webhook-secret). https, to a public address; no redirect is followed.",
     )
-    callback_events: list[str] | None = Field(
+    callback_events: list[EventType] | None = Field(
         None,
         min_length=1,
         max_length=len(EVENT_TYPES),
         description=f"Which events to send (needs callbackUrl). Default: {', '.join(DEFAULT_EVENTS)}.",
-        json_schema_extra={"items": {"type": "string", "enum": list(EVENT_TYPES)}},
     )
 
 

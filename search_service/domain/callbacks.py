@@ -125,19 +125,15 @@ class SigningSecrets:
         self._grace_s = grace_s
 
     def current(self, user: str) -> SigningSecret:
-        owner = owner_of(user)
-        found = self._store.load_secret(owner)
-        if found is not None:
-            return found
+        """Made if the user has none: a conditional write that returns the secret already there otherwise, so that
+        the start Lambda finds a missing one without the right to list the bucket."""
         made = SigningSecret(secret=new_secret(), created_at=self._clock.now())
-        return self._store.create_secret(owner, made)  # the one that won, if another request made one meanwhile
+        return self._store.create_secret(owner_of(user), made)
 
     def rotate(self, user: str) -> SigningSecret:
         owner = owner_of(user)
         now = self._clock.now()
-        old = self._store.load_secret(owner)
-        if old is None:
-            return self._store.create_secret(owner, SigningSecret(secret=new_secret(), created_at=now))
+        old = self.current(user)  # made now if there was none: rotating it away harms no receiver
         rotated = SigningSecret(
             secret=new_secret(),
             created_at=now,
