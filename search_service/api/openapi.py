@@ -73,7 +73,7 @@ WEBHOOK_HEADERS = {
     "webhook-signature": "v1,<base64 HMAC-SHA256 of id.timestamp.body> per signing secret, space-separated (two "
     "during a rotation's grace period)",
 }
-EVENT_MODELS = {
+EVENT_MODELS: dict[str, type[Model]] = {
     SEARCH_COMPLETED: SearchEndedEvent,
     SEARCH_FAILED: SearchEndedEvent,
     SUPPLIER_ANSWERED: SupplierAnsweredEvent,
