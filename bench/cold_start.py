@@ -64,6 +64,7 @@ MODULES = (
     "search_service.entry.results",
     "search_service.entry.run",
     "search_service.entry.lost_searches",
+    "search_service.entry.callbacks",
 )
 # What awslambdaric's bootstrap.py and the modules it loads import before the handler's module.
 LAMBDA_RUNTIME = "importlib, json, logging, os, sys, time, traceback, decimal, math, datetime, enum, concurrent.futures"

@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from local_stack import iam_auth
+from local_stack.callback_queue import LocalCallbackQueue
 from local_stack.clock import REAL_TIME, StackClock
 from local_stack.http_server import JsonHandler, LocalServer
 from local_stack.log_stream import logs_to
@@ -77,6 +78,9 @@ ASYNC_RETRY_ATTEMPTS = 1
 ASYNC_MAX_EVENT_AGE_S = 300.0
 LOST_SEARCH_MAX_RECEIVES = 5
 DEFAULT_RETRY_DELAYS_S = (1.0,)  # Lambda waits about a minute before its retry; locally, a second
+# The callback queue's waits against SQS's: make serve's retries come in seconds, not minutes (LocalCallbackQueue).
+CALLBACK_DELAY_SCALE = 0.05
+LOCAL_CALLBACK_QUEUE = "local://callbacks"  # turns callbacks on (CALLBACK_QUEUE_URL); the queue is LocalCallbackQueue
 # The results bucket's lifecycle rule in infrastructure/template.yaml (a test keeps them equal): everything under the
 # results prefix expires a day after it was written. The embedded S3 applies it on the stack's clock.
 RESULTS_RULE_ID = "expire-results"
@@ -254,6 +258,8 @@ class SearchRuntime:
         self._ids = itertools.count(1)
         self._waiting: dict[int, Future[dict[str, Any]]] = {}
         self._gone: str | None = None
+        # Where the runs' callback events go: the child's run Lambda sends them up the pipe (see _PipeQueue).
+        self.callback_queue: Callable[[str, int], None] | None = None
         self._replies = threading.Thread(target=self._read_replies, name="search-runtime", daemon=True)
         self._replies.start()
 
@@ -303,6 +309,10 @@ class SearchRuntime:
                 answer = json.loads(line)
             except ValueError:
                 continue
+            if "send" in answer:
+                if self.callback_queue is not None:
+                    self.callback_queue(answer["send"], int(answer.get("delay", 0)))
+                continue
             with self._lock:
                 reply = self._waiting.pop(answer.get("id"), None)
             if reply is not None:
@@ -332,6 +342,23 @@ def _log_file() -> str | None:
     return None
 
 
+class _PipeQueue:
+    """The CallbackQueue port in the search runtime's child: each message goes up the pipe to the parent's
+    LocalCallbackQueue ({"send": body, "delay": seconds}), before the run's own answer."""
+
+    def __init__(self, pipe: Any, lock: threading.Lock) -> None:
+        self._pipe = pipe
+        self._lock = lock
+
+    def send(self, message: Any, delay_s: int) -> None:
+        from search_service.adapters.webhooks import message_body
+
+        line = json.dumps({"send": message_body(message), "delay": delay_s})
+        with self._lock:
+            self._pipe.write(line + "\n")
+            self._pipe.flush()
+
+
 def _run_searches(spec: dict[str, Any]) -> None:
     """The child process: the search Lambda's handler (the runs), wired to the embedded S3, one thread per event.
     Events come on stdin, one JSON object a line ({"id", "event"}); answers go to stdout ({"id", "result"} or
@@ -343,9 +370,10 @@ def _run_searches(spec: dict[str, Any]) -> None:
     config = Settings(**spec["settings"])
     clock = StackClock(timedelta(seconds=spec["clock_offset_s"]))
     services = aws_services(config, s3_client(spec["s3"], config), clock)
-    # Concurrent searches, each on an instance of its own, as in Lambda: an instance's metrics are its own.
-    search = LambdaFunction(lambda: build_handler(services))
     write = threading.Lock()
+    callbacks = _PipeQueue(protocol, write)
+    # Concurrent searches, each on an instance of its own, as in Lambda: an instance's metrics are its own.
+    search = LambdaFunction(lambda: build_handler(services, callbacks))
 
     def run(number: int, event: dict[str, Any]) -> None:
         try:
@@ -378,6 +406,7 @@ class SearchApi:
     serve: Callable[[int], LocalServer] | None = field(default=None, repr=False)  # the gateway on a port
     runtime: SearchRuntime | None = None
     answered: Answered = field(default_factory=Answered)
+    callbacks: LocalCallbackQueue | None = None
 
     @property
     def url(self) -> str:
@@ -398,6 +427,8 @@ class SearchApi:
         self.server.stop()
         if self.lost_searches is not None:
             self.lost_searches.stop()
+        if self.callbacks is not None:
+            self.callbacks.stop()
         self.launcher.shutdown()
         self.launcher.wait_idle(grace_s)  # a search still running may finish its S3 writes before S3 goes away
         if self.runtime is not None:
@@ -412,14 +443,22 @@ def start_search_api(
     retry_delays_s: tuple[float, ...] = DEFAULT_RETRY_DELAYS_S,
     clock: StackClock = REAL_TIME,
     runtime_log: str | None = None,
+    callback_delay_scale: float = CALLBACK_DELAY_SCALE,
     **settings: Any,
 ) -> SearchApi:
     """`retry_delays_s`: the waits before the async invoke's retries, one per retry (the template has
     ASYNC_RETRY_ATTEMPTS); the lost-search queue redelivers after the first of them. `clock`: the stack's, for both
-    Lambdas here and in the search runtime (default: the real time). `runtime_log`: see SearchRuntime."""
-    from search_service.entry import lost_searches, results, start
+    Lambdas here and in the search runtime (default: the real time). `runtime_log`: see SearchRuntime.
+    `callback_delay_scale`: the callback queue's waits against SQS's (see LocalCallbackQueue)."""
+    from search_service.entry import callbacks, lost_searches, results, start
 
-    config = replace(Settings.from_env(), s3_endpoint_url=s3_endpoint, **settings)
+    # Callbacks on, to receivers on 127.0.0.1 over http: the only difference from AWS's URL checks.
+    local_callbacks = {
+        "callback_queue_url": LOCAL_CALLBACK_QUEUE,
+        "callback_allow_http": True,
+        "callback_allow_loopback": True,
+    }
+    config = replace(Settings.from_env(), s3_endpoint_url=s3_endpoint, **{**local_callbacks, **settings})
     # The search runtime starts now: its imports overlap the rest of the start.
     runtime = SearchRuntime(s3_endpoint, config, clock, runtime_log)
     try:
@@ -428,6 +467,9 @@ def start_search_api(
         services = aws_services(config, client, clock)
         reader = LambdaFunction(lambda: results.build_handler(services))
         marker = LambdaFunction(lambda: lost_searches.build_handler(services))
+        deliverer = LambdaFunction(lambda: callbacks.build_handler(services, callback_queue))
+        callback_queue = LocalCallbackQueue(deliverer, clock, callback_delay_scale, config.region)
+        runtime.callback_queue = callback_queue.send_body
         lost = LostSearchQueue(marker, retry_delays_s[0] if retry_delays_s else 0.0, config.region)
         launcher = ThreadLauncher(
             runtime.invoke,
@@ -450,11 +492,12 @@ def start_search_api(
     try:
         server = serve(port)
     except BaseException:
+        callback_queue.stop()
         runtime.close()
         raise
     cache = services.cache
     assert isinstance(cache, S3ResultCache)  # what aws_services makes; Services has it as the port
-    return SearchApi(server, launcher, cache, config, client, lost, serve, runtime, answered)
+    return SearchApi(server, launcher, cache, config, client, lost, serve, runtime, answered, callback_queue)
 
 
 def _create_results_bucket(client: Any, config: Settings) -> None:
@@ -478,7 +521,13 @@ def start_gateway(
 ) -> LocalServer:
     """What API Gateway does in front of the two HTTP Lambdas: POST and GET /search, AWS_IAM authorization of
     requests signed with `credentials`, proxy events. `answered` counts the answers by status."""
-    routes = {("POST", "/search"): (start, "start"), ("GET", "/search"): (results, "results")}
+    routes = {
+        ("POST", "/search"): (start, "start"),
+        ("GET", "/search"): (results, "results"),
+        # The user's webhook signing secret: served by the start Lambda, as in the template.
+        ("GET", "/webhook-secret"): (start, "start"),
+        ("POST", "/webhook-secret/rotate"): (start, "start"),
+    }
     # See the module's docstring: concurrent requests only when Powertools keeps each one per thread.
     one_at_a_time: Any = contextlib.nullcontext() if _requests_per_thread() else threading.Lock()
 
@@ -506,7 +555,8 @@ def start_gateway(
             if body is None:
                 return
             # The stage prefix is optional here, so http://127.0.0.1:3000/search works as well as /beta/search.
-            route = routes.get((self.command, self.path.split("?", 1)[0].removeprefix(f"/{STAGE}")))
+            path = self.path.split("?", 1)[0].removeprefix(f"/{STAGE}")
+            route = routes.get((self.command, path))
             if route is None:
                 self.respond(403, {"message": "Missing Authentication Token"})
                 return
@@ -514,7 +564,7 @@ def start_gateway(
             if refused:
                 self.respond(403, {"message": refused})
                 return
-            problem = _invalid(self.command, self.path, body)
+            problem = _invalid(self.command, self.path, body) if path == "/search" else None
             if problem:
                 self.respond(400, {"message": problem})
                 return

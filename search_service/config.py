@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from search_service.domain.callbacks import RetryPolicy
 from search_service.domain.start import Policy
 
 T = TypeVar("T")
@@ -31,6 +32,16 @@ class Settings:
     quote_cache_s: int = 600
     max_rental_days: int = 30
     max_days_ahead: int = 330
+    # Callbacks (docs/webhooks.md): the delivery queue (unset: POST /search refuses a callbackUrl), where the users'
+    # signing secrets are kept, how long a rotated secret still signs, and the attempts. The two allow_ settings are
+    # the local stack's (its receivers are on 127.0.0.1 over http); the template never sets them.
+    callback_queue_url: str | None = None
+    webhook_secrets_prefix: str = "webhook-secrets/"
+    webhook_secret_grace_s: int = 86400
+    callback_max_attempts: int = 6
+    callback_backoff_base_s: float = 20.0
+    callback_allow_http: bool = False
+    callback_allow_loopback: bool = False
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -70,7 +81,17 @@ class Settings:
             quote_cache_s=read("QUOTE_CACHE_SECONDS", int, defaults.quote_cache_s, 0),
             max_rental_days=read("MAX_RENTAL_DAYS", int, defaults.max_rental_days, 1),
             max_days_ahead=read("MAX_DAYS_AHEAD", int, defaults.max_days_ahead, 0),
+            callback_queue_url=read("CALLBACK_QUEUE_URL", str, None),
+            webhook_secrets_prefix=read("WEBHOOK_SECRETS_PREFIX", str, defaults.webhook_secrets_prefix),
+            webhook_secret_grace_s=read("WEBHOOK_SECRET_GRACE_SECONDS", int, defaults.webhook_secret_grace_s, 0),
+            callback_max_attempts=read("CALLBACK_MAX_ATTEMPTS", int, defaults.callback_max_attempts, 1, 20),
+            callback_backoff_base_s=read("CALLBACK_BACKOFF_SECONDS", float, defaults.callback_backoff_base_s, 1, 900),
+            callback_allow_http=read("CALLBACK_ALLOW_HTTP", flag, False),
+            callback_allow_loopback=read("CALLBACK_ALLOW_LOOPBACK", flag, False),
         )
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(max_attempts=self.callback_max_attempts, base_s=self.callback_backoff_base_s)
 
     def policy(self) -> Policy:
         return Policy(
@@ -79,3 +100,11 @@ class Settings:
             result_max_age_s=self.result_max_age_s,
             search_deadline_s=self.search_deadline_s,
         )
+
+
+def flag(raw: str) -> bool:
+    """'true' or 'false' (any case): bool('false') would be True."""
+    lowered = raw.lower()
+    if lowered not in ("true", "false"):
+        raise ValueError(raw)
+    return lowered == "true"

@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from search_service.config import Settings
 from search_service.domain.cities import CityCatalog
-from search_service.domain.ports import Clock, SearchLauncher, SearchStore, SupplierProvider
+from search_service.domain.ports import (
+    CallbackQueue,
+    CallbackTransport,
+    Clock,
+    SearchLauncher,
+    SearchStore,
+    SupplierProvider,
+)
 from search_service.observability import Telemetry
 
 if TYPE_CHECKING:
@@ -17,6 +24,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.api_gateway import Router
     from botocore.session import Session
 
+    from search_service.adapters.callback_http import UrlPolicy
+    from search_service.domain.callbacks import DeliverCallback
     from search_service.domain.run import RunSearch
 
 T = TypeVar("T")
@@ -83,7 +92,9 @@ def aws_services(
     return Services(
         settings=settings,
         catalog=catalog,
-        cache=S3ResultCache(s3, settings.results_bucket, settings.results_prefix),
+        cache=S3ResultCache(
+            s3, settings.results_bucket, settings.results_prefix, secrets_prefix=settings.webhook_secrets_prefix
+        ),
         providers=simulated_providers(catalog, settings.supplier_latency_scale, settings.supplier_failure_rate),
         clock=clock or SystemClock(),
     )
@@ -104,15 +115,29 @@ def api(router: Router, telemetry: Telemetry) -> APIGatewayRestResolver:
 # Each app imports its own routes and use case when it is built: a Lambda's cold start imports only its own, and
 # the functions without HTTP (the search runs, the lost searches) never import Powertools' event handler.
 def start_app(services: Services, launcher: SearchLauncher, telemetry: Telemetry) -> APIGatewayRestResolver:
+    from search_service.adapters.callback_http import CheckedUrls
+    from search_service.api.secret_routes import secret_routes
     from search_service.api.start_routes import start_routes
-    from search_service.domain.start import StartSearch
+    from search_service.domain.callbacks import SigningSecrets
+    from search_service.domain.start import CallbackSetup, StartSearch
 
     settings = services.settings
+    secrets = SigningSecrets(services.cache, services.clock, settings.webhook_secret_grace_s)
+    # Callbacks are on where there is a queue to deliver them (CALLBACK_QUEUE_URL).
+    callbacks = CallbackSetup(CheckedUrls(url_policy(settings)), secrets) if settings.callback_queue_url else None
     start = StartSearch(
-        services.catalog, services.providers, services.cache, launcher, services.clock, settings.policy()
+        services.catalog, services.providers, services.cache, launcher, services.clock, settings.policy(), callbacks
     )
     routes = start_routes(start, services.catalog, settings.result_max_age_s, settings.retry_after_s, telemetry)
-    return api(routes, telemetry)
+    app = api(routes, telemetry)
+    app.include_router(secret_routes(secrets, telemetry))
+    return app
+
+
+def url_policy(settings: Settings) -> UrlPolicy:
+    from search_service.adapters.callback_http import UrlPolicy
+
+    return UrlPolicy(allow_http=settings.callback_allow_http, allow_loopback=settings.callback_allow_loopback)
 
 
 def search_app(services: Services, telemetry: Telemetry) -> APIGatewayRestResolver:
@@ -121,16 +146,22 @@ def search_app(services: Services, telemetry: Telemetry) -> APIGatewayRestResolv
     from search_service.domain.results import GetResults
 
     settings = services.settings
-    results = GetResults(services.cache, services.clock, settings.policy(), SupplierLatencies(services.cache))
+    results = GetResults(
+        services.cache, services.clock, settings.policy(), SupplierLatencies(services.cache), services.cache
+    )
     routes = search_routes(results, services.catalog, settings.result_max_age_s, settings.retry_after_s, telemetry)
     return api(routes, telemetry)
 
 
-def run_search(services: Services) -> RunSearch:
+def run_search(services: Services, callbacks: CallbackQueue | None = None) -> RunSearch:
+    """`callbacks`: the delivery queue the events of searches with a callbackUrl go to."""
+    from search_service.adapters.webhooks import render
+    from search_service.domain.callbacks import Outbox
     from search_service.domain.latency import SupplierLatencies
     from search_service.domain.run import QuoteReuse, RunSearch
 
     settings = services.settings
+    outbox = Outbox(services.cache, callbacks, services.clock, render) if callbacks is not None else None
     return RunSearch(
         services.cache,
         services.providers,
@@ -139,4 +170,35 @@ def run_search(services: Services) -> RunSearch:
         settings.supplier_timeout_s,
         SupplierLatencies(services.cache),
         QuoteReuse(services.cache, settings.quote_cache_s),
+        outbox,
     )
+
+
+def deliver_callback(
+    services: Services, queue: CallbackQueue, transport: CallbackTransport | None = None
+) -> DeliverCallback:
+    """`transport`: by default the SSRF-safe one, with the settings' URL policy."""
+    from search_service.adapters.callback_http import SafeTransport
+    from search_service.adapters.clock import SystemClock
+    from search_service.adapters.webhooks import StandardWebhooksSigner
+    from search_service.domain.callbacks import DeliverCallback
+
+    settings = services.settings
+    return DeliverCallback(
+        services.cache,
+        queue,
+        transport or SafeTransport(url_policy(settings)),
+        StandardWebhooksSigner(),
+        services.clock,
+        SystemClock(),
+        settings.retry_policy(),
+    )
+
+
+def callback_queue(settings: Settings, session: Session | None = None) -> CallbackQueue | None:
+    """The SQS delivery queue, when CALLBACK_QUEUE_URL names one."""
+    if not settings.callback_queue_url:
+        return None
+    from search_service.adapters.webhooks import SqsCallbackQueue
+
+    return SqsCallbackQueue(boto3_client("sqs", settings, session=session), settings.callback_queue_url)

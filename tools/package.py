@@ -74,6 +74,7 @@ SEARCH_SERVICE = Artifact(
         "search_service.entry.results",
         "search_service.entry.run",
         "search_service.entry.lost_searches",
+        "search_service.entry.callbacks",
     ),
 )
 SKILL = Artifact(

@@ -4,10 +4,13 @@ search Lambda of one release must read what the start Lambda of the release befo
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
+
+from search_service.domain.models import CallbackMessage
 
 
 class Event(BaseModel):
@@ -33,3 +36,26 @@ class LostSearchRecord(Event):
 
     request_context: InvocationContext
     request_payload: RunSearchEvent
+
+
+class CallbackRecord(Event):
+    """One delivery attempt of a callback event, as the delivery queue carries it (search_service.domain.callbacks):
+    the event's body as it will be sent, where to, whose secret signs it, and which attempt this is. No token, no
+    user."""
+
+    action: Literal["deliver-callback"] = "deliver-callback"
+    search_id: str
+    event_id: str
+    event_type: str
+    url: str
+    owner: str
+    body: str
+    attempt: int
+
+    @classmethod
+    def of(cls, message: CallbackMessage) -> CallbackRecord:
+        return cls(**{field.name: getattr(message, field.name) for field in dataclasses.fields(CallbackMessage)})
+
+    def domain(self) -> CallbackMessage:
+        names = (field.name for field in dataclasses.fields(CallbackMessage))
+        return CallbackMessage(**{name: getattr(self, name) for name in names})

@@ -6,6 +6,8 @@
     <prefix>quotes/<supplier>/<city>/<pickup>_<return>.json
                                                  a supplier's answer for a trip, for any search (the quote cache)
     <prefix>stats/supplier-latency.json          how long each supplier takes to answer
+    <prefix><search id>/callbacks/<event id>.json   how the delivery of each of the search's events stands
+    <secrets prefix><owner>.json                 a user's webhook signing secret: outside <prefix>, so not expired
 
 Every object is written whole by one PUT, so a reader never sees half of one, in the versioned format of
 search_service.adapters.stored. The bucket's lifecycle rule on <prefix> deletes everything a day later; `created_at`
@@ -24,17 +26,27 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from search_service.adapters.stored import (
     Stored,
+    StoredDelivery,
     StoredIdempotency,
     StoredJob,
     StoredLatencies,
     StoredOutcome,
     StoredQuote,
+    StoredSecret,
     Unreadable,
     dump,
     load,
 )
 from search_service.domain.errors import CacheUnavailable
-from search_service.domain.models import IdempotencyRecord, SearchJob, SearchQuery, SupplierOutcome, SupplierQuote
+from search_service.domain.models import (
+    Delivery,
+    IdempotencyRecord,
+    SearchJob,
+    SearchQuery,
+    SigningSecret,
+    SupplierOutcome,
+    SupplierQuote,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +57,18 @@ _MISSING = {"NoSuchKey", "404"}
 
 
 class S3ResultCache:
-    def __init__(self, client: Any, bucket: str, prefix: str = "results/", read_threads: int = 10) -> None:
+    def __init__(
+        self,
+        client: Any,
+        bucket: str,
+        prefix: str = "results/",
+        read_threads: int = 10,
+        secrets_prefix: str = "webhook-secrets/",
+    ) -> None:
         self._s3 = client
         self._bucket = bucket
         self._prefix = prefix
+        self._secrets_prefix = secrets_prefix
         self._readers = ThreadPoolExecutor(max_workers=read_threads, thread_name_prefix="cache-read")
 
     def close(self) -> None:
@@ -162,7 +182,49 @@ class S3ResultCache:
     def save_latencies(self, seconds: Mapping[str, float]) -> None:
         self._put(f"{self._prefix}stats/supplier-latency.json", StoredLatencies.of(seconds))
 
+    # --- callbacks: deliveries and signing secrets -----------------------------------------------------
+
+    def save_delivery(self, search_id: str, delivery: Delivery) -> None:
+        self._put(self._delivery_key(search_id, delivery.event_id), StoredDelivery.of(delivery))
+
+    def load_delivery(self, search_id: str, event_id: str) -> Delivery | None:
+        found = self._get(self._delivery_key(search_id, event_id), StoredDelivery)
+        return found[0].domain() if found else None
+
+    def load_deliveries(self, search_id: str) -> list[Delivery]:
+        prefix = f"{self._prefix}{search_id}/callbacks/"
+        try:
+            pages = self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix)
+            keys = [item["Key"] for page in pages for item in page.get("Contents", [])]
+        except (ClientError, BotoCoreError) as error:
+            raise CacheUnavailable(_describe(error)) from error
+        found = list(self._readers.map(lambda key: self._get(key, StoredDelivery), keys))
+        return sorted((item[0].domain() for item in found if item), key=lambda d: (d.created_at, d.event_id))
+
+    def load_secret(self, owner: str) -> SigningSecret | None:
+        found = self._get(self._secret_key(owner), StoredSecret)
+        return found[0].domain() if found else None
+
+    def create_secret(self, owner: str, secret: SigningSecret) -> SigningSecret:
+        try:
+            self._put(self._secret_key(owner), StoredSecret.of(secret), IfNoneMatch="*")
+            return secret
+        except _LostRace:
+            held = self.load_secret(owner)
+            if held is None:
+                raise CacheUnavailable("the signing secret is being written by concurrent requests") from None
+            return held
+
+    def save_secret(self, owner: str, secret: SigningSecret) -> None:
+        self._put(self._secret_key(owner), StoredSecret.of(secret))
+
     # --- S3 ---------------------------------------------------------------------------------------
+
+    def _delivery_key(self, search_id: str, event_id: str) -> str:
+        return f"{self._prefix}{search_id}/callbacks/{event_id}.json"
+
+    def _secret_key(self, owner: str) -> str:
+        return f"{self._secrets_prefix}{owner}.json"
 
     def _job_key(self, search_id: str) -> str:
         return f"{self._prefix}{search_id}/job.json"

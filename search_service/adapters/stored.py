@@ -20,17 +20,21 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, GetPydanticSchema, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, GetPydanticSchema, ValidationError
 from pydantic.alias_generators import to_camel
 from pydantic_core import CoreSchema
 from pydantic_core import core_schema as cs
 
 from search_service.domain.models import (
+    Callback,
+    Delivery,
+    DeliveryState,
     IdempotencyRecord,
     Offer,
     RentalLocationInfo,
     SearchJob,
     SearchQuery,
+    SigningSecret,
     SupplierOutcome,
     SupplierQuote,
 )
@@ -109,7 +113,15 @@ _OFFER = _value(
     currency=("currency", _TEXT, "USD"),
     quoted_at=("quotedAt", cs.nullable_schema(cs.datetime_schema()), None),
 )
+_CALLBACK = _value(
+    Callback,
+    url=("url", _TEXT),
+    events=("events", cs.tuple_schema([_TEXT], variadic_item_index=0)),
+    owner=("owner", _TEXT),
+    poll=("poll", _TEXT),
+)
 StoredQuery = Annotated[SearchQuery, _stored_as(_QUERY)]
+StoredCallback = Annotated[Callback, _stored_as(_CALLBACK)]
 StoredOffer = Annotated[Offer, _stored_as(_OFFER)]
 
 
@@ -133,6 +145,9 @@ class StoredJob(Stored):
     created_at: datetime
     status: Literal["pending", "failed"] = "pending"
     failure: str | None = None
+    # Added compatibly in version 1: absent (not null) when the search has no callback, so a job without one is the
+    # object it always was, and a release before callbacks reads a job with one (pydantic ignores unknown fields).
+    callback: StoredCallback | None = Field(None, exclude_if=lambda value: value is None)
 
     @classmethod
     def of(cls, job: SearchJob) -> StoredJob:
@@ -144,6 +159,7 @@ class StoredJob(Stored):
             created_at=job.created_at,
             status=job.status,
             failure=job.failure,
+            callback=job.callback,
         )
 
     def domain(self) -> SearchJob:
@@ -154,6 +170,7 @@ class StoredJob(Stored):
             created_at=self.created_at,
             status=self.status,
             failure=self.failure,
+            callback=self.callback,
         )
 
 
@@ -246,6 +263,48 @@ class StoredLatencies(Stored):
 
     def domain(self) -> dict[str, float]:
         return dict(self.seconds)
+
+
+class StoredDelivery(Stored):
+    """<search id>/callbacks/<event id>.json: how the delivery of one of the search's events stands."""
+
+    event_id: str
+    event_type: str
+    state: DeliveryState
+    created_at: datetime
+    attempts: int = 0
+    last_status: int | None = None
+    last_error: str | None = None
+    last_attempt_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+
+    @classmethod
+    def of(cls, delivery: Delivery) -> StoredDelivery:
+        return cls(format_version=FORMAT_VERSION, **{f.name: getattr(delivery, f.name) for f in _fields(Delivery)})
+
+    def domain(self) -> Delivery:
+        return Delivery(**{f.name: getattr(self, f.name) for f in _fields(Delivery)})
+
+
+class StoredSecret(Stored):
+    """webhook-secrets/<owner>.json, outside the results prefix (a secret outlives the day a result lives): a user's
+    signing secret, and the previous one until its grace period ends."""
+
+    secret: str
+    created_at: datetime
+    previous: str | None = None
+    previous_until: datetime | None = None
+
+    @classmethod
+    def of(cls, secret: SigningSecret) -> StoredSecret:
+        return cls(format_version=FORMAT_VERSION, **{f.name: getattr(secret, f.name) for f in _fields(SigningSecret)})
+
+    def domain(self) -> SigningSecret:
+        return SigningSecret(**{f.name: getattr(self, f.name) for f in _fields(SigningSecret)})
+
+
+def _fields(domain: type) -> tuple[dataclasses.Field[Any], ...]:
+    return dataclasses.fields(domain)
 
 
 def dump(stored: Stored) -> bytes:

@@ -165,7 +165,8 @@ def _problem(item: dict[str, Any]) -> Problem:
         "json_invalid": "The request body is not valid JSON.",
         "model_attributes_type": f"The request body must be a JSON object with {START_FIELDS}.",
         "dict_type": f"The request body must be a JSON object with {START_FIELDS}.",
-        "extra_forbidden": f"{field} is not a field of this request; the fields are {START_FIELDS}.",
+        "extra_forbidden": f"{field} is not a field of this request; the fields are {START_FIELDS}"
+        ", and optionally callbackUrl and callbackEvents.",
         "string_type": f"{field} must be text.",
         "string_too_short": f"{field} must not be empty.",
         "string_too_long": f"{field} must be at most {ctx.get('max_length')} characters.",

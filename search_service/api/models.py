@@ -9,10 +9,11 @@ import re
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic.alias_generators import to_camel
 
 from search_service.domain import models as domain
+from search_service.domain.callbacks import DEFAULT_EVENTS, EVENT_TYPES, TERMINAL_EVENTS
 from search_service.domain.cities import CityCatalog
 
 if TYPE_CHECKING:  # the route modules import Powertools' event handler; the models alone do not need it
@@ -35,6 +36,8 @@ def _iso_date(value: object) -> object:
 
 
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+# Checked by the use case, whose 400 lists the accepted names (domain.callbacks.EVENT_TYPES); documented as an enum.
+EventType = Annotated[str, WithJsonSchema({"type": "string", "enum": list(EVENT_TYPES)})]
 
 
 class Model(BaseModel):
@@ -99,6 +102,20 @@ class StartBody(Model):
     pickup_date: IsoDate = Field(examples=["2026-11-28"])
     return_date: IsoDate = Field(examples=["2026-11-30"])
     user: str = Field(min_length=1, max_length=MAX_USER_LENGTH, description="Who searches; results are theirs only")
+    callback_url: str | None = Field(
+        None,
+        min_length=1,
+        max_length=2048,
+        examples=["https://example.com/hooks/car-search"],
+        description="Where to POST the search's events (docs/webhooks.md), signed per Standard Webhooks with the "
+        "user's secret (GET /webhook-secret). https, to a public address; no redirect is followed.",
+    )
+    callback_events: list[EventType] | None = Field(
+        None,
+        min_length=1,
+        max_length=len(EVENT_TYPES),
+        description=f"Which events to send (needs callbackUrl). Default: {', '.join(DEFAULT_EVENTS)}.",
+    )
 
 
 class SearchSummary(Model):
@@ -113,6 +130,58 @@ class SearchSummary(Model):
     expires_at: datetime
 
 
+class CallbackDelivery(Model):
+    """How one event's delivery stands."""
+
+    event_id: str = Field(description="The webhook-id header it is sent with, the same on every attempt")
+    type: str = Field(json_schema_extra={"enum": list(EVENT_TYPES)})
+    state: Literal["pending", "delivered", "failed"]
+    attempts: int = Field(description="Attempts made so far")
+    last_status_code: int | None = Field(None, description="The receiver's HTTP status at the last attempt")
+    last_error: str | None = Field(None, description="Why the last attempt failed")
+    last_attempt_at: datetime | None = None
+    next_attempt_at: datetime | None = Field(None, description="While pending after a failed attempt")
+
+    @classmethod
+    def of(cls, delivery: domain.Delivery) -> CallbackDelivery:
+        return cls(
+            event_id=delivery.event_id,
+            type=delivery.event_type,
+            state=delivery.state,
+            attempts=delivery.attempts,
+            last_status_code=delivery.last_status,
+            last_error=delivery.last_error,
+            last_attempt_at=delivery.last_attempt_at,
+            next_attempt_at=delivery.next_attempt_at,
+        )
+
+
+class CallbackStatus(Model):
+    """A search's callback: where its events go, and how their delivery stands. `state` and the fields beside it
+    follow the event that ends the search (search.completed or search.failed): `waiting` until it is sent."""
+
+    url: str
+    events: list[str]
+    state: Literal["waiting", "pending", "delivered", "failed"]
+    attempts: int = 0
+    last_status_code: int | None = None
+    last_error: str | None = None
+    deliveries: list[CallbackDelivery] = Field(default_factory=list, description="Every event sent, oldest first")
+
+    @classmethod
+    def of(cls, callback: domain.Callback, deliveries: tuple[domain.Delivery, ...] = ()) -> CallbackStatus:
+        final = next((d for d in reversed(deliveries) if d.event_type in TERMINAL_EVENTS), None)
+        return cls(
+            url=callback.url,
+            events=list(callback.events),
+            state=final.state if final else "waiting",
+            attempts=final.attempts if final else 0,
+            last_status_code=final.last_status if final else None,
+            last_error=final.last_error if final else None,
+            deliveries=[CallbackDelivery.of(delivery) for delivery in deliveries],
+        )
+
+
 class StartAccepted(Model):
     token: str = Field(description="Pass it with the same User to GET /search")
     status: Literal["pending"] = "pending"
@@ -122,6 +191,8 @@ class StartAccepted(Model):
         "Search-Token header and the user in Search-User"
     )
     retry_after_seconds: int
+    search_id: str = Field(description="The search's id: the searchId of its callback events")
+    callback: CallbackStatus | None = Field(None, description="Set when the search has a callbackUrl")
 
 
 class SupplierStatus(Model):
@@ -157,6 +228,7 @@ class SearchResults(Model):
     offers: list[Offer]
     suppliers: list[SupplierStatus]
     alternatives: Alternatives | None = Field(None, description="Set when nothing matches the filters")
+    callback: CallbackStatus | None = Field(None, description="Set when the search has a callbackUrl")
 
 
 class Problem(Model):
@@ -202,3 +274,77 @@ RESPONSE_HEADERS: dict[str, OpenAPIResponseHeader] = {
         "schema": {"type": "string"},
     },
 }
+
+
+class WebhookSecret(Model):
+    secret: str = Field(description="whsec_ and the base64 key: what Standard Webhooks libraries verify with")
+    created_at: datetime
+    previous_valid_until: datetime | None = Field(
+        None, description="After a rotation: until when events are also signed with the previous secret"
+    )
+
+    @classmethod
+    def of(cls, secret: domain.SigningSecret, now: datetime) -> WebhookSecret:
+        until = secret.previous_until if secret.previous_until is not None and secret.previous_until > now else None
+        return cls(secret=secret.secret, created_at=secret.created_at, previous_valid_until=until)
+
+
+# --- the callbacks' events (docs/webhooks.md; `webhooks` in docs/openapi.json) ---------------------------------
+
+
+class EventOffer(Model):
+    offer_id: str
+    supplier: str
+    supplier_name: str
+    car_class: str
+    example_model: str
+    location: dict[str, str] = Field(description="code and name")
+    daily_rate: float
+    total_price: float
+    currency: str
+
+
+class EventSearch(Model):
+    search_id: str = Field(description="As in the 202 of POST /search")
+    city: str
+    pickup_date: date
+    return_date: date
+    poll: str = Field(description="Where to GET the results, with the Search-Token and Search-User headers")
+
+
+class SupplierCounts(Model):
+    total: int
+    complete: int
+    failed: int
+
+
+class SearchEndedData(EventSearch):
+    status: Literal["complete", "failed"]
+    suppliers: SupplierCounts
+    failed_suppliers: list[str]
+    offer_count: int
+    cheapest: EventOffer | None
+    reason: str | None = Field(None, description="search.failed: why")
+
+
+class SupplierAnsweredData(EventSearch):
+    supplier: str
+    supplier_name: str
+    state: Literal["complete", "failed"]
+    error: str | None
+    offer_count: int
+    cheapest: EventOffer | None
+    answered: int = Field(description="Suppliers answered so far, this one included")
+    of: int = Field(description="Suppliers asked")
+
+
+class SearchEndedEvent(Model):
+    type: Literal["search.completed", "search.failed"]
+    timestamp: datetime
+    data: SearchEndedData
+
+
+class SupplierAnsweredEvent(Model):
+    type: Literal["supplier.answered"]
+    timestamp: datetime
+    data: SupplierAnsweredData

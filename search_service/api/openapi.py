@@ -11,9 +11,18 @@ from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
+from search_service.api.models import Model, SearchEndedEvent, SupplierAnsweredEvent
 from search_service.api.search_routes import search_routes
+from search_service.api.secret_routes import secret_routes
 from search_service.api.start_routes import start_routes
 from search_service.config import Settings
+from search_service.domain.callbacks import (
+    EVENT_TYPES,
+    SEARCH_COMPLETED,
+    SEARCH_FAILED,
+    SUPPLIER_ANSWERED,
+    SigningSecrets,
+)
 from search_service.domain.cities import CityCatalog
 from search_service.domain.results import GetResults
 from search_service.domain.start import StartSearch
@@ -40,11 +49,14 @@ def document() -> dict[str, Any]:
     app.include_router(
         search_routes(cast(GetResults, None), catalog, settings.result_max_age_s, settings.retry_after_s, telemetry)
     )
+    app.include_router(secret_routes(cast(SigningSecrets, None), telemetry))
     doc = json.loads(app.get_openapi_json_schema(title="Car Search API", version="1.0.0", description=DESCRIPTION))
     # Powertools documents a 422 for request validation on every route; this API answers those with 400.
-    for operation in doc["paths"]["/search"].values():
-        if operation["responses"].get("422", {}).get("description") == "Validation Error":
-            del operation["responses"]["422"]
+    for path in doc["paths"].values():
+        for operation in path.values():
+            if operation["responses"].get("422", {}).get("description") == "Validation Error":
+                del operation["responses"]["422"]
+    _add_webhooks(doc)
     schemas = doc["components"]["schemas"]
     for name in list(schemas):
         rest = {key: value for key, value in doc.items() if key != "components"} | {
@@ -53,6 +65,53 @@ def document() -> dict[str, Any]:
         if f"#/components/schemas/{name}" not in json.dumps(rest):
             del schemas[name]
     return doc
+
+
+WEBHOOK_HEADERS = {
+    "webhook-id": "The event's id, the same on every attempt: drop an event whose id you have seen",
+    "webhook-timestamp": "When this attempt was sent, in Unix seconds: refuse one more than 5 minutes off",
+    "webhook-signature": "v1,<base64 HMAC-SHA256 of id.timestamp.body> per signing secret, space-separated (two "
+    "during a rotation's grace period)",
+}
+EVENT_MODELS: dict[str, type[Model]] = {
+    SEARCH_COMPLETED: SearchEndedEvent,
+    SEARCH_FAILED: SearchEndedEvent,
+    SUPPLIER_ANSWERED: SupplierAnsweredEvent,
+}
+EVENT_SUMMARIES = {
+    SEARCH_COMPLETED: "The search ended with offers, or with none to offer, from at least one company",
+    SEARCH_FAILED: "The search ended with no company reached",
+    SUPPLIER_ANSWERED: "A rental company answered, or failed to (sent only when callbackEvents asks for it)",
+}
+
+
+def _add_webhooks(doc: dict[str, Any]) -> None:
+    """OpenAPI 3.1's `webhooks`: what the service POSTs to a search's callbackUrl (docs/webhooks.md)."""
+    schemas = doc["components"]["schemas"]
+    webhooks: dict[str, Any] = {}
+    for event in EVENT_TYPES:
+        model = EVENT_MODELS[event]
+        schema = model.model_json_schema(by_alias=True, ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[model.__name__] = schema
+        webhooks[event] = {
+            "post": {
+                "summary": EVENT_SUMMARIES[event],
+                "description": "Signed per Standard Webhooks with the user's secret (GET /webhook-secret). Retried "
+                "with exponential backoff and jitter until a 2xx, up to 6 attempts over about 10 minutes; GET "
+                "/search's `callback` says how it went.",
+                "parameters": [
+                    {"name": name, "in": "header", "required": True, "schema": {"type": "string"}, "description": text}
+                    for name, text in WEBHOOK_HEADERS.items()
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+                },
+                "responses": {"2XX": {"description": "Received: no further attempt"}},
+            }
+        }
+    doc["webhooks"] = webhooks
 
 
 def render() -> str:

@@ -12,6 +12,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from search_service.api.models import (
     MAX_USER_LENGTH,
     AppliedFilters,
+    CallbackStatus,
     ErrorBody,
     Offer,
     SearchResults,
@@ -148,6 +149,7 @@ def search_routes(
                 for s in view.suppliers
             ],
             alternatives=_alternatives(view.alternatives) if view.alternatives else None,
+            callback=CallbackStatus.of(view.job.callback, view.deliveries) if view.job.callback else None,
         )
         telemetry.metrics.add_metric(name="OffersReturned", unit=MetricUnit.Count, value=len(body.offers))
         telemetry.logger.info("results read", extra={"status": view.status, "offers": len(view.offers)})

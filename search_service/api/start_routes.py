@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
-from search_service.api.models import ErrorBody, StartAccepted, StartBody, documented, summarise
+from search_service.api.models import CallbackStatus, ErrorBody, StartAccepted, StartBody, documented, summarise
 from search_service.domain.cities import CityCatalog
 from search_service.domain.start import StartRequest, StartSearch
 from search_service.observability import Telemetry
@@ -56,28 +56,42 @@ def start_routes(
     def start_search(
         body: Annotated[StartBody, Body()], idempotency_key: IdempotencyKey = None
     ) -> Response[StartAccepted]:
-        request = StartRequest(
-            city=body.city, pickup_date=body.pickup_date, return_date=body.return_date, user=body.user
-        )
-        started = start(request, idempotency_key)
-        telemetry.correlate(started.job.search_id)
-        telemetry.logger.info(
-            "search accepted",
-            extra={"city": started.job.query.city_id, "days": started.job.query.days, "replayed": started.replayed},
-        )
-        telemetry.metrics.add_metric(
-            name="SearchReplayed" if started.replayed else "SearchStarted", unit=MetricUnit.Count, value=1
-        )
         event = router.current_event
         assert isinstance(event, APIGatewayProxyEvent)  # what the API's APIGatewayRestResolver makes
         # Where to GET, without the token and the user: a Location header is logged and traced where a header
         # the client sends is not (search_routes.TOKEN_HEADER).
         poll = event.request_context.path or event.path
+        request = StartRequest(
+            city=body.city,
+            pickup_date=body.pickup_date,
+            return_date=body.return_date,
+            user=body.user,
+            callback_url=body.callback_url,
+            callback_events=body.callback_events,
+            poll=poll,
+        )
+        started = start(request, idempotency_key)
+        telemetry.correlate(started.job.search_id)
+        telemetry.logger.info(
+            "search accepted",
+            extra={
+                "city": started.job.query.city_id,
+                "days": started.job.query.days,
+                "replayed": started.replayed,
+                "callback": started.job.callback is not None,
+            },
+        )
+        telemetry.metrics.add_metric(
+            name="SearchReplayed" if started.replayed else "SearchStarted", unit=MetricUnit.Count, value=1
+        )
+        callback = started.job.callback
         accepted = StartAccepted(
             token=started.token,
             search=summarise(started.job, catalog, max_age_s),
             poll=poll,
             retry_after_seconds=retry_after_s,
+            search_id=started.job.search_id,
+            callback=CallbackStatus.of(callback) if callback is not None else None,
         )
         headers = {"Location": poll, "Retry-After": str(retry_after_s)}
         if started.replayed:

@@ -76,6 +76,17 @@ class SupplierQuote:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Callback:
+    """Where a search's events go (search_service.domain.callbacks): the client's URL, the events it asked for, whose
+    signing secret signs them (`owner`, a hash of the user: never the user) and the path to GET the results from."""
+
+    url: str
+    events: tuple[str, ...]
+    owner: str
+    poll: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SearchJob:
     """What the start step records before the search runs, so that a GET at once sees it pending."""
 
@@ -85,6 +96,7 @@ class SearchJob:
     created_at: datetime
     status: Literal["pending", "failed"] = "pending"
     failure: str | None = None
+    callback: Callback | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,3 +109,52 @@ class IdempotencyRecord:
     request_fingerprint: str
     created_at: datetime
     launched: bool = False
+
+
+DeliveryState = Literal["pending", "delivered", "failed"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Delivery:
+    """How one event's delivery to a search's callback URL stands: written when it is queued, then after each
+    attempt. `event_id` is the webhook-id, the same on every attempt, so that a receiver can drop a duplicate."""
+
+    event_id: str
+    event_type: str
+    state: DeliveryState
+    created_at: datetime
+    attempts: int = 0
+    last_status: int | None = None  # the receiver's last HTTP status; None when it could not be reached
+    last_error: str | None = None  # why the last attempt failed
+    last_attempt_at: datetime | None = None
+    next_attempt_at: datetime | None = None  # while pending after a failed attempt
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackMessage:
+    """What the delivery queue carries: one attempt at delivering one event. The body is fixed when the event is
+    made, so that every attempt sends the same bytes under the same webhook-id."""
+
+    search_id: str
+    event_id: str
+    event_type: str
+    url: str
+    owner: str
+    body: str
+    attempt: int  # this message's attempt, from 1
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SigningSecret:
+    """A user's webhook signing secret (whsec_ + base64), and after a rotation the one before it, still used to sign
+    until `previous_until`, so that receivers can switch without losing an event."""
+
+    secret: str
+    created_at: datetime
+    previous: str | None = None
+    previous_until: datetime | None = None
+
+    def signing_keys(self, now: datetime) -> tuple[str, ...]:
+        if self.previous is not None and self.previous_until is not None and now < self.previous_until:
+            return (self.secret, self.previous)
+        return (self.secret,)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from search_service.domain.cities import City
 from search_service.domain.fleet import Supplier
 from search_service.domain.models import (
+    CallbackMessage,
+    Delivery,
     IdempotencyRecord,
     Offer,
     SearchJob,
     SearchQuery,
+    SigningSecret,
     SupplierOutcome,
     SupplierQuote,
 )
@@ -62,10 +65,6 @@ class QuoteCache(Protocol):
     def save_quote(self, quote: SupplierQuote, query: SearchQuery) -> None: ...
 
 
-class SearchStore(ResultCache, QuoteCache, LatencyStore, Protocol):
-    """The one bucket behind all three: what the Lambdas are wired with."""
-
-
 class SupplierProvider(Protocol):
     """One rental company's search API. Raises `SupplierError` or `SupplierTimeout`."""
 
@@ -86,3 +85,65 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """Timezone-aware UTC."""
         ...
+
+
+# --- callbacks (search_service.domain.callbacks) ---------------------------------------------------------------
+
+
+class QueueUnavailable(Exception):
+    """The delivery queue could not take a message."""
+
+
+class DeliveryFailed(Exception):
+    """The receiver could not be reached, or took too long: worth another attempt."""
+
+
+class RefusedAddress(DeliveryFailed):
+    """The URL, or the address its host resolves to, is one the service must not call (SSRF): never retried."""
+
+
+class CallbackStore(Protocol):
+    """The deliveries' records and the users' signing secrets. Raises `CacheUnavailable`."""
+
+    def save_delivery(self, search_id: str, delivery: Delivery) -> None: ...
+
+    def load_delivery(self, search_id: str, event_id: str) -> Delivery | None: ...
+
+    def load_deliveries(self, search_id: str) -> list[Delivery]: ...
+
+    def load_secret(self, owner: str) -> SigningSecret | None: ...
+
+    def create_secret(self, owner: str, secret: SigningSecret) -> SigningSecret:
+        """Stores `secret` unless the owner has one; returns the one the owner has now."""
+        ...
+
+    def save_secret(self, owner: str, secret: SigningSecret) -> None: ...
+
+
+class CallbackQueue(Protocol):
+    """Where the delivery attempts wait their turn. Raises `QueueUnavailable`."""
+
+    def send(self, message: CallbackMessage, delay_s: int) -> None: ...
+
+
+class CallbackUrls(Protocol):
+    """Checks a callback URL when a search is started. Raises `RefusedAddress` saying why it is refused."""
+
+    def check(self, url: str) -> None: ...
+
+
+class CallbackTransport(Protocol):
+    """POSTs to a callback URL; returns the HTTP status. Raises `RefusedAddress` or `DeliveryFailed`."""
+
+    def post(self, url: str, body: bytes, headers: Mapping[str, str]) -> int: ...
+
+
+class Signer(Protocol):
+    """The Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature) for a body, signed with each of
+    `secrets`."""
+
+    def sign(self, message_id: str, timestamp: datetime, body: str, secrets: Sequence[str]) -> dict[str, str]: ...
+
+
+class SearchStore(ResultCache, QuoteCache, LatencyStore, CallbackStore, Protocol):
+    """The one bucket behind them all: what the Lambdas are wired with."""

@@ -12,8 +12,8 @@ from search_service.domain.errors import SearchExpired, SearchNotFound
 from search_service.domain.filters import OfferFilter
 from search_service.domain.fleet import SUPPLIERS_BY_CODE
 from search_service.domain.latency import SupplierLatencies
-from search_service.domain.models import Offer, SearchJob, SupplierOutcome
-from search_service.domain.ports import Clock, ResultCache
+from search_service.domain.models import Delivery, Offer, SearchJob, SupplierOutcome
+from search_service.domain.ports import CallbackStore, Clock, ResultCache
 from search_service.domain.start import Policy
 from search_service.domain.tokens import search_id
 
@@ -48,6 +48,7 @@ class ResultsView:
     suppliers: list[SupplierState]  # the suppliers this request depends on
     message: str
     alternatives: Alternatives | None = None
+    deliveries: tuple[Delivery, ...] = ()  # of the search's callback events, oldest first
 
     def retry_after_s(self, default_s: int) -> int:
         """When to ask again: when the first company still searching usually answers, at least a second later;
@@ -60,9 +61,16 @@ class ResultsView:
 
 class GetResults:
     def __init__(
-        self, cache: ResultCache, clock: Clock, policy: Policy, latencies: SupplierLatencies | None = None
+        self,
+        cache: ResultCache,
+        clock: Clock,
+        policy: Policy,
+        latencies: SupplierLatencies | None = None,
+        callbacks: CallbackStore | None = None,
     ) -> None:
+        """`callbacks`: where the deliveries of the searches' callback events are recorded."""
         self._cache = cache
+        self._callbacks = callbacks
         self._clock = clock
         self._policy = policy
         self._latencies = latencies
@@ -102,7 +110,10 @@ class GetResults:
             message = f"{SUPPLIERS_BY_CODE[offer_filter.supplier].name} has no rental counter in {job.query.city}."
         else:
             message = _message(status, states, offers, job)
-        return ResultsView(status, job, offers, states, message, alternatives)
+        deliveries: tuple[Delivery, ...] = ()
+        if job.callback is not None and self._callbacks is not None:
+            deliveries = tuple(self._callbacks.load_deliveries(job.search_id))
+        return ResultsView(status, job, offers, states, message, alternatives, deliveries)
 
     def _state(
         self,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 from collections.abc import Mapping
@@ -9,9 +10,10 @@ from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
+from search_service.domain.callbacks import Outbox
 from search_service.domain.errors import CacheUnavailable, SupplierError, SupplierTimeout
 from search_service.domain.latency import SupplierLatencies
-from search_service.domain.models import Offer, SearchQuery, SupplierOutcome, SupplierQuote
+from search_service.domain.models import Offer, SearchJob, SearchQuery, SupplierOutcome, SupplierQuote
 from search_service.domain.ports import Clock, QuoteCache, ResultCache, SupplierProvider
 from search_service.domain.start import Policy
 
@@ -52,7 +54,9 @@ class RunSearch:
         supplier_timeout_s: float,
         latencies: SupplierLatencies | None = None,
         reuse: QuoteReuse | None = None,
+        outbox: Outbox | None = None,
     ) -> None:
+        """`outbox`: where the events of searches with a callback go (none: no callbacks)."""
         self._cache = cache
         self._providers = providers
         self._clock = clock
@@ -60,6 +64,7 @@ class RunSearch:
         self._supplier_timeout_s = supplier_timeout_s
         self._latencies = latencies
         self._reuse = reuse if reuse is not None and reuse.max_age_s > 0 else None
+        self._outbox = outbox
 
     def __call__(self, search_id: str, time_budget_s: float | None = None) -> RunReport:
         """Runs the suppliers that have no answer yet, so a second delivery of the same event is harmless."""
@@ -84,8 +89,9 @@ class RunSearch:
         if time_budget_s is not None:
             timeout = max(0.0, min(timeout, time_budget_s - WRITE_MARGIN_S))
         pool = ThreadPoolExecutor(max_workers=len(todo), thread_name_prefix="supplier")
+        answered = itertools.count(len(job.suppliers) - len(todo) + 1)  # itertools.count: thread-safe in CPython
         futures: dict[Future[tuple[SupplierOutcome, bool]], str] = {
-            pool.submit(self._ask, search_id, job.query, code, timeout): code for code in todo
+            pool.submit(self._ask, job, code, timeout, answered): code for code in todo
         }
         try:
             wait(futures, timeout=timeout + WRITE_MARGIN_S / 2, return_when=FIRST_EXCEPTION)
@@ -100,6 +106,7 @@ class RunSearch:
             else:
                 outcome = self._failed(code, f"did not answer within {timeout:g} s", timeout)
                 self._cache.save_outcome(search_id, outcome)
+                self._answered(job, outcome, answered)
             if self._reuse is not None:
                 report.quote_hits += reused
                 report.quote_misses += not reused
@@ -113,11 +120,26 @@ class RunSearch:
                 report.failed.append(code)
         if self._latencies is not None:
             self._latencies.record(learned)
+        if self._outbox is not None and job.callback is not None:
+            self._outbox.search_ended(job, self._cache.load_outcomes(search_id, job.suppliers))
         report.duration_s = time.monotonic() - started
         return report
 
-    def _ask(self, search_id: str, query: SearchQuery, code: str, timeout: float) -> tuple[SupplierOutcome, bool]:
-        """The supplier's outcome, saved, and whether it came from the quote cache."""
+    def _answered(self, job: SearchJob, outcome: SupplierOutcome, answered: itertools.count[int]) -> None:
+        if self._outbox is not None and job.callback is not None:
+            self._outbox.supplier_answered(job, outcome, next(answered))
+
+    def _ask(
+        self, job: SearchJob, code: str, timeout: float, answered: itertools.count[int]
+    ) -> tuple[SupplierOutcome, bool]:
+        """The supplier's outcome, saved (and announced, when the client asked), and whether it came from the quote
+        cache."""
+        outcome, reused = self._outcome(job, code, timeout)
+        self._answered(job, outcome, answered)
+        return outcome, reused
+
+    def _outcome(self, job: SearchJob, code: str, timeout: float) -> tuple[SupplierOutcome, bool]:
+        search_id, query = job.search_id, job.query
         started = time.monotonic()
         quote = self._reused(code, query)
         if quote is not None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from search_service.domain.callbacks import SigningSecrets, check_events, owner_of
 from search_service.domain.cities import AmbiguousCity, City, CityCatalog, UnknownCity
 from search_service.domain.errors import (
     CacheUnavailable,
@@ -17,8 +18,15 @@ from search_service.domain.errors import (
     InvalidRequest,
     LaunchFailed,
 )
-from search_service.domain.models import IdempotencyRecord, SearchJob, SearchQuery
-from search_service.domain.ports import Clock, ResultCache, SearchLauncher, SupplierProvider
+from search_service.domain.models import Callback, IdempotencyRecord, SearchJob, SearchQuery
+from search_service.domain.ports import (
+    CallbackUrls,
+    Clock,
+    RefusedAddress,
+    ResultCache,
+    SearchLauncher,
+    SupplierProvider,
+)
 from search_service.domain.tokens import idempotency_id, new_token, seal, search_id, unseal
 
 log = logging.getLogger(__name__)
@@ -38,6 +46,18 @@ class StartRequest:
     pickup_date: date
     return_date: date
     user: str
+    callback_url: str | None = None
+    callback_events: Sequence[str] | None = None  # None: the default events
+    poll: str = "/search"  # where the client GETs the results: the callback's events say it
+
+
+@dataclass(frozen=True)
+class CallbackSetup:
+    """What a search with a callbackUrl needs at its start: the URL checked (SSRF), and the user's signing secret
+    made if it has none yet, so that its first event can be signed."""
+
+    urls: CallbackUrls
+    secrets: SigningSecrets
 
 
 @dataclass(frozen=True)
@@ -57,8 +77,10 @@ class StartSearch:
         launcher: SearchLauncher,
         clock: Clock,
         policy: Policy,
+        callbacks: CallbackSetup | None = None,
     ) -> None:
         self._catalog = catalog
+        self._callbacks = callbacks
         self._providers = providers
         self._cache = cache
         self._launcher = launcher
@@ -67,6 +89,7 @@ class StartSearch:
 
     def __call__(self, request: StartRequest, idempotency_key: str | None = None) -> Started:
         city, query = self.validate(request)
+        callback = self._callback(request)
         now = self._clock.now()
         token = new_token()
         job = SearchJob(
@@ -74,6 +97,7 @@ class StartSearch:
             query=query,
             suppliers=tuple(code for code, provider in self._providers.items() if provider.serves(city)),
             created_at=now,
+            callback=callback,
         )
         # The job goes first so that whoever learns the token, this caller or a replay, finds it pending.
         # A job that then loses the idempotency race is never launched nor known to anyone; the
@@ -82,7 +106,7 @@ class StartSearch:
         claim: IdempotencyRecord | None = None
         key_id = idempotency_id(idempotency_key, request.user) if idempotency_key is not None else ""
         if idempotency_key is not None:
-            fingerprint = _fingerprint(query)
+            fingerprint = _fingerprint(query, callback)
             claim = IdempotencyRecord(
                 sealed_token=seal(token, idempotency_key, request.user), request_fingerprint=fingerprint, created_at=now
             )
@@ -174,6 +198,23 @@ class StartSearch:
             raise InvalidRequest(problems)
         return city, SearchQuery(city_id=city.id, city=city.display, pickup_date=pickup, return_date=dropoff)
 
+    def _callback(self, request: StartRequest) -> Callback | None:
+        events = check_events(request.callback_events, request.callback_url is not None)
+        if request.callback_url is None:
+            return None
+        if self._callbacks is None:
+            raise InvalidRequest(
+                [FieldProblem("callbackUrl", "This deployment sends no callbacks: poll instead.", "unsupported")]
+            )
+        try:
+            self._callbacks.urls.check(request.callback_url)
+        except RefusedAddress as refused:
+            raise InvalidRequest(
+                [FieldProblem("callbackUrl", f"The callbackUrl is refused: {refused}", "refused_url")]
+            ) from None
+        self._callbacks.secrets.current(request.user)  # made now if the user has none: the events will be signed
+        return Callback(url=request.callback_url, events=events, owner=owner_of(request.user), poll=request.poll)
+
     def _resolve_city(self, text: str, problems: list[FieldProblem]) -> City | None:
         try:
             return self._catalog.resolve(text)
@@ -212,8 +253,11 @@ class StartSearch:
         return created_at + timedelta(seconds=self._policy.result_max_age_s)
 
 
-def _fingerprint(query: SearchQuery) -> str:
-    return hashlib.sha256(f"{query.city_id}|{query.pickup_date}|{query.return_date}".encode()).hexdigest()
+def _fingerprint(query: SearchQuery, callback: Callback | None = None) -> str:
+    trip = f"{query.city_id}|{query.pickup_date}|{query.return_date}"
+    if callback is not None:  # appended only then: the records of searches without one keep their fingerprint
+        trip += f"|{callback.url}|{','.join(callback.events)}"
+    return hashlib.sha256(trip.encode()).hexdigest()
 
 
 def _either(names: list[str]) -> str:

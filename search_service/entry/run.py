@@ -12,18 +12,20 @@ from pydantic import ValidationError
 
 from search_service.adapters.events import RunSearchEvent
 from search_service.config import Settings
+from search_service.domain.ports import CallbackQueue
 from search_service.domain.run import RunReport
 from search_service.entry.events import Kind, kind_of, refused
 from search_service.observability import Handler, Telemetry, tracer
-from search_service.wiring import Services, aws_services, long_lived, run_search
+from search_service.wiring import Services, aws_services, callback_queue, long_lived, run_search
 
 SERVES = "runs searches from the start Lambda's async events"
 
 
-def build_handler(services: Services) -> Handler:
+def build_handler(services: Services, callbacks: CallbackQueue | None = None) -> Handler:
+    """`callbacks`: the queue the events of searches with a callbackUrl go to."""
     telemetry = Telemetry()
     logger, metrics = telemetry.logger, telemetry.metrics
-    run = run_search(services)
+    run = run_search(services, callbacks)
 
     @telemetry.lambda_handler
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
@@ -75,4 +77,12 @@ def _reported(report: RunReport, telemetry: Telemetry) -> dict[str, Any]:
     return {"status": "done", "completed": report.completed, "failed": report.failed, "offers": report.offers}
 
 
-lambda_handler = long_lived(lambda: build_handler(aws_services(Settings.from_env())))
+def _from_environment() -> Handler:
+    import botocore.session
+
+    settings = Settings.from_env()
+    session = botocore.session.get_session()
+    return build_handler(aws_services(settings, session=session), callback_queue(settings, session))
+
+
+lambda_handler = long_lived(_from_environment)

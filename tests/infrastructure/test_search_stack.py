@@ -13,8 +13,12 @@ import pytest
 
 from local_stack.search_api import SEARCH_TIMEOUT_S
 from search_service.adapters.local_context import LocalLambdaContext
+from search_service.adapters.webhooks import message_body
+from search_service.api.gateway import rest_event
 from search_service.domain.tokens import search_id
+from search_service.entry import callbacks, run
 from tests.builders.stack import USER, build_stack
+from tests.fakes.callbacks import ListQueue, ScriptedTransport
 from tests.fakes.clock import FixedClock
 from tests.fakes.suppliers import DroppingLauncher, FailingLauncher
 from tests.infrastructure.cloudformation import (
@@ -32,19 +36,23 @@ from tests.infrastructure.cloudformation import (
 
 SEARCH_ARN = "arn:aws:lambda:us-east-1:123456789012:function:stack-SearchFunction-XYZ"
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:stack-LostSearchQueue-XYZ"
+CALLBACK_QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:stack-CallbackQueue-XYZ"
 NAMES = {
     "ResultsBucket.Arn": BUCKET_ARN,
     "ResultsPrefix": "results/",
     "SearchFunction.Arn": SEARCH_ARN,
     "LostSearchQueue.Arn": QUEUE_ARN,
+    "CallbackQueue.Arn": CALLBACK_QUEUE_ARN,
+    "CallbackLogGroup.Arn": "arn:aws:logs:us-east-1:123456789012:log-group:callbacks:*",
     "StartLogGroup.Arn": "arn:aws:logs:us-east-1:123456789012:log-group:start:*",
     "SearchLogGroup.Arn": "arn:aws:logs:us-east-1:123456789012:log-group:search:*",
     "ResultsLogGroup.Arn": "arn:aws:logs:us-east-1:123456789012:log-group:results:*",
     "LostSearchLogGroup.Arn": "arn:aws:logs:us-east-1:123456789012:log-group:lost-searches:*",
 }
 X_RAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+_TRIP = {"city": "New York", "pickupDate": "2026-11-28", "returnDate": "2026-11-30"}  # Stack.start_search's
 # POST /search, GET /search, the search runs, the lost-search records: one function each, one code package.
-FUNCTIONS = ("StartFunction", "ResultsFunction", "SearchFunction", "LostSearchFunction")
+FUNCTIONS = ("StartFunction", "ResultsFunction", "SearchFunction", "LostSearchFunction", "CallbackFunction")
 
 
 @pytest.fixture(scope="module")
@@ -272,7 +280,9 @@ class _Calls:
 def test_each_role_allows_every_s3_call_its_lambda_makes(deployed: dict[str, Any], s3: Any, clock: FixedClock) -> None:
     calls = _Calls(s3)
     failing = FailingLauncher(DroppingLauncher())
-    stack = build_stack(s3, clock, launcher=DroppingLauncher(), wrap_launcher=lambda _: failing)
+    stack = build_stack(
+        s3, clock, launcher=DroppingLauncher(), wrap_launcher=lambda _: failing, callback_queue_url="https://sqs/q"
+    )
     context = LocalLambdaContext("search", timeout_s=SEARCH_TIMEOUT_S)
     with calls.inside("StartFunction"):
         assert stack.start_search(**{"Idempotency-Key": "turn-1"}).status == 503  # the launch fails: undone
@@ -290,6 +300,24 @@ def test_each_role_allows_every_s3_call_its_lambda_makes(deployed: dict[str, Any
         record = {"requestContext": {"condition": "RetriesExhausted"}, "requestPayload": {"searchId": searched}}
         answer = stack.lost_searches({"Records": [{"messageId": "m", "body": json.dumps(record)}]}, context)
         assert answer == {"batchItemFailures": []}
+    # A search with a callback: the secret made at its start, the events queued by its run, two attempts delivered
+    # (a 500, then a 200; no network: the transport is scripted), their outcome read by GET.
+    queue = ListQueue()
+    with calls.inside("StartFunction"):
+        secret = stack.start(rest_event("GET", "/webhook-secret", headers={"Search-User": USER}), context)
+        assert secret["statusCode"] == 200
+        hooked = stack.post({**_TRIP, "user": USER, "callbackUrl": "https://93.184.215.14/in"}).body
+        rotated = stack.start(rest_event("POST", "/webhook-secret/rotate", headers={"Search-User": USER}), context)
+        assert rotated["statusCode"] == 200
+    with calls.inside("SearchFunction"):
+        assert run.build_handler(stack.services, queue)({"searchId": hooked["searchId"]}, context)["status"] == "done"
+    deliver = callbacks.build_handler(stack.services, queue, ScriptedTransport([500, 200]))
+    with calls.inside("CallbackFunction"):
+        for attempt in range(2):
+            record = {"messageId": f"m{attempt}", "body": message_body(queue.sent[attempt][0])}
+            assert deliver({"Records": [record]}, context) == {"batchItemFailures": []}
+    with calls.inside("ResultsFunction"):
+        assert stack.get(hooked["token"]).body["callback"]["state"] == "delivered"
 
     for function, made in calls.by_lambda.items():
         assert made, function
@@ -310,9 +338,14 @@ def test_async_search_events_are_retried_a_bounded_time_then_recorded_as_lost(de
     assert props["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["LostSearchQueue", "Arn"]}
 
 
+def _mapping(deployed: dict[str, Any], function: str) -> dict[str, Any]:
+    mappings = resources(deployed, "AWS::Lambda::EventSourceMapping").values()
+    (props,) = [m["Properties"] for m in mappings if m["Properties"]["FunctionName"] == {"Ref": function}]
+    return props
+
+
 def test_lost_search_records_reach_a_function_of_their_own_which_marks_them_failed(deployed: dict[str, Any]) -> None:
-    (mapping,) = resources(deployed, "AWS::Lambda::EventSourceMapping").values()
-    props = mapping["Properties"]
+    props = _mapping(deployed, "LostSearchFunction")
     assert props["EventSourceArn"] == {"Fn::GetAtt": ["LostSearchQueue", "Arn"]}
     # Not the search Lambda: searches are lost when its runs are throttled, and its marking would be throttled too.
     assert props["FunctionName"] == {"Ref": "LostSearchFunction"}
@@ -324,6 +357,69 @@ def test_lost_search_records_reach_a_function_of_their_own_which_marks_them_fail
     # Lambda's SQS event source wants a visibility timeout of at least six times the function's timeout.
     assert queue["VisibilityTimeout"] >= 6 * _function(deployed, "LostSearchFunction")["Timeout"]
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["UnmarkedLostSearchQueue", "Arn"]}
+
+
+def test_callback_attempts_reach_a_function_of_their_own_one_at_a_time_with_a_dead_letter_queue(
+    deployed: dict[str, Any],
+) -> None:
+    from local_stack.callback_queue import CALLBACK_MAX_RECEIVES, CALLBACK_VISIBILITY_TIMEOUT_S, DELIVERY_TIMEOUT_S
+
+    props = _mapping(deployed, "CallbackFunction")
+    assert props["EventSourceArn"] == {"Fn::GetAtt": ["CallbackQueue", "Arn"]}
+    # One attempt an invocation, so a slow receiver holds no other client's event; a few at once at most.
+    assert props["BatchSize"] == 1 and props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["ScalingConfig"]["MaximumConcurrency"] <= 5
+    function = _function(deployed, "CallbackFunction")
+    assert function["Handler"] == "search_service.entry.callbacks.lambda_handler"
+    assert "ReservedConcurrentExecutions" not in function
+    queue = deployed["Resources"]["CallbackQueue"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * function["Timeout"]
+    assert queue["SqsManagedSseEnabled"] is True
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["UndeliveredCallbackQueue", "Arn"]},
+        "maxReceiveCount": CALLBACK_MAX_RECEIVES,
+    }
+    # The local stack's stand-in has the same figures.
+    assert (queue["VisibilityTimeout"], function["Timeout"]) == (CALLBACK_VISIBILITY_TIMEOUT_S, DELIVERY_TIMEOUT_S)
+    # Every function knows the queue: the start Lambda turns callbacks on with it, the runs send to it.
+    for name in ("StartFunction", "SearchFunction", "CallbackFunction"):
+        assert _function(deployed, name)["Environment"]["Variables"]["CALLBACK_QUEUE_URL"] == {"Ref": "CallbackQueue"}
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "allowed"),
+    [
+        ("s3:GetObject", _object("results/abc/callbacks/msg_1.json"), True),
+        ("s3:PutObject", _object("results/abc/callbacks/msg_1.json"), True),
+        ("s3:GetObject", _object("webhook-secrets/o.json"), True),
+        ("sqs:ReceiveMessage", CALLBACK_QUEUE_ARN, True),
+        ("sqs:DeleteMessage", CALLBACK_QUEUE_ARN, True),
+        ("sqs:SendMessage", CALLBACK_QUEUE_ARN, True),  # the next attempt, with its delay
+        # It reads the secrets, never writes them; nothing of the jobs, offers or idempotency records.
+        ("s3:PutObject", _object("webhook-secrets/o.json"), False),
+        ("s3:GetObject", _object("results/abc/job.json"), False),
+        ("s3:GetObject", _object("results/abc/suppliers/hertz.json"), False),
+        ("s3:GetObject", _object("results/idempotency/k1.json"), False),
+        ("s3:DeleteObject", _object("results/abc/callbacks/msg_1.json"), False),
+        ("sqs:SendMessage", QUEUE_ARN, False),
+        ("lambda:InvokeFunction", SEARCH_ARN, False),
+    ],
+)
+def test_callback_role(deployed: dict[str, Any], action: str, resource: str, allowed: bool) -> None:
+    assert allows(_role(deployed, "CallbackFunction"), action, resource, NAMES) is allowed
+
+
+def test_only_the_runs_and_the_delivery_function_may_queue_callbacks(deployed: dict[str, Any]) -> None:
+    senders = {
+        name for name in FUNCTIONS if allows(_role(deployed, name), "sqs:SendMessage", CALLBACK_QUEUE_ARN, NAMES)
+    }
+    assert senders == {"SearchFunction", "CallbackFunction"}
+    readers = {
+        name
+        for name in FUNCTIONS
+        if allows(_role(deployed, name), "s3:GetObject", _object("webhook-secrets/o.json"), NAMES)
+    }
+    assert readers == {"StartFunction", "CallbackFunction"}
 
 
 def test_the_search_timeout_covers_the_slowest_supplier_and_matches_the_local_stack(deployed: dict[str, Any]) -> None:
@@ -417,7 +513,8 @@ def test_functions_are_arm64_python_traced_with_their_own_retained_log_group(dep
 # --- environment ------------------------------------------------------------------------------------------
 
 # Read by the code but not set by the template: Lambda sets AWS_REGION; S3_ENDPOINT_URL is the local stack's.
-NOT_FROM_THE_TEMPLATE = {"AWS_REGION", "S3_ENDPOINT_URL"}
+# The local stack's: its callback receivers are on 127.0.0.1 over http. In AWS, https to public addresses only.
+NOT_FROM_THE_TEMPLATE = {"AWS_REGION", "S3_ENDPOINT_URL", "CALLBACK_ALLOW_HTTP", "CALLBACK_ALLOW_LOOPBACK"}
 
 
 def _variables_the_code_reads() -> set[str]:
@@ -554,12 +651,17 @@ def test_the_post_throttle_is_what_the_runs_reserved_executions_hold(deployed: d
 
 
 def test_only_api_gateway_may_invoke_the_functions_and_only_their_own_route(deployed: dict[str, Any]) -> None:
-    routes = {}
+    routes: dict[str, set[str]] = {}
     for permission in resources(deployed, "AWS::Lambda::Permission").values():
         props = permission["Properties"]
         assert props["Principal"] == "apigateway.amazonaws.com"
-        routes[props["FunctionName"]["Ref"]] = props["SourceArn"]["Fn::Sub"][0].rsplit("/", 2)[-2:]
-    assert routes == {"StartFunction": ["POST", "search"], "ResultsFunction": ["GET", "search"]}
+        method_and_path = props["SourceArn"]["Fn::Sub"][0].split("/", 2)[-1]  # after the API id and the stage
+        routes.setdefault(props["FunctionName"]["Ref"], set()).add(method_and_path)
+    assert routes == {
+        # The start Lambda also serves the user's webhook signing secret: it is the one that writes.
+        "StartFunction": {"POST/search", "GET/webhook-secret", "POST/webhook-secret/rotate"},
+        "ResultsFunction": {"GET/search"},
+    }
 
 
 def test_outputs_give_the_api_url_and_what_the_skill_stack_reads(deployed: dict[str, Any]) -> None:
