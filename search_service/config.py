@@ -12,6 +12,11 @@ from search_service.domain.start import Policy
 
 T = TypeVar("T")
 
+# How the start Lambda hands a search to the search Lambda (the template's Handover parameter): "invoke", Lambda's
+# async invoke (pushed, retried by Lambda), or "queue", an SQS message the search Lambda's event source pulls at a
+# maximum concurrency. docs/deploy.md, "Buffering spikes: push or pull", has the trade-off.
+HANDOVERS = ("invoke", "queue")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -31,6 +36,8 @@ class Settings:
     quote_cache_s: int = 600
     max_rental_days: int = 30
     max_days_ahead: int = 330
+    handover: str = "invoke"  # one of HANDOVERS
+    search_queue_url: str | None = None  # the search queue, with handover "queue"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -70,6 +77,8 @@ class Settings:
             quote_cache_s=read("QUOTE_CACHE_SECONDS", int, defaults.quote_cache_s, 0),
             max_rental_days=read("MAX_RENTAL_DAYS", int, defaults.max_rental_days, 1),
             max_days_ahead=read("MAX_DAYS_AHEAD", int, defaults.max_days_ahead, 0),
+            handover=_handover(read("HANDOVER", str, defaults.handover)),
+            search_queue_url=read("SEARCH_QUEUE_URL", str, None),
         )
 
     def policy(self) -> Policy:
@@ -79,3 +88,10 @@ class Settings:
             result_max_age_s=self.result_max_age_s,
             search_deadline_s=self.search_deadline_s,
         )
+
+
+def _handover(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in HANDOVERS:
+        raise ValueError(f"HANDOVER={raw!r} must be one of {', '.join(HANDOVERS)}")
+    return value
