@@ -13,7 +13,7 @@ from local_stack.clock import StackClock
 from local_stack.http_server import LocalServer
 from local_stack.iam_auth import local_role
 from local_stack.s3 import EmbeddedS3
-from local_stack.search_api import DEFAULT_RETRY_DELAYS_S, SearchApi, start_search_api
+from local_stack.search_api import DEFAULT_RETRY_DELAYS_S, SEARCH_MAX_CONCURRENCY, SearchApi, start_search_api
 from local_stack.skill_endpoint import skill_handler, start_skill_endpoint
 from search_service.config import Settings
 
@@ -41,6 +41,10 @@ class StackOptions:
     clock: StackClock = field(default_factory=StackClock)
     # The file the search runtime's Lambda logs go to; by default where this process's stdout goes, if a file.
     runtime_log: str | None = None
+    # How the start Lambda hands a search over (HANDOVER, the template's Handover): "invoke", Lambda's async invoke,
+    # or "queue", the search queue consumed `search_max_concurrency` at a time (the template's MaximumConcurrency).
+    handover: str = "invoke"
+    search_max_concurrency: int = SEARCH_MAX_CONCURRENCY
 
     def __post_init__(self) -> None:
         if self.verify_requests and not self.skill_id:
@@ -58,6 +62,7 @@ class StackOptions:
             verify_requests=env.get("VERIFY_ALEXA_REQUESTS", "false").strip().lower() in ("1", "true", "yes"),
             skill_id=env.get("SKILL_ID", "").strip() or None,
             clock=StackClock.from_env(env),
+            handover=Settings.from_env({"HANDOVER": env.get("HANDOVER", "")}).handover,
         )
 
 
@@ -107,6 +112,8 @@ class LocalStack:
                 self.options.async_retry_delays_s,
                 self.options.clock,
                 self.options.runtime_log,
+                self.options.handover,
+                self.options.search_max_concurrency,
                 supplier_latency_scale=self.options.latency_scale,
                 **({} if self.options.quote_cache_s is None else {"quote_cache_s": self.options.quote_cache_s}),
             )
