@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         moved = f"   today: {stack.options.clock.now().date()} ({TODAY_VARIABLE})" if stack.options.clock.offset else ""
         role = local_role()
         print(f"search API: AWS_IAM (SigV4), credentials {role.access_key_id}:{role.secret_access_key}   "
-              f"Lambda logs: {args.log}{moved}   handover: {_handover(stack)}", file=out)  # fmt: skip
+              f"handover: {_handover(stack)}   Lambda logs: {args.log}{moved}", file=out)  # fmt: skip
         print(f"ready: skill {stack.skill_url} api {stack.api_url.rsplit('/', 1)[0]}/search", file=out, flush=True)
         if args.command == "serve":
             while True:
