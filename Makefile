@@ -34,10 +34,10 @@ test: $(STAMP) $(CHECKOV_STAMP)
 
 # The whole system on 127.0.0.1 (embedded S3, the search API, the skill's endpoint), offline, no AWS account.
 chat: $(STAMP)
-	@$(BIN)/python -m local_stack chat $(if $(REPLAY),--replay $(REPLAY)) $(if $(VERBOSE),--verbose)
+	@$(if $(HANDOVER),HANDOVER=$(HANDOVER) )$(BIN)/python -m local_stack chat $(if $(REPLAY),--replay $(REPLAY)) $(if $(VERBOSE),--verbose)
 
 serve: $(STAMP)
-	@$(BIN)/python -m local_stack serve
+	@$(if $(HANDOVER),HANDOVER=$(HANDOVER) )$(BIN)/python -m local_stack serve
 
 lint: $(STAMP)
 	$(BIN)/python -m ruff check .

@@ -13,12 +13,12 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import ENV, adversarial, api_latency, cold_start, conversations, fan_out
+from bench import ENV, adversarial, api_latency, cold_start, conversations, fan_out, spike
 from bench.chart import draw
 from bench.harness import offline, quiet
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-BENCHMARKS = ("cold_start", "api_latency", "fan_out", "adversarial", "conversations", "quote_cache")
+BENCHMARKS = ("cold_start", "api_latency", "fan_out", "adversarial", "conversations", "quote_cache", "spike")
 STARVED_LAG_MS = 25  # p99 of how late a 10 ms sleep wakes, in a stack or among the people: the machine was busy
 
 
@@ -56,10 +56,13 @@ def main() -> None:
         default=conversations.DEFAULT_STACKS,
         help=f"local stacks (processes) per design (default {conversations.DEFAULT_STACKS})",
     )
+    parser.add_argument("benchmarks", nargs="*", choices=[[], *BENCHMARKS], metavar="BENCHMARK",
+                        help="the same as --only, e.g. `python -m bench spike`")  # fmt: skip
     parser.add_argument("--only", action="append", choices=BENCHMARKS,
                         help="run only this benchmark (repeatable); results go to bench/results/<names>.json "
                         "instead of latest.json")  # fmt: skip
     args = parser.parse_args()
+    args.only = (args.only or []) + args.benchmarks or None
     if args.time_scale <= 0 or args.users < 1 or args.conversations < 1 or args.stacks < 1:
         parser.error("--time-scale, --users, --conversations and --stacks must be positive")
 
@@ -84,6 +87,8 @@ def main() -> None:
             progress=_progress,
             quote_cache_s=600,
         ),
+        # Push against pull under a spike: a simulation on the template's numbers, no stack (bench/spike.py).
+        "spike": lambda: spike.run(args.seed),
     }
     chosen = [name for name in BENCHMARKS if not args.only or name in args.only]
     seconds = {}
@@ -180,6 +185,7 @@ def table(r: dict[str, Any]) -> str:
         ("api_latency", _api_latency),
         ("fan_out", _fan_out),
         ("cold_start", _cold_start),
+        ("spike", _spike),
     ):
         if name in r:
             lines += [*section(r), ""]
@@ -352,6 +358,13 @@ def _api_latency(r: dict[str, Any]) -> list[str]:
         "full GCs: count x longest pause (ms) during the timed GETs",
     ]
     return lines
+
+
+def _spike(r: dict[str, Any]) -> list[str]:
+    s = r["spike"]
+    title = (f"Spike, simulated (seed {s['seed']}): {s['spike_factor']:g}x the sustainable "
+             f"{s['sustainable_per_s']:.2f} starts/s for a minute; invoke = async invoke, queue = SQS")  # fmt: skip
+    return [title, *("  " + line for line in spike.table(s).splitlines())]
 
 
 def _fan_out(r: dict[str, Any]) -> list[str]:

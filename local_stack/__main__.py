@@ -4,7 +4,9 @@
     serve                                             the stack alone, for HTTP clients and simulators
 
 Ports come from SKILL_PORT (8080) and API_PORT (3000), suppliers' latency from SUPPLIER_LATENCY_SCALE (1), and
-CAR_SEARCH_TODAY=YYYY-MM-DD moves the whole stack's clock to that day. SKILL_ID refuses requests for any other skill;
+CAR_SEARCH_TODAY=YYYY-MM-DD moves the whole stack's clock to that day. HANDOVER=queue hands searches over through a
+search queue consumed at most 50 at a time instead of Lambda's async invoke (HANDOVER=invoke, the default).
+SKILL_ID refuses requests for any other skill;
 VERIFY_ALEXA_REQUESTS=true (which needs SKILL_ID) checks that each request was signed by Alexa.
 The Lambdas' own logs and metrics go to --log (local_stack.log; "-" for the terminal), so the conversation
 stays readable. Ctrl-C or SIGTERM stops everything.
@@ -50,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as error:
         print(f"cannot start the local stack: {error}", file=out)
         return 2
+    # The stack plays the handover itself, with its own queue; the entry modules' AWS composition, run when they are
+    # imported, would otherwise look for the deployed search queue's URL.
+    os.environ.pop("HANDOVER", None)
     stack = LocalStack(options)
     try:
         stack.start()
@@ -60,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         moved = f"   today: {stack.options.clock.now().date()} ({TODAY_VARIABLE})" if stack.options.clock.offset else ""
         role = local_role()
         print(f"search API: AWS_IAM (SigV4), credentials {role.access_key_id}:{role.secret_access_key}   "
-              f"Lambda logs: {args.log}{moved}", file=out)  # fmt: skip
+              f"handover: {_handover(stack)}   Lambda logs: {args.log}{moved}", file=out)  # fmt: skip
         print(f"ready: skill {stack.skill_url} api {stack.api_url.rsplit('/', 1)[0]}/search", file=out, flush=True)
         if args.command == "serve":
             while True:
@@ -70,6 +75,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     finally:
         stack.stop(grace_s=0.5)  # Ctrl-C means now: searches still running are dropped
+
+
+def _handover(stack: LocalStack) -> str:
+    if stack.options.handover == "queue":
+        return f"queue (max concurrency {stack.options.search_max_concurrency}, HANDOVER)"
+    return "invoke (async, HANDOVER)"
 
 
 def _chat(stack: LocalStack, args: argparse.Namespace, out: TextIO) -> int:

@@ -30,7 +30,6 @@ Lambda.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import json
 import logging
@@ -38,14 +37,13 @@ import os
 import subprocess
 import sys
 import threading
-import time
 import traceback
 import uuid
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import asdict, dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -55,11 +53,14 @@ from local_stack.clock import REAL_TIME, StackClock
 from local_stack.http_server import JsonHandler, LocalServer
 from local_stack.log_stream import logs_to
 from local_stack.s3 import s3_client
+from local_stack.search_queue import LocalSearchQueue, sqs_record
 from search_service.adapters.local_context import LocalLambdaContext
 from search_service.adapters.s3_cache import S3ResultCache
+from search_service.adapters.sqs_launcher import SqsLauncher
 from search_service.adapters.thread_launcher import ThreadLauncher
 from search_service.api.gateway import event_from_http, http_from_response
 from search_service.config import Settings
+from search_service.domain.ports import SearchLauncher
 from search_service.wiring import aws_services
 
 if TYPE_CHECKING:
@@ -83,6 +84,11 @@ CALLBACK_DELAY_SCALE = 0.05
 LOCAL_CALLBACK_QUEUE = "local://callbacks"  # turns callbacks on (CALLBACK_QUEUE_URL); the queue is LocalCallbackQueue
 # The results bucket's lifecycle rule in infrastructure/template.yaml (a test keeps them equal): everything under the
 # results prefix expires a day after it was written. The embedded S3 applies it on the stack's clock.
+# Handover: queue (infrastructure/template.yaml's search queue and its event source; tests keep them equal): at most
+# the search Lambda's reserved executions busy at once (MaximumConcurrency), each message received twice at most (a
+# run and one retry, as the async invoke's) before the redrive policy moves it to the lost-search queue.
+SEARCH_MAX_CONCURRENCY = 50
+SEARCH_QUEUE_MAX_RECEIVES = 2
 RESULTS_RULE_ID = "expire-results"
 RESULTS_EXPIRE_AFTER_DAYS = 1
 
@@ -192,27 +198,12 @@ class LostSearchQueue:
             return  # the stack is going away: the record goes with it
         body = json.dumps(record)
         message_id = str(uuid.uuid4())
-        sent_ms = str(int(time.time() * 1000))
+        sent = datetime.now(UTC)
         self.delivered.append(record)
         for receive in range(1, LOST_SEARCH_MAX_RECEIVES + 1):
             if receive > 1 and self._stopped.wait(self._redelivery_s):
                 return
-            message = {
-                "messageId": message_id,
-                "receiptHandle": f"local-{message_id}-{receive}",
-                "body": body,
-                "attributes": {
-                    "ApproximateReceiveCount": str(receive),
-                    "SentTimestamp": sent_ms,
-                    "SenderId": "AROALOCALLAMBDA:car-search-search",
-                    "ApproximateFirstReceiveTimestamp": sent_ms,
-                },
-                "messageAttributes": {},
-                "md5OfBody": hashlib.md5(body.encode(), usedforsecurity=False).hexdigest(),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": self._arn,
-                "awsRegion": self._region,
-            }
+            message = sqs_record(message_id, body, receive, sent, self._arn, "AROALOCALLAMBDA:car-search-search")
             try:
                 context = LocalLambdaContext("lost-searches", timeout_s=SEARCH_TIMEOUT_S)
                 answer = self._consumer({"Records": [message]}, context)
@@ -398,7 +389,7 @@ def _run_searches(spec: dict[str, Any]) -> None:
 @dataclass
 class SearchApi:
     server: LocalServer
-    launcher: ThreadLauncher
+    launcher: ThreadLauncher | LocalSearchQueue  # how searches are handed over: wait_idle, shutdown, failures
     cache: S3ResultCache
     settings: Settings
     s3: Any = None  # the Lambdas' S3 client
@@ -444,12 +435,16 @@ def start_search_api(
     clock: StackClock = REAL_TIME,
     runtime_log: str | None = None,
     callback_delay_scale: float = CALLBACK_DELAY_SCALE,
+    handover: str = "invoke",
+    max_concurrency: int = SEARCH_MAX_CONCURRENCY,
     **settings: Any,
 ) -> SearchApi:
     """`retry_delays_s`: the waits before the async invoke's retries, one per retry (the template has
     ASYNC_RETRY_ATTEMPTS); the lost-search queue redelivers after the first of them. `clock`: the stack's, for both
     Lambdas here and in the search runtime (default: the real time). `runtime_log`: see SearchRuntime.
-    `callback_delay_scale`: the callback queue's waits against SQS's (see LocalCallbackQueue)."""
+    `callback_delay_scale`: the callback queue's waits against SQS's (see LocalCallbackQueue). `handover`:
+    "invoke" (Lambda's async invoke) or "queue" (the search queue, consumed `max_concurrency` at a time, whose
+    messages are visible again after the first retry delay), as the template's Handover parameter."""
     from search_service.entry import callbacks, lost_searches, results, start
 
     # Callbacks on, to receivers on 127.0.0.1 over http: the only difference from AWS's URL checks.
@@ -458,7 +453,9 @@ def start_search_api(
         "callback_allow_http": True,
         "callback_allow_loopback": True,
     }
-    config = replace(Settings.from_env(), s3_endpoint_url=s3_endpoint, **{**local_callbacks, **settings})
+    config = replace(
+        Settings.from_env(), s3_endpoint_url=s3_endpoint, handover=handover, **{**local_callbacks, **settings}
+    )
     # The search runtime starts now: its imports overlap the rest of the start.
     runtime = SearchRuntime(s3_endpoint, config, clock, runtime_log)
     try:
@@ -470,16 +467,25 @@ def start_search_api(
         deliverer = LambdaFunction(lambda: callbacks.build_handler(services, callback_queue))
         callback_queue = LocalCallbackQueue(deliverer, clock, callback_delay_scale, config.region)
         runtime.callback_queue = callback_queue.send_body
-        lost = LostSearchQueue(marker, retry_delays_s[0] if retry_delays_s else 0.0, config.region)
-        launcher = ThreadLauncher(
-            runtime.invoke,
-            retry_delays_s,
-            on_failure=lost.send,
-            max_event_age_s=ASYNC_MAX_EVENT_AGE_S,
-            function_name=config.search_function_name,
-            region=config.region,
-        )
-        starter = LambdaFunction(lambda: start.build_handler(services, launcher))
+        redelivery_s = retry_delays_s[0] if retry_delays_s else 0.0
+        lost = LostSearchQueue(marker, redelivery_s, config.region)
+        launcher: ThreadLauncher | LocalSearchQueue
+        handing: SearchLauncher
+        if handover == "queue":
+            launcher = LocalSearchQueue(runtime.invoke, clock.now, max_concurrency, redelivery_s,
+                                        SEARCH_QUEUE_MAX_RECEIVES, lost.send, region=config.region)  # fmt: skip
+            handing = SqsLauncher(launcher, launcher.url)
+        else:
+            launcher = ThreadLauncher(
+                runtime.invoke,
+                retry_delays_s,
+                on_failure=lost.send,
+                max_event_age_s=ASYNC_MAX_EVENT_AGE_S,
+                function_name=config.search_function_name,
+                region=config.region,
+            )
+            handing = launcher
+        starter = LambdaFunction(lambda: start.build_handler(services, handing))
     except BaseException:
         runtime.close()
         raise

@@ -13,7 +13,13 @@ from local_stack.clock import StackClock
 from local_stack.http_server import LocalServer
 from local_stack.iam_auth import local_role
 from local_stack.s3 import EmbeddedS3
-from local_stack.search_api import CALLBACK_DELAY_SCALE, DEFAULT_RETRY_DELAYS_S, SearchApi, start_search_api
+from local_stack.search_api import (
+    CALLBACK_DELAY_SCALE,
+    DEFAULT_RETRY_DELAYS_S,
+    SEARCH_MAX_CONCURRENCY,
+    SearchApi,
+    start_search_api,
+)
 from local_stack.skill_endpoint import skill_handler, start_skill_endpoint
 from search_service.config import Settings
 
@@ -43,6 +49,10 @@ class StackOptions:
     runtime_log: str | None = None
     # CALLBACK_DELAY_SCALE: the callback queue's retry waits against SQS's (1: minutes, as in AWS; tests: 0).
     callback_delay_scale: float = CALLBACK_DELAY_SCALE
+    # How the start Lambda hands a search over (HANDOVER, the template's Handover): "invoke", Lambda's async invoke,
+    # or "queue", the search queue consumed `search_max_concurrency` at a time (the template's MaximumConcurrency).
+    handover: str = "invoke"
+    search_max_concurrency: int = SEARCH_MAX_CONCURRENCY
 
     def __post_init__(self) -> None:
         if self.verify_requests and not self.skill_id:
@@ -61,6 +71,7 @@ class StackOptions:
             skill_id=env.get("SKILL_ID", "").strip() or None,
             clock=StackClock.from_env(env),
             callback_delay_scale=float(env.get("CALLBACK_DELAY_SCALE", str(CALLBACK_DELAY_SCALE))),
+            handover=Settings.from_env({"HANDOVER": env.get("HANDOVER", "")}).handover,
         )
 
 
@@ -111,6 +122,8 @@ class LocalStack:
                 self.options.clock,
                 self.options.runtime_log,
                 self.options.callback_delay_scale,
+                self.options.handover,
+                self.options.search_max_concurrency,
                 supplier_latency_scale=self.options.latency_scale,
                 **({} if self.options.quote_cache_s is None else {"quote_cache_s": self.options.quote_cache_s}),
             )

@@ -13,6 +13,11 @@ from search_service.domain.start import Policy
 
 T = TypeVar("T")
 
+# How the start Lambda hands a search to the search Lambda (the template's Handover parameter): "invoke", Lambda's
+# async invoke (pushed, retried by Lambda), or "queue", an SQS message the search Lambda's event source pulls at a
+# maximum concurrency. docs/deploy.md, "Buffering spikes: push or pull", has the trade-off.
+HANDOVERS = ("invoke", "queue")
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -42,6 +47,8 @@ class Settings:
     callback_backoff_base_s: float = 20.0
     callback_allow_http: bool = False
     callback_allow_loopback: bool = False
+    handover: str = "invoke"  # one of HANDOVERS
+    search_queue_url: str | None = None  # the search queue, with handover "queue"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -88,6 +95,8 @@ class Settings:
             callback_backoff_base_s=read("CALLBACK_BACKOFF_SECONDS", float, defaults.callback_backoff_base_s, 1, 900),
             callback_allow_http=read("CALLBACK_ALLOW_HTTP", flag, False),
             callback_allow_loopback=read("CALLBACK_ALLOW_LOOPBACK", flag, False),
+            handover=_handover(read("HANDOVER", str, defaults.handover)),
+            search_queue_url=read("SEARCH_QUEUE_URL", str, None),
         )
 
     def retry_policy(self) -> RetryPolicy:
@@ -108,3 +117,10 @@ def flag(raw: str) -> bool:
     if lowered not in ("true", "false"):
         raise ValueError(raw)
     return lowered == "true"
+
+
+def _handover(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in HANDOVERS:
+        raise ValueError(f"HANDOVER={raw!r} must be one of {', '.join(HANDOVERS)}")
+    return value

@@ -100,6 +100,20 @@ def aws_services(
     )
 
 
+def search_launcher(settings: Settings, session: Session | None = None) -> SearchLauncher:
+    """How the start Lambda hands a search over, as the template's Handover parameter says (settings.handover): an
+    async invoke of the search Lambda, or a message on the search queue that its event source pulls."""
+    if settings.handover == "queue":
+        from search_service.adapters.sqs_launcher import SqsLauncher
+
+        if not settings.search_queue_url:
+            raise ValueError("HANDOVER=queue needs SEARCH_QUEUE_URL, the search queue's URL")
+        return SqsLauncher(boto3_client("sqs", settings, session=session), settings.search_queue_url)
+    from search_service.adapters.lambda_launcher import LambdaLauncher
+
+    return LambdaLauncher(boto3_client("lambda", settings, session=session), settings.search_function_name)
+
+
 def api(router: Router, telemetry: Telemetry) -> APIGatewayRestResolver:
     from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 

@@ -4,7 +4,10 @@ would read as pending until its deadline; marked failed, the next GET says so at
 
 Powertools' BatchProcessor runs each record on its own: a record that raises is the only one reported back
 (`batchItemFailures`, the event source's ReportBatchItemFailures), so SQS redelivers it alone, whatever it
-raised, and the batch's other records are done."""
+raised, and the batch's other records are done.
+
+With the template's Handover: queue, the search queue's redrive policy moves a message whose runs all raised to the
+same queue, as it is: a search event rather than Lambda's invocation record. Both mean the same lost search."""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
-from search_service.adapters.events import LostSearchRecord
+from search_service.adapters.events import InvocationContext, LostSearchRecord, RunSearchEvent
 from search_service.config import Settings
 from search_service.domain.errors import CacheUnavailable
 from search_service.entry.events import Kind, kind_of, refused
@@ -34,9 +37,8 @@ def build_handler(services: Services) -> Handler:
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def mark_failed(record: SQSRecord) -> None:
-        try:
-            lost = LostSearchRecord.model_validate_json(record.body or "")
-        except ValidationError:
+        lost = _lost_search(record)
+        if lost is None:
             # Retrying cannot fix it: dropped (reported as done), and kept out of the dead-letter queue.
             logger.error("not a lost-search record", extra={"message_id": record.message_id})
             metrics.add_metric(name="EventRejected", unit=MetricUnit.Count, value=1)
@@ -74,6 +76,23 @@ def build_handler(services: Services) -> Handler:
         return dict(answer)
 
     return handler
+
+
+def _lost_search(record: SQSRecord) -> LostSearchRecord | None:
+    """The record of a lost search: Lambda's invocation record (Handover: invoke), or the search queue's message
+    itself, moved here by its redrive policy after its last receive (Handover: queue), told as one."""
+    body = record.body or ""
+    try:
+        return LostSearchRecord.model_validate_json(body)
+    except ValidationError:
+        pass
+    try:
+        event = RunSearchEvent.model_validate_json(body)
+    except ValidationError:
+        return None
+    # How many runs it had is the search queue's maxReceiveCount: SQS does not carry the count over.
+    exhausted = InvocationContext(condition="QueueReceivesExhausted")
+    return LostSearchRecord(request_context=exhausted, request_payload=event)
 
 
 lambda_handler = long_lived(lambda: build_handler(aws_services(Settings.from_env())))

@@ -1,10 +1,15 @@
-"""The run function: runs one search from the start Lambda's async event, caching each supplier's answer as it lands.
+"""The run function: runs one search from the start Lambda's async event, or from the search queue's messages (the
+template's Handover: queue), caching each supplier's answer as it lands.
 
 It holds the reserved concurrency (one execution per search for up to the slowest supplier's 12 s) and the async
-invoke's retry and on-failure destination; docs/deploy.md sizes POST /search's throttle from it."""
+invoke's retry and on-failure destination; docs/deploy.md sizes POST /search's throttle from it. A queued message
+holds the same event; the run's stale rule (domain.run: a search past its deadline is skipped) applies to it alike,
+however long it waited in the queue. A run that raises is reported back (partial batch response), so SQS delivers
+that message again and, after the queue's maxReceiveCount, moves it to the lost-search queue."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -18,7 +23,7 @@ from search_service.entry.events import Kind, kind_of, refused
 from search_service.observability import Handler, Telemetry, tracer
 from search_service.wiring import Services, aws_services, callback_queue, long_lived, run_search
 
-SERVES = "runs searches from the start Lambda's async events"
+SERVES = "runs searches from the start Lambda's async events and the search queue's messages"
 
 
 def build_handler(services: Services, callbacks: CallbackQueue | None = None) -> Handler:
@@ -27,17 +32,7 @@ def build_handler(services: Services, callbacks: CallbackQueue | None = None) ->
     logger, metrics = telemetry.logger, telemetry.metrics
     run = run_search(services, callbacks)
 
-    @telemetry.lambda_handler
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        if kind_of(event) is not Kind.OTHER:
-            raise refused(event, SERVES, telemetry)
-        try:
-            job = RunSearchEvent.model_validate(event)
-        except ValidationError:
-            # Retrying cannot fix a malformed event, so it is logged and dropped, not raised.
-            logger.error("not a search event", extra={"keys": sorted(event)[:10]})
-            metrics.add_metric(name="EventRejected", unit=MetricUnit.Count, value=1)
-            return {"status": "ignored", "reason": "not a search event"}
+    def run_one(job: RunSearchEvent, context: Any) -> dict[str, Any]:
         telemetry.correlate(job.search_id)
         budget_s = context.get_remaining_time_in_millis() / 1000 if context else None
         with tracer().provider.in_subsegment("## run_search") as segment:
@@ -45,7 +40,58 @@ def build_handler(services: Services, callbacks: CallbackQueue | None = None) ->
             segment.put_annotation("search_id", job.search_id)
         return _reported(report, telemetry)
 
+    def rejected(keys: list[str]) -> dict[str, Any]:
+        # Retrying cannot fix a malformed event, so it is logged and dropped, not raised.
+        logger.error("not a search event", extra={"keys": keys})
+        metrics.add_metric(name="EventRejected", unit=MetricUnit.Count, value=1)
+        return {"status": "ignored", "reason": "not a search event"}
+
+    def queued(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        # Imported with the first batch: with Handover: invoke the function never pays for it.
+        from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+        from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+        def run_record(record: SQSRecord) -> None:
+            try:
+                job = RunSearchEvent.model_validate_json(record.body or "")
+            except ValidationError:
+                rejected([f"message {record.message_id}"])
+                return
+            sent_ms = record.attributes.sent_timestamp
+            if sent_ms:  # how long it waited for a free execution: the queue's buffering, seen per search
+                waited_s = services.clock.now().timestamp() - int(sent_ms) / 1000
+                metrics.add_metric(name="HandoverDelay", unit=MetricUnit.Seconds, value=round(max(0.0, waited_s), 3))
+            run_one(job, context)  # what it raises goes back as this message's failure
+
+        processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+        return dict(process_partial_response(event=event, record_handler=run_record, processor=processor,
+                                             context=context))  # fmt: skip
+
+    @telemetry.lambda_handler
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        kind = kind_of(event)
+        if kind is Kind.SQS_BATCH:
+            if any(_is_invocation_record(record) for record in event["Records"]):
+                raise refused(event, SERVES, telemetry)  # the lost-search queue's: wired to the wrong function
+            return queued(event, context)
+        if kind is not Kind.OTHER:
+            raise refused(event, SERVES, telemetry)
+        try:
+            job = RunSearchEvent.model_validate(event)
+        except ValidationError:
+            return rejected(sorted(event)[:10])
+        return run_one(job, context)
+
     return handler
+
+
+def _is_invocation_record(record: Any) -> bool:
+    """Lambda's record of a lost async invoke, which only the lost-search queue holds."""
+    try:
+        body = json.loads(record.get("body") or "")
+    except (AttributeError, ValueError):
+        return False
+    return isinstance(body, dict) and "requestPayload" in body
 
 
 def _reported(report: RunReport, telemetry: Telemetry) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from search_service.config import Settings
 from search_service.domain.ports import SearchLauncher
 from search_service.entry.http import http_handler
 from search_service.observability import Handler, Telemetry
-from search_service.wiring import Services, aws_services, boto3_client, long_lived, start_app
+from search_service.wiring import Services, aws_services, long_lived, search_launcher, start_app
 
 SERVES = "serves POST /search from API Gateway"
 
@@ -19,12 +19,9 @@ def build_handler(services: Services, launcher: SearchLauncher) -> Handler:
 def _from_environment() -> Handler:
     import botocore.session
 
-    from search_service.adapters.lambda_launcher import LambdaLauncher
-
     settings = Settings.from_env()
     session = botocore.session.get_session()
-    launcher = LambdaLauncher(boto3_client("lambda", settings, session=session), settings.search_function_name)
-    return build_handler(aws_services(settings, session=session), launcher)
+    return build_handler(aws_services(settings, session=session), search_launcher(settings, session))
 
 
 lambda_handler = long_lived(_from_environment)

@@ -7,9 +7,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from local_stack.search_api import LambdaFunction
+from local_stack.search_api import SEARCH_QUEUE_MAX_RECEIVES, LambdaFunction
+from local_stack.search_queue import LocalSearchQueue, sqs_record
 from search_service.adapters.local_context import LocalLambdaContext
 from search_service.adapters.s3_cache import S3ResultCache
+from search_service.adapters.sqs_launcher import SqsLauncher
 from search_service.adapters.thread_launcher import ThreadLauncher
 from search_service.api.gateway import rest_event
 from search_service.config import Settings
@@ -42,6 +44,7 @@ class Stack:
     launcher: SearchLauncher
     clock: FixedClock
     user: str = USER
+    queue: LocalSearchQueue | None = None  # Handover: queue, the search queue the launcher sends to
 
     def post(self, body: Any = None, headers: dict[str, str] | None = None) -> HttpResult:
         return _result(self.start(rest_event("POST", body=body, headers=headers), LocalLambdaContext("start")))
@@ -73,8 +76,9 @@ class Stack:
         return _result(self.results(event, LocalLambdaContext("results")))
 
     def settle(self) -> None:
-        assert isinstance(self.launcher, ThreadLauncher)
-        assert self.launcher.wait_idle(PATIENCE_S), "the async searches did not finish"
+        handover = self.queue or self.launcher
+        assert isinstance(handover, ThreadLauncher | LocalSearchQueue)
+        assert handover.wait_idle(PATIENCE_S), "the async searches did not finish"
 
 
 def _result(response: dict[str, Any]) -> HttpResult:
@@ -86,7 +90,7 @@ def _result(response: dict[str, Any]) -> HttpResult:
 
 # Every stack's launcher, so that the s3 fixture can end their searches while moto still stands in for S3: a
 # search still running after the test would otherwise send its S3 calls to AWS's real endpoint.
-LAUNCHERS: list[ThreadLauncher] = []
+LAUNCHERS: list[ThreadLauncher | LocalSearchQueue] = []
 
 
 def stop_searches(wait_s: float = PATIENCE_S) -> None:
@@ -102,8 +106,12 @@ def build_stack(
     providers: Mapping[str, SupplierProvider] | None = None,
     launcher: SearchLauncher | None = None,
     wrap_launcher: Callable[[SearchLauncher], SearchLauncher] | None = None,
+    handover: str = "invoke",
     **settings: Any,
 ) -> Stack:
+    """`handover`: "invoke", searches handed over as Lambda's async invoke (ThreadLauncher, retried at once), or
+    "queue", through the search queue (SqsLauncher to a LocalSearchQueue, redelivered at once, then dead-lettered to
+    the lost-search Lambda), as the template's Handover parameter says."""
     config = replace(Settings(supplier_latency_scale=0, supplier_timeout_s=5), **settings)
     catalog = CityCatalog()
     services = Services(
@@ -115,11 +123,24 @@ def build_stack(
     )
     # Each concurrent invocation gets a Lambda instance of its own, as in Lambda and the local stack.
     runs = LambdaFunction(lambda: run.build_handler(services))
-    threads = ThreadLauncher(lambda event, _: runs(event, LocalLambdaContext("search")), (0, 0))
-    LAUNCHERS.append(threads)
-    launcher = launcher or threads
+    marker = LambdaFunction(lambda: lost_searches.build_handler(services))
+    queue = None
+    if handover == "queue":
+
+        def dead_letter(body: dict[str, Any]) -> None:
+            record = sqs_record("dead", json.dumps(body), 1, clock.now(), "arn:aws:sqs:us-east-1:0:lost", "lambda")
+            marker({"Records": [record]}, LocalLambdaContext("lost-searches"))
+
+        queue = LocalSearchQueue(lambda event, _: runs(event, LocalLambdaContext("search")), clock.now, 50, 0.0,
+                                 SEARCH_QUEUE_MAX_RECEIVES, dead_letter)  # fmt: skip
+        LAUNCHERS.append(queue)
+        handing: SearchLauncher = SqsLauncher(queue, queue.url)
+    else:
+        threads = ThreadLauncher(lambda event, _: runs(event, LocalLambdaContext("search")), (0, 0))
+        LAUNCHERS.append(threads)
+        handing = threads
+    launcher = launcher or handing
     launched = wrap_launcher(launcher) if wrap_launcher else launcher
     starter = LambdaFunction(lambda: start.build_handler(services, launched))
     reader = LambdaFunction(lambda: results.build_handler(services))
-    marker = LambdaFunction(lambda: lost_searches.build_handler(services))
-    return Stack(services, starter, reader, runs, marker, launcher, clock)
+    return Stack(services, starter, reader, runs, marker, launcher, clock, queue=queue)

@@ -32,11 +32,15 @@ def _stored_keys(stack: Stack) -> list[str]:
     return sorted(item["Key"] for page in pages for item in page.get("Contents", []))
 
 
-def test_suppliers_are_asked_all_at_once(s3: Any, clock: FixedClock) -> None:
+HANDOVERS = pytest.mark.parametrize("handover", ["invoke", "queue"])  # the template's Handover parameter
+
+
+@HANDOVERS
+def test_suppliers_are_asked_all_at_once(s3: Any, clock: FixedClock, handover: str) -> None:
     simulated = simulated_providers(CityCatalog(), 0)
     barrier = threading.Barrier(len(simulated))
     providers = {code: MeetingSupplier(p, barrier) for code, p in simulated.items()}
-    stack = build_stack(s3, clock, providers=providers, supplier_timeout_s=5)
+    stack = build_stack(s3, clock, providers=providers, supplier_timeout_s=5, handover=handover)
     token = stack.start_search("New York").body["token"]
     stack.settle()
     result = stack.get(token).body
@@ -76,7 +80,8 @@ def test_same_event_delivered_twice_at_once_gives_one_clean_result(s3: Any, cloc
     assert len([key for key in _stored_keys(stack) if "/suppliers/" in key]) == 9
 
 
-def test_search_crashing_mid_way_is_retried_and_completes(s3: Any, clock: FixedClock) -> None:
+@HANDOVERS
+def test_search_crashing_mid_way_is_retried_and_completes(s3: Any, clock: FixedClock, handover: str) -> None:
     # GIVEN S3 refusing the first write of Hertz's answer, as a crash half-way through the search would
     failures = {"left": 1}
 
@@ -86,7 +91,7 @@ def test_search_crashing_mid_way_is_retried_and_completes(s3: Any, clock: FixedC
             raise EndpointConnectionError(endpoint_url="https://s3.amazonaws.com")
 
     s3.meta.events.register("before-parameter-build.s3.PutObject", flaky_put)
-    stack = build_stack(s3, clock)
+    stack = build_stack(s3, clock, handover=handover)
     token = stack.start_search().body["token"]
     stack.settle()  # the local launcher retries a failed invocation, as Lambda does
 
@@ -114,11 +119,12 @@ def test_search_that_never_finishes_ends_failed_for_the_missing_suppliers(s3: An
     assert (hertz["state"], hertz["error"]) == ("failed", "did not answer in time")
 
 
-def test_slow_supplier_times_out_and_the_others_offers_stand(s3: Any, clock: FixedClock) -> None:
+@HANDOVERS
+def test_slow_supplier_times_out_and_the_others_offers_stand(s3: Any, clock: FixedClock, handover: str) -> None:
     providers = dict(simulated_providers(CityCatalog(), 0))
     slow = GatedSupplier(providers["sixt"])  # never answers
     providers["sixt"] = slow
-    stack = build_stack(s3, clock, providers=providers, supplier_timeout_s=0.2)
+    stack = build_stack(s3, clock, providers=providers, supplier_timeout_s=0.2, handover=handover)
     token = stack.start_search().body["token"]
     stack.settle()
 

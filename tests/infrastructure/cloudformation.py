@@ -107,3 +107,60 @@ def allows(role: dict[str, Any], action: str, resource: str, names: Mapping[str,
         if any(fnmatch.fnmatchcase(resource, arn) for arn in arns):
             return True
     return False
+
+
+# --- conditions -------------------------------------------------------------------------------------------
+
+
+def resolved(template: Template, **parameters: str) -> Template:
+    """The template as CloudFormation deploys it with these parameter values (the others at their defaults): each
+    condition evaluated, the resources and outputs whose condition is false left out, and every `Fn::If` replaced
+    by its chosen branch (`AWS::NoValue` removes the property or list item). Only what this template's conditions
+    use: Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition and Ref to a parameter."""
+    values = {name: str(spec.get("Default")) for name, spec in template.get("Parameters", {}).items()}
+    values.update(parameters)
+    conditions: dict[str, bool] = {}
+
+    def truth(expression: Any) -> bool:
+        if isinstance(expression, dict) and "Condition" in expression:
+            return condition(expression["Condition"])
+        (function, arguments), *_ = expression.items()
+        if function == "Fn::Equals":
+            left, right = (values[a["Ref"]] if isinstance(a, dict) else str(a) for a in arguments)
+            return left == right
+        if function == "Fn::Not":
+            return not truth(arguments[0])
+        if function == "Fn::And":
+            return all(truth(a) for a in arguments)
+        if function == "Fn::Or":
+            return any(truth(a) for a in arguments)
+        raise AssertionError(f"cannot evaluate {expression}")
+
+    def condition(name: str) -> bool:
+        if name not in conditions:
+            conditions[name] = truth(template["Conditions"][name])
+        return conditions[name]
+
+    no_value = object()
+
+    def chosen(value: Any) -> Any:
+        if isinstance(value, dict):
+            if set(value) == {"Fn::If"}:
+                name, yes, no = value["Fn::If"]
+                return chosen(yes if condition(name) else no)
+            if value == {"Ref": "AWS::NoValue"}:
+                return no_value
+            kept = {key: chosen(item) for key, item in value.items()}
+            return {key: item for key, item in kept.items() if item is not no_value}
+        if isinstance(value, list):
+            return [item for item in (chosen(i) for i in value) if item is not no_value]
+        return value
+
+    out = json.loads(json.dumps(template))
+    for section in ("Resources", "Outputs"):
+        out[section] = {
+            name: {key: item for key, item in body.items() if key != "Condition"}
+            for name, body in out.get(section, {}).items()
+            if "Condition" not in body or condition(body["Condition"])
+        }
+    return chosen(out)

@@ -143,6 +143,22 @@ def all_checks(report: dict[str, Any]) -> list[dict[str, Any]]:
     return [*results["passed_checks"], *results["failed_checks"], *results["skipped_checks"]]
 
 
+def choices(template: Template) -> dict[str, Template]:
+    """The template as is (""), and with each other allowed value of each String parameter that has a list of them
+    as its default (Handover=queue, ConfigureApiGatewayLogRole=false): what a condition leaves out with the defaults
+    is scanned too."""
+    found = {"": template}
+    for name, spec in template.get("Parameters", {}).items():
+        if spec.get("Type") != "String":
+            continue
+        for value in spec.get("AllowedValues", []):
+            if str(value) != str(spec.get("Default")):
+                chosen = json.loads(json.dumps(template))
+                chosen["Parameters"][name]["Default"] = value
+                found[f"{name}={value}"] = chosen
+    return found
+
+
 def scan(workdir: Path, templates: list[Path] = TEMPLATES) -> Scan:
     """One checkov run (its start-up takes most of the time) over a copy of every template as written, and over
     copies without suppressions, with the SAM transform's output for a SAM template."""
@@ -154,12 +170,16 @@ def scan(workdir: Path, templates: list[Path] = TEMPLATES) -> Scan:
         written[path] = list(template["Resources"])
         as_written[f"{number}-{path.name}"] = path
         (workdir / f"{number}-{path.name}").write_text(path.read_text())
-        stripped = without_suppressions(template)
-        variants = {"raw": stripped} | ({"transformed": sam_transform(stripped)} if is_sam(template) else {})
-        for variant, content in variants.items():
-            name = f"{number}-{path.stem}-{variant}.json"
-            (workdir / name).write_text(json.dumps(content, indent=1))
-            unwaived[name] = path
+        for choice, chosen in choices(template).items():
+            if choice:  # checkov evaluates conditions with the defaults: each other choice is a file of its own
+                as_written[f"{number}-{path.stem}-{choice}.json"] = path
+                (workdir / f"{number}-{path.stem}-{choice}.json").write_text(json.dumps(chosen, indent=1))
+            stripped = without_suppressions(chosen)
+            variants = {"raw": stripped} | ({"transformed": sam_transform(stripped)} if is_sam(template) else {})
+            for variant, content in variants.items():
+                name = f"{number}-{path.stem}-{variant}{choice and '-' + choice}.json"
+                (workdir / name).write_text(json.dumps(content, indent=1))
+                unwaived[name] = path
     reports = run_checkov(workdir, [*as_written, *unwaived])
 
     found: dict[str, set[Finding]] = {"as_written": set(), "unwaived": set()}

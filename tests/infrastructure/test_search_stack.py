@@ -29,6 +29,7 @@ from tests.infrastructure.cloudformation import (
     as_list,
     lint,
     load,
+    resolved,
     resources,
     sam_transform,
     statements,
@@ -62,7 +63,9 @@ def source() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def deployed(source: dict[str, Any]) -> dict[str, Any]:
-    return sam_transform(source)
+    """As deployed with the default parameters (Handover: invoke); tests/infrastructure/test_handover.py has the
+    other handover."""
+    return resolved(sam_transform(source))
 
 
 def _function(deployed: dict[str, Any], name: str) -> dict[str, Any]:
@@ -468,10 +471,14 @@ def test_every_handler_is_a_function_in_the_packaged_code(deployed: dict[str, An
         assert attribute in assigned, f"{name}: {module} defines no {attribute}"
 
 
-def test_reserved_concurrency_is_a_parameter_that_can_reserve_none(deployed: dict[str, Any]) -> None:
+def test_reserved_concurrency_is_a_parameter_that_can_reserve_none(
+    source: dict[str, Any], deployed: dict[str, Any]
+) -> None:
     reserved = _function(deployed, "SearchFunction")["ReservedConcurrentExecutions"]
-    assert reserved == {"Fn::If": ["ReserveConcurrency", {"Ref": "SearchReservedConcurrency"}, {"Ref": "AWS::NoValue"}]}
+    assert reserved == {"Ref": "SearchReservedConcurrency"}
     assert deployed["Parameters"]["SearchReservedConcurrency"]["Default"] > 0
+    none = resolved(sam_transform(source), SearchReservedConcurrency="0")
+    assert "ReservedConcurrentExecutions" not in _function(none, "SearchFunction")
 
 
 def test_get_has_a_function_of_its_own_outside_the_runs_reserved_concurrency_that_cannot_write(
@@ -533,7 +540,8 @@ def test_every_environment_variable_the_code_reads_is_defined(deployed: dict[str
         defined = set(_function(deployed, name)["Environment"]["Variables"])
         missing = read - NOT_FROM_THE_TEMPLATE - defined
         if name != "StartFunction":
-            missing.discard("SEARCH_FUNCTION_NAME")  # only the start Lambda launches searches
+            missing -= {"SEARCH_FUNCTION_NAME", "HANDOVER"}  # only the start Lambda launches searches
+        missing.discard("SEARCH_QUEUE_URL")  # only with Handover: queue (tests/infrastructure/test_handover.py)
         assert not missing, f"{name} lacks {sorted(missing)}"
 
 

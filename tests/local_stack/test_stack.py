@@ -174,15 +174,16 @@ def test_with_verification_on_an_unsigned_request_is_refused_before_the_skill_ru
     assert status == 400 and answer["message"].startswith("request verification failed")
 
 
-def test_make_serve_prints_its_ready_line_and_sigterm_stops_it_at_once(tmp_path: Path) -> None:
-    env = {**os.environ, "SKILL_PORT": "0", "API_PORT": "0", "SUPPLIER_LATENCY_SCALE": "1"}
+@pytest.mark.parametrize("handover", ["invoke", "queue"])  # HANDOVER=queue make serve: the template's Handover
+def test_make_serve_prints_its_ready_line_and_sigterm_stops_it_at_once(tmp_path: Path, handover: str) -> None:
+    env = {**os.environ, "SKILL_PORT": "0", "API_PORT": "0", "SUPPLIER_LATENCY_SCALE": "1", "HANDOVER": handover}
     serve = subprocess.Popen(
         [sys.executable, "-m", "local_stack", "serve", "--log", str(tmp_path / "log")],
         cwd=Path(__file__).resolve().parents[2], env=env, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
         assert serve.stdout is not None
-        serve.stdout.readline()
+        assert f"handover: {handover} (" in serve.stdout.readline()
         ready = re.fullmatch(r"ready: skill (http://127\.0\.0\.1:\d+/) api (http://127\.0\.0\.1:\d+)/search\n",
                              serve.stdout.readline())  # fmt: skip
         assert ready, "no ready line"

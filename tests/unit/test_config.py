@@ -140,3 +140,14 @@ def test_policy_returns_the_settings_limits() -> None:
     assert settings.policy() == Policy(
         max_rental_days=14, max_days_ahead=90, result_max_age_s=600, search_deadline_s=45
     )
+
+
+@pytest.mark.parametrize(("raw", "handover"), [("invoke", "invoke"), ("queue", "queue"), (" Queue ", "queue")])
+def test_handover_is_read_from_the_environment(raw: str, handover: str) -> None:
+    settings = Settings.from_env({"HANDOVER": raw, "SEARCH_QUEUE_URL": "https://sqs.example/1/q"})
+    assert (settings.handover, settings.search_queue_url) == (handover, "https://sqs.example/1/q")
+
+
+def test_unknown_handover_is_refused_with_the_choices() -> None:
+    with pytest.raises(ValueError, match="HANDOVER='sns' must be one of invoke, queue"):
+        Settings.from_env({"HANDOVER": "sns"})
