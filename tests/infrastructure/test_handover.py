@@ -16,7 +16,13 @@ from tests.infrastructure.cloudformation import SEARCH_STACK, allows, load, reso
 SEARCH_ARN = "arn:aws:lambda:us-east-1:123456789012:function:stack-SearchFunction-XYZ"
 SEARCH_QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:stack-SearchQueue-XYZ"
 LOST_QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:stack-LostSearchQueue-XYZ"
-NAMES = {"SearchFunction.Arn": SEARCH_ARN, "SearchQueue.Arn": SEARCH_QUEUE_ARN, "LostSearchQueue.Arn": LOST_QUEUE_ARN}
+CALLBACK_QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:stack-CallbackQueue-XYZ"
+NAMES = {
+    "SearchFunction.Arn": SEARCH_ARN,
+    "SearchQueue.Arn": SEARCH_QUEUE_ARN,
+    "LostSearchQueue.Arn": LOST_QUEUE_ARN,
+    "CallbackQueue.Arn": CALLBACK_QUEUE_ARN,
+}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +47,8 @@ def test_the_parameter_offers_exactly_the_handovers_the_code_knows(transformed: 
 def test_invoke_has_no_search_queue_and_the_start_role_may_only_invoke(transformed: dict[str, Any]) -> None:
     deployed = _deployed(transformed, "invoke")
     assert "SearchQueue" not in deployed["Resources"]
-    assert not resources(deployed, "AWS::Lambda::EventSourceMapping").keys() - {"LostSearchFunctionLostSearches"}
+    mappings = resources(deployed, "AWS::Lambda::EventSourceMapping").values()
+    assert not [m for m in mappings if m["Properties"]["FunctionName"] == {"Ref": "SearchFunction"}]
     start = _role(deployed, "StartFunction")
     assert allows(start, "lambda:InvokeFunction", SEARCH_ARN, NAMES)
     assert not allows(start, "sqs:SendMessage", SEARCH_QUEUE_ARN, NAMES)
