@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from search_service.domain.long_poll import MAX_WAIT_S
 from search_service.domain.start import Policy
 
 T = TypeVar("T")
@@ -31,6 +32,10 @@ class Settings:
     quote_cache_s: int = 600
     max_rental_days: int = 30
     max_days_ahead: int = 330
+    # GET /search's `Prefer: wait=N` (search_service.domain.long_poll): the longest wait granted (0: no long polls),
+    # and how often the results are read again meanwhile.
+    long_poll_max_s: int = 20
+    long_poll_interval_s: float = 0.5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -70,6 +75,8 @@ class Settings:
             quote_cache_s=read("QUOTE_CACHE_SECONDS", int, defaults.quote_cache_s, 0),
             max_rental_days=read("MAX_RENTAL_DAYS", int, defaults.max_rental_days, 1),
             max_days_ahead=read("MAX_DAYS_AHEAD", int, defaults.max_days_ahead, 0),
+            long_poll_max_s=read("LONG_POLL_MAX_SECONDS", int, defaults.long_poll_max_s, 0, MAX_WAIT_S),
+            long_poll_interval_s=read("LONG_POLL_INTERVAL_SECONDS", float, defaults.long_poll_interval_s, 0.05, 5),
         )
 
     def policy(self) -> Policy:

@@ -14,7 +14,9 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from search_service.api.search_routes import search_routes
 from search_service.api.start_routes import start_routes
 from search_service.config import Settings
+from search_service.domain.cancel import CancelSearch
 from search_service.domain.cities import CityCatalog
+from search_service.domain.long_poll import LongPoll
 from search_service.domain.results import GetResults
 from search_service.domain.start import StartSearch
 from search_service.observability import Telemetry
@@ -38,7 +40,16 @@ def document() -> dict[str, Any]:
         start_routes(cast(StartSearch, None), catalog, settings.result_max_age_s, settings.retry_after_s, telemetry)
     )
     app.include_router(
-        search_routes(cast(GetResults, None), catalog, settings.result_max_age_s, settings.retry_after_s, telemetry)
+        search_routes(
+            cast(GetResults, None),
+            cast(CancelSearch, None),
+            cast(LongPoll, None),
+            catalog,
+            settings.result_max_age_s,
+            settings.retry_after_s,
+            settings.long_poll_max_s,
+            telemetry,
+        )
     )
     doc = json.loads(app.get_openapi_json_schema(title="Car Search API", version="1.0.0", description=DESCRIPTION))
     # Powertools documents a 422 for request validation on every route; this API answers those with 400.

@@ -17,14 +17,16 @@ from search_service.domain.ports import Clock, ResultCache
 from search_service.domain.start import Policy
 from search_service.domain.tokens import search_id
 
-Status = Literal["pending", "partial", "complete", "failed"]
+# "cancelled": DELETE /search stopped it (domain.cancel); what had answered by then stands, nothing more comes.
+Status = Literal["pending", "partial", "complete", "failed", "cancelled"]
+FINAL: frozenset[Status] = frozenset({"complete", "failed", "cancelled"})  # a later read gives the same answer
 
 
 @dataclass(frozen=True)
 class SupplierState:
     supplier: str
     name: str
-    state: Literal["searching", "complete", "failed"]
+    state: Literal["searching", "complete", "failed", "cancelled"]  # cancelled: not asked, or its answer dropped
     error: str | None = None
     answered_at: datetime | None = None  # when its answer was stored
     expected_in_s: float | None = None  # while searching: when it usually answers, from now (0: overdue)
@@ -48,6 +50,7 @@ class ResultsView:
     suppliers: list[SupplierState]  # the suppliers this request depends on
     message: str
     alternatives: Alternatives | None = None
+    cancelled_at: datetime | None = None
 
     def retry_after_s(self, default_s: int) -> int:
         """When to ask again: when the first company still searching usually answers, at least a second later;
@@ -82,19 +85,21 @@ class GetResults:
         no_counter = offer_filter.supplier is not None and not wanted
         if no_counter:
             wanted = list(job.suppliers)
+        cancelled_at = self._cache.cancelled_at(job.search_id)
         outcomes = self._cache.load_outcomes(job.search_id, wanted)
-        # Past the deadline, or after the search was marked failed, silence is an answer.
-        given_up = job.status == "failed" or age_s > self._policy.search_deadline_s
+        # Past the deadline, after the search was marked failed, or once it was cancelled, silence is an answer.
+        given_up = job.status == "failed" or age_s > self._policy.search_deadline_s or cancelled_at is not None
         usual = self._latencies.expected() if self._latencies is not None and not given_up else {}
-        states = [self._state(code, outcomes.get(code), job, given_up, usual, age_s) for code in wanted]
+        states = [self._state(code, outcomes.get(code), job, cancelled_at, given_up, usual, age_s) for code in wanted]
         offers = offer_filter.apply(o for outcome in outcomes.values() for o in outcome.offers)
-        status = _status(states, any(outcome.status == "complete" for outcome in outcomes.values()))
+        any_complete = any(outcome.status == "complete" for outcome in outcomes.values())
+        status: Status = "cancelled" if cancelled_at is not None else _status(states, any_complete)
         alternatives = None
         # A company that failed to answer has nothing to match, but the others may have what was asked for.
         company_failed = offer_filter.supplier is not None and status == "failed" and job.status != "failed"
         if (
             not offers
-            and (status in ("complete", "partial") or company_failed)
+            and (status in ("complete", "partial", "cancelled") or company_failed)
             and (offer_filter.size or offer_filter.supplier)
         ):
             alternatives = self._alternatives(job, offer_filter, outcomes)
@@ -102,13 +107,14 @@ class GetResults:
             message = f"{SUPPLIERS_BY_CODE[offer_filter.supplier].name} has no rental counter in {job.query.city}."
         else:
             message = _message(status, states, offers, job)
-        return ResultsView(status, job, offers, states, message, alternatives)
+        return ResultsView(status, job, offers, states, message, alternatives, cancelled_at)
 
     def _state(
         self,
         code: str,
         outcome: SupplierOutcome | None,
         job: SearchJob,
+        cancelled_at: datetime | None,
         given_up: bool,
         usual: Mapping[str, float],
         age_s: float,
@@ -116,6 +122,8 @@ class GetResults:
         name = SUPPLIERS_BY_CODE[code].name if code in SUPPLIERS_BY_CODE else code
         if outcome is not None:
             return SupplierState(code, name, outcome.status, outcome.error, answered_at=outcome.finished_at)
+        if cancelled_at is not None:
+            return SupplierState(code, name, "cancelled", "the search was cancelled before this company answered")
         if given_up:
             return SupplierState(code, name, "failed", job.failure or "did not answer in time")
         expected = round(max(0.0, usual[code] - age_s), 1) if code in usual else None
@@ -152,6 +160,14 @@ def _message(status: Status, states: list[SupplierState], offers: list[Offer], j
     failed = [state.name for state in states if state.state == "failed"]
     if status == "pending":
         return f"Still searching {_join(searching)}."
+    if status == "cancelled":
+        if not states:
+            return "The search was cancelled."
+        if not any(state.state == "complete" for state in states):
+            return "The search was cancelled before any company answered."
+        found = f"{len(offers)} matching offer{'s' if len(offers) != 1 else ''} in {job.query.city}"
+        stopped = [state.name for state in states if state.state == "cancelled"]
+        return f"The search was cancelled: {found}." + (f" Not waited for: {_join(stopped)}." if stopped else "")
     if status == "failed":
         return f"The search failed: {_join(failed)} could not be reached. Start a new search to try again."
     found = f"{len(offers)} matching offer{'s' if len(offers) != 1 else ''} in {job.query.city}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -18,6 +18,7 @@ from search_service.domain.start import Policy
 log = logging.getLogger(__name__)
 
 WRITE_MARGIN_S = 1.0  # time kept back to record the suppliers that did not answer
+SKIPPED_CANCELLED = "search cancelled"
 
 
 @dataclass
@@ -26,11 +27,18 @@ class RunReport:
     skipped: str | None = None  # why nothing ran: unknown, failed or late search, or all done already
     completed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # The search was cancelled (DELETE /search): these suppliers were not asked, or their answers were dropped. Where
+    # a run ends cancelled, whatever must follow a cancel (a callback) hooks in: see `was_cancelled`.
+    cancelled: list[str] = field(default_factory=list)
     offers: int = 0
     duration_s: float = 0.0
     supplier_latency_s: float = 0.0  # sum over suppliers: the time a one-by-one search would take
     quote_hits: int = 0  # suppliers answered from the quote cache
     quote_misses: int = 0  # suppliers asked, with the quote cache on
+
+    @property
+    def was_cancelled(self) -> bool:
+        return bool(self.cancelled) or self.skipped == SKIPPED_CANCELLED
 
 
 @dataclass(frozen=True)
@@ -80,12 +88,17 @@ class RunSearch:
         if not todo:
             report.skipped = "every supplier has answered"
             return report
+        stopped = _Cancellation(self._cache, search_id)
+        if stopped():  # cancelled before its event came (or between two deliveries): no company is asked
+            report.skipped = SKIPPED_CANCELLED
+            report.cancelled = todo
+            return report
         timeout = min(self._supplier_timeout_s, before_deadline_s)  # nor may a late run's answers land after it
         if time_budget_s is not None:
             timeout = max(0.0, min(timeout, time_budget_s - WRITE_MARGIN_S))
         pool = ThreadPoolExecutor(max_workers=len(todo), thread_name_prefix="supplier")
-        futures: dict[Future[tuple[SupplierOutcome, bool]], str] = {
-            pool.submit(self._ask, search_id, job.query, code, timeout): code for code in todo
+        futures: dict[Future[tuple[SupplierOutcome, bool] | None], str] = {
+            pool.submit(self._ask, search_id, job.query, code, timeout, stopped): code for code in todo
         }
         try:
             wait(futures, timeout=timeout + WRITE_MARGIN_S / 2, return_when=FIRST_EXCEPTION)
@@ -96,7 +109,14 @@ class RunSearch:
         for future, code in futures.items():
             reused = False
             if future.done():
-                outcome, reused = future.result()  # raises what _ask raised: the cache is down, let Lambda retry
+                asked = future.result()  # raises what _ask raised: the cache is down, let Lambda retry
+                if asked is None:
+                    report.cancelled.append(code)
+                    continue
+                outcome, reused = asked
+            elif stopped():
+                report.cancelled.append(code)
+                continue
             else:
                 outcome = self._failed(code, f"did not answer within {timeout:g} s", timeout)
                 self._cache.save_outcome(search_id, outcome)
@@ -116,13 +136,20 @@ class RunSearch:
         report.duration_s = time.monotonic() - started
         return report
 
-    def _ask(self, search_id: str, query: SearchQuery, code: str, timeout: float) -> tuple[SupplierOutcome, bool]:
-        """The supplier's outcome, saved, and whether it came from the quote cache."""
+    def _ask(
+        self, search_id: str, query: SearchQuery, code: str, timeout: float, stopped: Callable[[], bool]
+    ) -> tuple[SupplierOutcome, bool] | None:
+        """The supplier's outcome, saved, and whether it came from the quote cache; None when the search was cancelled
+        before the supplier was asked or before its answer was stored (then it is not stored)."""
+        if stopped():
+            return None
         started = time.monotonic()
         quote = self._reused(code, query)
         if quote is not None:
             outcome = SupplierOutcome(supplier=code, status="complete", offers=quote.offers,
                                       latency_s=time.monotonic() - started, finished_at=self._clock.now())  # fmt: skip
+            if stopped():
+                return None
             self._cache.save_outcome(search_id, outcome)
             return outcome, True
         provider = self._providers.get(code)
@@ -147,6 +174,8 @@ class RunSearch:
             # A bug in one provider must not lose the other suppliers' offers.
             log.exception("supplier %s crashed", code)
             outcome = self._failed(code, "the search with this company failed", time.monotonic() - started)
+        if stopped():
+            return None
         self._cache.save_outcome(search_id, outcome)
         return outcome, False
 
@@ -174,6 +203,21 @@ class RunSearch:
         return SupplierOutcome(
             supplier=code, status="failed", error=reason, latency_s=latency_s, finished_at=self._clock.now()
         )
+
+
+class _Cancellation:
+    """Whether a run's search has been cancelled, read from the cache until it has: a cancel is never undone, so once
+    seen it is not read again. One per run; its suppliers' threads share it."""
+
+    def __init__(self, cache: ResultCache, search_id: str) -> None:
+        self._cache = cache
+        self._search_id = search_id
+        self._seen = False
+
+    def __call__(self) -> bool:
+        if not self._seen:
+            self._seen = self._cache.cancelled_at(self._search_id) is not None
+        return self._seen
 
 
 def _quoted(offer: Offer, at: datetime) -> Offer:
