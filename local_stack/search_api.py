@@ -66,8 +66,9 @@ if TYPE_CHECKING:
 
 STAGE = "beta"
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
-# What the template's request validator requires (a test holds them equal).
-REQUIRED_QUERY: dict[str, tuple[str, ...]] = {"GET": (), "POST": (), "DELETE": ()}  # the token and user: a header or the query
+# What the template's request validator requires (a test holds them equal). None: the token and the user may come as
+# headers or in the query, which the validator cannot require either way.
+REQUIRED_QUERY: dict[str, tuple[str, ...]] = {"GET": (), "POST": (), "DELETE": ()}
 BODY_MUST_BE_OBJECT = {"POST"}
 SEARCH_TIMEOUT_S = 30.0  # the search Lambda's Timeout in infrastructure/template.yaml (a test keeps them equal)
 # The HTTP Lambdas' Timeouts there: a long poll stops within the results function's time (tests keep them equal).
