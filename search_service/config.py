@@ -36,6 +36,9 @@ class Settings:
     # and how often the results are read again meanwhile.
     long_poll_max_s: int = 20
     long_poll_interval_s: float = 0.5
+    # How often, at most, a run reads its cancel marker again before storing an answer (domain.run.CANCEL_RECHECK_S).
+    # Not an environment variable: tests set 0 to read it before every answer.
+    cancel_recheck_s: float = 0.5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:

@@ -152,4 +152,5 @@ def run_search(services: Services) -> RunSearch:
         settings.supplier_timeout_s,
         SupplierLatencies(services.cache),
         QuoteReuse(services.cache, settings.quote_cache_s),
+        settings.cancel_recheck_s,
     )

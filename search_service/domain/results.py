@@ -86,7 +86,7 @@ class GetResults:
         if no_counter:
             wanted = list(job.suppliers)
         cancelled_at = self._cache.cancelled_at(job.search_id)
-        outcomes = self._cache.load_outcomes(job.search_id, wanted)
+        outcomes = _before(self._cache.load_outcomes(job.search_id, wanted), cancelled_at)
         # Past the deadline, after the search was marked failed, or once it was cancelled, silence is an answer.
         given_up = job.status == "failed" or age_s > self._policy.search_deadline_s or cancelled_at is not None
         usual = self._latencies.expected() if self._latencies is not None and not given_up else {}
@@ -102,7 +102,7 @@ class GetResults:
             and (status in ("complete", "partial", "cancelled") or company_failed)
             and (offer_filter.size or offer_filter.supplier)
         ):
-            alternatives = self._alternatives(job, offer_filter, outcomes)
+            alternatives = self._alternatives(job, offer_filter, outcomes, cancelled_at)
         if no_counter and offer_filter.supplier is not None:
             message = f"{SUPPLIERS_BY_CODE[offer_filter.supplier].name} has no rental counter in {job.query.city}."
         else:
@@ -130,9 +130,14 @@ class GetResults:
         return SupplierState(code, name, "searching", expected_in_s=expected)
 
     def _alternatives(
-        self, job: SearchJob, offer_filter: OfferFilter, loaded: Mapping[str, SupplierOutcome]
+        self,
+        job: SearchJob,
+        offer_filter: OfferFilter,
+        loaded: Mapping[str, SupplierOutcome],
+        cancelled_at: datetime | None,
     ) -> Alternatives:
         others = self._cache.load_outcomes(job.search_id, [code for code in job.suppliers if code not in loaded])
+        others = _before(others, cancelled_at)
         offers = [offer for outcome in (*loaded.values(), *others.values()) for offer in outcome.offers]
 
         def cheapest(wanted: OfferFilter) -> Offer | None:
@@ -144,6 +149,12 @@ class GetResults:
             same_supplier=cheapest(OfferFilter(supplier=offer_filter.supplier)) if offer_filter.supplier else None,
             cheapest=cheapest(OfferFilter(min_rating=offer_filter.min_rating)),
         )
+
+
+def _before(outcomes: Mapping[str, SupplierOutcome], cancelled_at: datetime | None) -> dict[str, SupplierOutcome]:
+    """The answers that came before the cancel, if any: a run re-reads the cancel marker only now and then
+    (run.CANCEL_RECHECK_S), so an answer may be stored just after it, and it does not count."""
+    return {code: o for code, o in outcomes.items() if cancelled_at is None or o.finished_at <= cancelled_at}
 
 
 def _status(states: list[SupplierState], any_complete: bool) -> Status:

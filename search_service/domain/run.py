@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
@@ -19,6 +20,10 @@ log = logging.getLogger(__name__)
 
 WRITE_MARGIN_S = 1.0  # time kept back to record the suppliers that did not answer
 SKIPPED_CANCELLED = "search cancelled"
+# How often a run reads its search's cancel marker again, at most, before storing an answer: its suppliers' threads
+# share each read. Reading before every answer doubled the S3 requests of a run (the local stack's load test failed on
+# the embedded S3); an answer stored within this long after a cancel is not shown (GetResults: it came after it).
+CANCEL_RECHECK_S = 0.5
 
 
 @dataclass
@@ -60,6 +65,7 @@ class RunSearch:
         supplier_timeout_s: float,
         latencies: SupplierLatencies | None = None,
         reuse: QuoteReuse | None = None,
+        cancel_recheck_s: float = CANCEL_RECHECK_S,
     ) -> None:
         self._cache = cache
         self._providers = providers
@@ -68,6 +74,7 @@ class RunSearch:
         self._supplier_timeout_s = supplier_timeout_s
         self._latencies = latencies
         self._reuse = reuse if reuse is not None and reuse.max_age_s > 0 else None
+        self._cancel_recheck_s = cancel_recheck_s
 
     def __call__(self, search_id: str, time_budget_s: float | None = None) -> RunReport:
         """Runs the suppliers that have no answer yet, so a second delivery of the same event is harmless."""
@@ -88,8 +95,8 @@ class RunSearch:
         if not todo:
             report.skipped = "every supplier has answered"
             return report
-        stopped = _Cancellation(self._cache, search_id)
-        if stopped():  # cancelled before its event came (or between two deliveries): no company is asked
+        stopped = _Cancellation(self._cache, search_id, self._cancel_recheck_s)
+        if stopped(fresh=True):  # cancelled before its event came (or between two deliveries): no company is asked
             report.skipped = SKIPPED_CANCELLED
             report.cancelled = todo
             return report
@@ -206,18 +213,26 @@ class RunSearch:
 
 
 class _Cancellation:
-    """Whether a run's search has been cancelled, read from the cache until it has: a cancel is never undone, so once
-    seen it is not read again. One per run; its suppliers' threads share it."""
+    """Whether a run's search has been cancelled. One per run, shared by its suppliers' threads: the marker is read
+    at most every `recheck_s` (unless `fresh` is asked for), and once seen never again, as a cancel is never undone."""
 
-    def __init__(self, cache: ResultCache, search_id: str) -> None:
+    def __init__(self, cache: ResultCache, search_id: str, recheck_s: float) -> None:
         self._cache = cache
         self._search_id = search_id
+        self._recheck_s = recheck_s
         self._seen = False
+        self._read_at: float | None = None
+        self._lock = threading.Lock()
 
-    def __call__(self) -> bool:
-        if not self._seen:
-            self._seen = self._cache.cancelled_at(self._search_id) is not None
-        return self._seen
+    def __call__(self, fresh: bool = False) -> bool:
+        with self._lock:  # one read for the threads that ask at once
+            if self._seen:
+                return True
+            now = time.monotonic()
+            if fresh or self._read_at is None or now - self._read_at >= self._recheck_s:
+                self._seen = self._cache.cancelled_at(self._search_id) is not None
+                self._read_at = now
+            return self._seen
 
 
 def _quoted(offer: Offer, at: datetime) -> Offer:

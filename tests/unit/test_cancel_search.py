@@ -10,6 +10,7 @@ from search_service.domain.errors import SearchExpired, SearchFinished, SearchNo
 from search_service.domain.filters import OfferFilter
 from search_service.domain.models import Offer, SearchQuery
 from search_service.domain.ports import ResultCache, SupplierProvider
+from search_service.domain.run import RunSearch
 from search_service.domain.start import Policy
 from search_service.domain.tokens import search_id
 from tests.builders.in_memory import USER, InMemoryService, answering, in_memory_service
@@ -80,20 +81,24 @@ class CancellingSupplier:
 
     def search(self, query: SearchQuery, timeout_s: float) -> list[Offer]:
         self._cache.cancel(search_id(self._token[0], USER), self._clock.now())
+        self._clock.advance(seconds=1)  # the answer comes a second after the cancel
         return self._inner.search(query, timeout_s)
 
 
-def test_an_answer_that_comes_after_the_cancel_is_not_stored(clock: FixedClock) -> None:
+def _cancelling_run(clock: FixedClock, recheck_s: float) -> tuple[InMemoryService, RunSearch, list[str]]:
+    """A service whose Hertz cancels the search while it answers, and a run that reads the cancel marker again at
+    most every `recheck_s` before storing an answer."""
     token: list[str] = []
     service = in_memory_service(clock)
-    service = in_memory_service(
-        clock,
-        answering(hertz=lambda inner: CancellingSupplier(inner, service.cache, clock, token)),
-        cache=service.cache,
-    )
+    cancelling = answering(hertz=lambda inner: CancellingSupplier(inner, service.cache, clock, token))
+    return service, RunSearch(service.cache, cancelling, clock, Policy(), 5.0, cancel_recheck_s=recheck_s), token
+
+
+def test_an_answer_that_comes_after_the_cancel_is_not_stored(clock: FixedClock) -> None:
+    service, run, token = _cancelling_run(clock, recheck_s=0)  # the marker read before every answer stored
     started = service.start_search()
     token.append(started.token)
-    [report] = service.launcher.deliver()
+    report = run(started.job.search_id)
 
     stored = _stored_suppliers(service, started.job.search_id)
     assert "hertz" not in stored and "hertz" in report.cancelled and report.was_cancelled
@@ -112,3 +117,18 @@ def test_a_cancelled_search_past_its_deadline_still_reads_cancelled(service: InM
     # The deadline would call a silent company failed; a cancelled one was not waited for, and says so
     view = service.read(started)
     assert view.status == "cancelled" and {state.state for state in view.suppliers} == {"cancelled"}
+
+
+def test_an_answer_stored_just_after_the_cancel_is_not_shown(clock: FixedClock) -> None:
+    # GIVEN a run that does not read the cancel marker again within the run, so that an answer that comes after the
+    # cancel is stored
+    service, run, token = _cancelling_run(clock, recheck_s=3600)
+    started = service.start_search()
+    token.append(started.token)
+    run(started.job.search_id)
+    assert "hertz" in _stored_suppliers(service, started.job.search_id)
+    # THEN no read shows it: it came after the cancel
+    view = service.read(started)
+    hertz = next(state for state in view.suppliers if state.supplier == "hertz")
+    assert view.status == "cancelled" and hertz.state == "cancelled"
+    assert "hertz" not in {offer.supplier for offer in view.offers}
