@@ -13,12 +13,21 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from bench import ENV, adversarial, api_latency, cold_start, conversations, fan_out, spike
+from bench import ENV, adversarial, api_latency, cold_start, conversations, fan_out, long_poll, spike
 from bench.chart import draw
 from bench.harness import offline, quiet
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-BENCHMARKS = ("cold_start", "api_latency", "fan_out", "adversarial", "conversations", "quote_cache", "spike")
+BENCHMARKS = (
+    "cold_start",
+    "api_latency",
+    "fan_out",
+    "long_poll",
+    "adversarial",
+    "conversations",
+    "quote_cache",
+    "spike",
+)
 STARVED_LAG_MS = 25  # p99 of how late a 10 ms sleep wakes, in a stack or among the people: the machine was busy
 
 
@@ -72,6 +81,7 @@ def main() -> None:
         "cold_start": cold_start.run,
         "api_latency": lambda: api_latency.run(args.repeat),
         "fan_out": fan_out.run,
+        "long_poll": long_poll.run,
         "adversarial": adversarial.run,
         "conversations": lambda: conversations.run(
             args.users, args.conversations, args.time_scale, args.seed, args.stacks, progress=_progress
@@ -184,6 +194,7 @@ def table(r: dict[str, Any]) -> str:
         ("adversarial", _adversarial),
         ("api_latency", _api_latency),
         ("fan_out", _fan_out),
+        ("long_poll", _long_poll),
         ("cold_start", _cold_start),
         ("spike", _spike),
     ):
@@ -376,6 +387,23 @@ def _fan_out(r: dict[str, Any]) -> list[str]:
         f"sum of supplier latencies {f['supplier_latency_sum_ms_p50']:.0f} ms, fan-out {f['fan_out_p50']:.1f}x; "
         f"the search adds {f['overhead_ms_p50']:.0f} ms to its slowest supplier",
     ]
+
+
+def _long_poll(r: dict[str, Any]) -> list[str]:
+    p = r["long_poll"]
+    lines = [
+        f"Waiting for one company's answer (SUPPLIER_LATENCY_SCALE={long_poll.SCALE}, {long_poll.SEARCHES} searches "
+        "each): GETs per search, delay from its answer to the client (p50, p99), S3 GETs, $ per 1,000 searches"
+    ]
+    for how in ("retry_after", "skill_interval", "long_poll"):
+        w = p[how]
+        lines.append(
+            f"  {how:<16}{w['requests_mean']:>6.2f} GETs"
+            f"  delay {w['delay_s']['p50']:.2f} s, {w['delay_s']['p99']:.2f} s"
+            f"  {w['s3_gets_per_search']:>5.1f} S3 GETs  results Lambda {w['lambda_s_mean']:.2f} s"
+            f"  ${w['usd_per_1000_searches']:.4f}"
+        )
+    return lines
 
 
 def _cold_start(r: dict[str, Any]) -> list[str]:

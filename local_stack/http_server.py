@@ -165,6 +165,9 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.send_response(status)
         for name, value in (headers or {}).items():
             self.send_header(name, value)
+        if status in (204, 304):  # no content, so no Content-Length (RFC 9110 8.6): the headers and nothing else
+            self.end_headers()
+            return
         if body is not None and not any(name.lower() == "content-type" for name in headers or {}):
             self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))

@@ -1,6 +1,6 @@
 """The search service on 127.0.0.1: its Lambdas' real handlers, wired to the embedded S3, behind an HTTP
-server that does what API Gateway does in AWS: POST /search to the start Lambda, GET /search to the results
-Lambda.
+server that does what API Gateway does in AWS: POST /search to the start Lambda, GET and DELETE /search to the
+results Lambda.
 
 - Each request becomes the REST proxy event AWS would send (`search_service.api.gateway`), and the Lambda's
   answer goes back as the HTTP response.
@@ -68,10 +68,13 @@ if TYPE_CHECKING:
 
 STAGE = "beta"
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
-# What the template's request validator requires (a test holds them equal).
-REQUIRED_QUERY: dict[str, tuple[str, ...]] = {"GET": (), "POST": ()}  # the token and user: a header or the query
+# What the template's request validator requires (a test holds them equal). None: the token and the user may come as
+# headers or in the query, which the validator cannot require either way.
+REQUIRED_QUERY: dict[str, tuple[str, ...]] = {"GET": (), "POST": (), "DELETE": ()}
 BODY_MUST_BE_OBJECT = {"POST"}
 SEARCH_TIMEOUT_S = 30.0  # the search Lambda's Timeout in infrastructure/template.yaml (a test keeps them equal)
+# The HTTP Lambdas' Timeouts there: a long poll stops within the results function's time (tests keep them equal).
+HTTP_TIMEOUTS_S = {"start": 10.0, "results": 25.0}
 # The search Lambda's EventInvokeConfig and its lost-search queue in infrastructure/template.yaml (tests keep them
 # equal): one retry of a failed async invoke, events given up after 5 minutes in the queue, and a lost-search
 # record received up to 5 times before it goes to the dead-letter queue.
@@ -533,6 +536,7 @@ def start_gateway(
         # The user's webhook signing secret: served by the start Lambda, as in the template.
         ("GET", "/webhook-secret"): (start, "start"),
         ("POST", "/webhook-secret/rotate"): (start, "start"),
+        ("DELETE", "/search"): (results, "results"),  # the cancel: template.yaml's ResultsFunction serves it too
     }
     # See the module's docstring: concurrent requests only when Powertools keeps each one per thread.
     one_at_a_time: Any = contextlib.nullcontext() if _requests_per_thread() else threading.Lock()
@@ -542,6 +546,9 @@ def start_gateway(
             self._forward()
 
         def do_GET(self) -> None:
+            self._forward()
+
+        def do_DELETE(self) -> None:
             self._forward()
 
         def respond(self, status: int, body: bytes | dict | None, headers: dict[str, str] | None = None) -> None:
@@ -578,7 +585,7 @@ def start_gateway(
             event = event_from_http(self.command, self.path, dict(self.headers), body, stage=STAGE)
             try:
                 with one_at_a_time:
-                    answer = handler(event, LocalLambdaContext(name))
+                    answer = handler(event, LocalLambdaContext(name, timeout_s=HTTP_TIMEOUTS_S[name]))
                 status, headers, payload = http_from_response(answer)
             except Exception:
                 # What API Gateway answers when the Lambda raises, or returns what is not a proxy response.

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from search_service.domain.callbacks import RetryPolicy
+from search_service.domain.long_poll import MAX_WAIT_S
 from search_service.domain.start import Policy
 
 T = TypeVar("T")
@@ -49,6 +50,13 @@ class Settings:
     callback_allow_loopback: bool = False
     handover: str = "invoke"  # one of HANDOVERS
     search_queue_url: str | None = None  # the search queue, with handover "queue"
+    # GET /search's `Prefer: wait=N` (search_service.domain.long_poll): the longest wait granted (0: no long polls),
+    # and how often the results are read again meanwhile.
+    long_poll_max_s: int = 20
+    long_poll_interval_s: float = 0.5
+    # How often, at most, a run reads its cancel marker again before storing an answer (domain.run.CANCEL_RECHECK_S).
+    # Not an environment variable: tests set 0 to read it before every answer.
+    cancel_recheck_s: float = 0.5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -97,6 +105,8 @@ class Settings:
             callback_allow_loopback=read("CALLBACK_ALLOW_LOOPBACK", flag, False),
             handover=_handover(read("HANDOVER", str, defaults.handover)),
             search_queue_url=read("SEARCH_QUEUE_URL", str, None),
+            long_poll_max_s=read("LONG_POLL_MAX_SECONDS", int, defaults.long_poll_max_s, 0, MAX_WAIT_S),
+            long_poll_interval_s=read("LONG_POLL_INTERVAL_SECONDS", float, defaults.long_poll_interval_s, 0.05, 5),
         )
 
     def retry_policy(self) -> RetryPolicy:

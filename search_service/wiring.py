@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from search_service.adapters.clock import SystemSleeper
 from search_service.config import Settings
 from search_service.domain.cities import CityCatalog
 from search_service.domain.ports import (
@@ -15,6 +16,7 @@ from search_service.domain.ports import (
     Clock,
     SearchLauncher,
     SearchStore,
+    Sleeper,
     SupplierProvider,
 )
 from search_service.observability import Telemetry
@@ -38,6 +40,7 @@ class Services:
     cache: SearchStore
     providers: Mapping[str, SupplierProvider]
     clock: Clock
+    sleeper: Sleeper = field(default_factory=SystemSleeper)  # a long poll's, between two reads
 
 
 def long_lived(build: Callable[[], T]) -> T:
@@ -156,14 +159,25 @@ def url_policy(settings: Settings) -> UrlPolicy:
 
 def search_app(services: Services, telemetry: Telemetry) -> APIGatewayRestResolver:
     from search_service.api.search_routes import search_routes
+    from search_service.domain.cancel import CancelSearch
     from search_service.domain.latency import SupplierLatencies
+    from search_service.domain.long_poll import LongPoll
     from search_service.domain.results import GetResults
 
     settings = services.settings
     results = GetResults(
         services.cache, services.clock, settings.policy(), SupplierLatencies(services.cache), services.cache
     )
-    routes = search_routes(results, services.catalog, settings.result_max_age_s, settings.retry_after_s, telemetry)
+    routes = search_routes(
+        results,
+        CancelSearch(services.cache, services.clock, results),
+        LongPoll(services.clock, services.sleeper, settings.long_poll_interval_s),
+        services.catalog,
+        settings.result_max_age_s,
+        settings.retry_after_s,
+        settings.long_poll_max_s,
+        telemetry,
+    )
     return api(routes, telemetry)
 
 
@@ -184,6 +198,7 @@ def run_search(services: Services, callbacks: CallbackQueue | None = None) -> Ru
         settings.supplier_timeout_s,
         SupplierLatencies(services.cache),
         QuoteReuse(services.cache, settings.quote_cache_s),
+        settings.cancel_recheck_s,
         outbox,
     )
 

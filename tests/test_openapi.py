@@ -18,8 +18,19 @@ def test_openapi_document_uses_the_design_public_names() -> None:
     assert names == {("query", name.lower()) for name in queries} | {
         ("header", "search-token"),
         ("header", "search-user"),
+        ("header", "prefer"),  # RFC 7240's wait: a long poll
+        ("header", "if-none-match"),
     }
-    assert {"200", "202", "400", "404", "410", "503"} <= set(get["responses"])
+    assert {"200", "202", "304", "400", "404", "410", "503"} <= set(get["responses"])
+    assert "content" not in get["responses"]["304"]
+    assert {"ETag", "Retry-After", "Preference-Applied"} <= set(get["responses"]["304"]["headers"])
+
+
+def test_openapi_document_has_the_cancel() -> None:
+    delete = document()["paths"]["/search"]["delete"]
+    names = {(parameter["in"], parameter["name"].lower()) for parameter in delete["parameters"]}
+    assert names == {("query", "token"), ("query", "user"), ("header", "search-token"), ("header", "search-user")}
+    assert {"200", "400", "404", "409", "410", "503"} <= set(delete["responses"])
 
 
 def test_openapi_document_has_every_referenced_schema() -> None:

@@ -2,6 +2,7 @@
 
     <prefix><search id>/job.json                 written by the start step: the query, pending or failed
     <prefix><search id>/suppliers/<code>.json    one per supplier, written the moment it answers
+    <prefix><search id>/cancelled.json           written once by DELETE /search: the search is cancelled, since when
     <prefix>idempotency/<key id>.json            which token an Idempotency-Key got (sealed), and if it launched
     <prefix>quotes/<supplier>/<city>/<pickup>_<return>.json
                                                  a supplier's answer for a trip, for any search (the quote cache)
@@ -20,12 +21,14 @@ import logging
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import datetime
 from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from search_service.adapters.stored import (
     Stored,
+    StoredCancel,
     StoredDelivery,
     StoredIdempotency,
     StoredJob,
@@ -125,6 +128,21 @@ class S3ResultCache:
         except (ClientError, BotoCoreError) as error:
             raise CacheUnavailable(_describe(error)) from error
         return {key[len(prefix) : -len(".json")] for key in keys}
+
+    # --- cancels -----------------------------------------------------------------------------------
+
+    def cancel(self, search_id: str, at: datetime) -> datetime:
+        try:
+            # Written once: a second cancel, or a retry of this PUT, keeps the first one's time.
+            self._put(self._cancel_key(search_id), StoredCancel.of(at), IfNoneMatch="*")
+            return at
+        except _LostRace:
+            held = self.cancelled_at(search_id)
+            return held if held is not None else at
+
+    def cancelled_at(self, search_id: str) -> datetime | None:
+        found = self._get(self._cancel_key(search_id), StoredCancel)
+        return found[0].domain() if found else None
 
     # --- idempotency keys -------------------------------------------------------------------------
 
@@ -228,6 +246,9 @@ class S3ResultCache:
 
     def _job_key(self, search_id: str) -> str:
         return f"{self._prefix}{search_id}/job.json"
+
+    def _cancel_key(self, search_id: str) -> str:
+        return f"{self._prefix}{search_id}/cancelled.json"
 
     def _outcome_key(self, search_id: str, supplier: str) -> str:
         return f"{self._prefix}{search_id}/suppliers/{supplier}.json"

@@ -207,6 +207,20 @@ class StoredOutcome(Stored):
         )
 
 
+class StoredCancel(Stored):
+    """<search id>/cancelled.json: the search was cancelled (DELETE /search), and when. Written once; its presence is
+    the cancel. Added in version 1 as a new kind of object: no earlier release wrote or reads it."""
+
+    cancelled_at: datetime
+
+    @classmethod
+    def of(cls, at: datetime) -> StoredCancel:
+        return cls(format_version=FORMAT_VERSION, cancelled_at=at)
+
+    def domain(self) -> datetime:
+        return self.cancelled_at
+
+
 class StoredIdempotency(Stored):
     """idempotency/<key id>.json"""
 

@@ -19,6 +19,7 @@ from search_service.domain.errors import (
     InvalidRequest,
     LaunchFailed,
     SearchExpired,
+    SearchFinished,
     SearchNotFound,
 )
 from search_service.observability import Telemetry
@@ -119,6 +120,16 @@ def register_error_handlers(app: APIGatewayRestResolver, telemetry: Telemetry) -
             HTTPStatus.UNPROCESSABLE_ENTITY,
             "This Idempotency-Key was already used for a different search. Use a new key for a new search.",
             [Problem(field="Idempotency-Key", code="reused_key", message="Already used for another search.")],
+        )
+
+    @app.exception_handler(SearchFinished)
+    def finished(error: SearchFinished) -> Response[ErrorBody]:
+        metrics.add_metric(name="RequestRejected", unit=MetricUnit.Count, value=1)
+        return error_response(
+            HTTPStatus.CONFLICT,
+            f"The search is already {error.status}: there is nothing left to cancel. Its results can still be read "
+            "with GET /search.",
+            [Problem(field="status", code=f"already_{error.status}", message=f"The search is {error.status}.")],
         )
 
     @app.exception_handler(LaunchFailed)

@@ -198,7 +198,10 @@ class StartAccepted(Model):
 class SupplierStatus(Model):
     supplier: str
     name: str
-    state: Literal["searching", "complete", "failed"]
+    state: Literal["searching", "complete", "failed", "cancelled"] = Field(
+        description="cancelled: the search was cancelled before this company answered (not asked, or its answer "
+        "dropped)"
+    )
     error: str | None = None
     answered_at: datetime | None = Field(None, description="When its answer was stored")
     expected_in_seconds: float | None = Field(
@@ -220,7 +223,7 @@ class Alternatives(Model):
 
 
 class SearchResults(Model):
-    status: Literal["pending", "partial", "complete", "failed"]
+    status: Literal["pending", "partial", "complete", "failed", "cancelled"]
     message: str
     search: SearchSummary
     filters: AppliedFilters
@@ -229,6 +232,7 @@ class SearchResults(Model):
     suppliers: list[SupplierStatus]
     alternatives: Alternatives | None = Field(None, description="Set when nothing matches the filters")
     callback: CallbackStatus | None = Field(None, description="Set when the search has a callbackUrl")
+    cancelled_at: datetime | None = Field(None, description="When the search was cancelled (DELETE /search)")
 
 
 class Problem(Model):
@@ -269,6 +273,15 @@ def documented(model: type[Model], description: str, *headers: str) -> OpenAPIRe
 RESPONSE_HEADERS: dict[str, OpenAPIResponseHeader] = {
     "Location": {"description": "Where to GET the results", "schema": {"type": "string"}},
     "Retry-After": {"description": "Seconds to wait before asking again", "schema": {"type": "integer"}},
+    "ETag": {
+        "description": "Names these results (weak: the suppliers' expectedInSeconds countdown is left out); send it "
+        "back in If-None-Match",
+        "schema": {"type": "string"},
+    },
+    "Preference-Applied": {
+        "description": "RFC 7240: `wait=N` when Prefer: wait was honoured, N the seconds granted",
+        "schema": {"type": "string"},
+    },
     "Idempotent-Replayed": {
         "description": "'true' when an earlier request with this Idempotency-Key started the search",
         "schema": {"type": "string"},

@@ -23,7 +23,9 @@ from search_service.domain.callbacks import (
     SUPPLIER_ANSWERED,
     SigningSecrets,
 )
+from search_service.domain.cancel import CancelSearch
 from search_service.domain.cities import CityCatalog
+from search_service.domain.long_poll import LongPoll
 from search_service.domain.results import GetResults
 from search_service.domain.start import StartSearch
 from search_service.observability import Telemetry
@@ -47,7 +49,16 @@ def document() -> dict[str, Any]:
         start_routes(cast(StartSearch, None), catalog, settings.result_max_age_s, settings.retry_after_s, telemetry)
     )
     app.include_router(
-        search_routes(cast(GetResults, None), catalog, settings.result_max_age_s, settings.retry_after_s, telemetry)
+        search_routes(
+            cast(GetResults, None),
+            cast(CancelSearch, None),
+            cast(LongPoll, None),
+            catalog,
+            settings.result_max_age_s,
+            settings.retry_after_s,
+            settings.long_poll_max_s,
+            telemetry,
+        )
     )
     app.include_router(secret_routes(cast(SigningSecrets, None), telemetry))
     doc = json.loads(app.get_openapi_json_schema(title="Car Search API", version="1.0.0", description=DESCRIPTION))
@@ -56,6 +67,8 @@ def document() -> dict[str, Any]:
         for operation in path.values():
             if operation["responses"].get("422", {}).get("description") == "Validation Error":
                 del operation["responses"]["422"]
+            # A 304 has no body (RFC 9110 15.4.5); Powertools gives every response the route's return type.
+            operation["responses"].get("304", {}).pop("content", None)
     _add_webhooks(doc)
     schemas = doc["components"]["schemas"]
     for name in list(schemas):

@@ -1,7 +1,12 @@
-"""GET /search: the search Lambda's HTTP route, reading a search's cached results through its filters."""
+"""GET and DELETE /search: the results function's HTTP routes. GET reads a search's cached results through its
+filters, with an ETag (304 for If-None-Match) and, for `Prefer: wait=N` (RFC 7240), a long poll; DELETE cancels."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
+from dataclasses import dataclass
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response, content_types
@@ -11,6 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from search_service.api.models import (
     MAX_USER_LENGTH,
+    RESPONSE_HEADERS,
     AppliedFilters,
     CallbackStatus,
     ErrorBody,
@@ -21,11 +27,13 @@ from search_service.api.models import (
     summarise,
 )
 from search_service.api.models import Alternatives as AlternativesOut
+from search_service.domain.cancel import CancelSearch
 from search_service.domain.cities import CityCatalog
 from search_service.domain.errors import FieldProblem, InvalidRequest
 from search_service.domain.filters import MAX_UPGRADE, OfferFilter
+from search_service.domain.long_poll import MAX_WAIT_S, LongPoll, granted_wait
 from search_service.domain.models import Offer as DomainOffer
-from search_service.domain.results import Alternatives, GetResults
+from search_service.domain.results import FINAL, Alternatives, GetResults, ResultsView
 from search_service.domain.tokens import TOKEN_PATTERN, search_id
 from search_service.observability import Telemetry
 
@@ -83,25 +91,91 @@ Upgrade = Annotated[
     Query(alias="UpgradeClass", ge=0, le=MAX_UPGRADE, description="Also offer up to this many classes above CarSize"),
 ]
 Limit = Annotated[int, Query(alias="Limit", ge=1, le=MAX_LIMIT, description="At most this many offers")]
+Prefer = Annotated[
+    str,
+    Header(
+        alias="Prefer",
+        max_length=200,
+        description=f"RFC 7240. `wait=N`: hold the answer up to N seconds (at most {MAX_WAIT_S}) until it differs from "
+        "the one named by If-None-Match (without it: from the results at arrival), and answer at once when it "
+        "does. Preference-Applied says the wait granted. Other preferences are ignored.",
+    ),
+]
+IfNoneMatch = Annotated[
+    str,
+    Header(
+        alias="If-None-Match",
+        max_length=1000,
+        description="The ETag of the answer the client has: 304 Not Modified, with no body, while it is still the "
+        "answer; with Prefer: wait, the answer waits until it is not",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Answer:
+    view: ResultsView
+    body: SearchResults
+    etag: str
 
 
 def search_routes(
-    results: GetResults, catalog: CityCatalog, max_age_s: int, retry_after_s: int, telemetry: Telemetry
+    results: GetResults,
+    cancel: CancelSearch,
+    long_poll: LongPoll,
+    catalog: CityCatalog,
+    max_age_s: int,
+    retry_after_s: int,
+    max_wait_s: float,
+    telemetry: Telemetry,
 ) -> Router:
     router = Router()
+
+    def answer(view: ResultsView, offer_filter: OfferFilter, limit: int) -> Answer:
+        body = _body(view, offer_filter, limit, catalog, max_age_s)
+        return Answer(view, body, entity_tag(body))
+
+    def respond(
+        found: Answer, status_code: int | None = None, extra: dict[str, str] | None = None
+    ) -> Response[SearchResults | None]:
+        view = found.view
+        headers = {"ETag": found.etag, **(extra or {})}
+        if view.status in ("pending", "partial"):
+            headers["Retry-After"] = str(view.retry_after_s(retry_after_s))
+        if status_code == 304:
+            # No body, and the headers a 200 would have had (RFC 9110 15.4.5): ETag and Retry-After.
+            return Response(304, None, None, headers=headers)
+        code = status_code or (202 if view.status == "pending" else 200)
+        return Response(code, content_types.APPLICATION_JSON, found.body, headers=headers)
 
     @router.get(
         "/search",
         summary="Get a search's results",
         description="Cheapest first. 202 while no supplier that matters to the filters has answered; "
-        "200 with status partial while some still search, complete when all have, failed when none could.",
+        "200 with status partial while some still search, complete when all have, failed when none could, "
+        "cancelled after DELETE. Every answer has an ETag; If-None-Match with it gets 304 while nothing changed. "
+        "`Prefer: wait=N` makes it a long poll: the answer comes as soon as the results differ from what the "
+        "client has (a company that matters answers, or the search completes, fails or is cancelled), or after N "
+        "seconds.",
         responses={
             200: documented(
                 SearchResults,
-                "Results: complete, partial (some suppliers still searching; Retry-After set) or failed",
+                "Results: complete, partial (some suppliers still searching; Retry-After set), failed or cancelled",
                 "Retry-After",
+                "ETag",
+                "Preference-Applied",
             ),
-            202: documented(SearchResults, "Pending: poll again after Retry-After seconds", "Retry-After"),
+            202: documented(
+                SearchResults,
+                "Pending: poll again after Retry-After seconds",
+                "Retry-After",
+                "ETag",
+                "Preference-Applied",
+            ),
+            304: {
+                "description": "Not Modified: the answer named by If-None-Match is still current (no body)",
+                "headers": {name: RESPONSE_HEADERS[name] for name in ("ETag", "Retry-After", "Preference-Applied")},
+            },
             400: documented(ErrorBody, "A parameter is missing or invalid; unknown values list what is accepted"),
             404: documented(ErrorBody, "No search for this token and User"),
             410: documented(ErrorBody, "The results are older than the maximum age"),
@@ -119,46 +193,147 @@ def search_routes(
         rating: Rating = None,
         upgrade: Upgrade = 0,
         limit: Limit = DEFAULT_LIMIT,
-    ) -> Response[SearchResults]:
-        token = _either_form("token", TOKEN_HEADER, token_header or None, token_query)
-        id = _either_form("User", USER_HEADER, user_header or None, user_query)
+        prefer: Prefer = "",
+        if_none_match: IfNoneMatch = "",
+    ) -> Response[SearchResults | None]:  # None: a 304's
+        token, id = _bearer(token_header, token_query, user_header, user_query)
         telemetry.correlate(search_id(token, id))
         offer_filter = OfferFilter.parse(size, supplier, rating, upgrade)
-        view = results(token, id, offer_filter)
-        body = SearchResults(
-            status=view.status,
-            message=view.message,
-            search=summarise(view.job, catalog, max_age_s),
-            filters=AppliedFilters(
-                car_size=offer_filter.size,
-                supplier=offer_filter.supplier,
-                supplier_rating=offer_filter.min_rating,
-                upgrade_class=offer_filter.upgrade,
-            ),
-            offer_count=len(view.offers),
-            offers=[Offer.of(offer) for offer in view.offers[:limit]],
-            suppliers=[
-                SupplierStatus(
-                    supplier=s.supplier,
-                    name=s.name,
-                    state=s.state,
-                    error=s.error,
-                    answered_at=s.answered_at,
-                    expected_in_seconds=s.expected_in_s,
-                )
-                for s in view.suppliers
-            ],
-            alternatives=_alternatives(view.alternatives) if view.alternatives else None,
-            callback=CallbackStatus.of(view.job.callback, view.deliveries) if view.job.callback else None,
-        )
-        telemetry.metrics.add_metric(name="OffersReturned", unit=MetricUnit.Count, value=len(body.offers))
-        telemetry.logger.info("results read", extra={"status": view.status, "offers": len(view.offers)})
-        waiting = view.status in ("pending", "partial")
-        headers = {"Retry-After": str(view.retry_after_s(retry_after_s))} if waiting else {}
-        status_code = 202 if view.status == "pending" else 200
-        return Response(status_code, content_types.APPLICATION_JSON, body, headers=headers)
+        asked = wait_preference(prefer)
+        remaining_s = _remaining_s(router)
+        granted = granted_wait(asked, max_wait_s, remaining_s) if asked else 0
+
+        def read() -> Answer:
+            return answer(results(token, id, offer_filter), offer_filter, limit)
+
+        def has_it(found: Answer) -> bool:
+            return bool(if_none_match) and etag_matches(if_none_match, found.etag)
+
+        def changed(first: Answer, now: Answer) -> bool:
+            # A final answer never changes, so there is nothing to wait for; otherwise, news for this client.
+            if now.view.status in FINAL:
+                return True
+            return not has_it(now) if if_none_match else now.etag != first.etag
+
+        waited = long_poll(read, changed, granted)
+        found = waited.value
+        applied = {"Preference-Applied": f"wait={granted}"} if granted else {}
+        telemetry.metrics.add_metric(name="OffersReturned", unit=MetricUnit.Count, value=len(found.body.offers))
+        telemetry.logger.info(
+            "results read",
+            extra={"status": found.view.status, "offers": len(found.view.offers), "wait_s": granted,
+                   "reads": waited.reads, "not_modified": has_it(found)},
+        )  # fmt: skip
+        if has_it(found):
+            return respond(found, 304, applied)
+        return respond(found, None, applied)
+
+    @router.delete(
+        "/search",
+        summary="Cancel a search",
+        description="Stops the search: no company not yet asked is asked, and no answer that comes after is kept. "
+        "200 with the results as they stand (unfiltered, status cancelled): a second DELETE answers the same. "
+        "409 when the search had already ended (complete or failed): there was nothing to stop, and its results "
+        "stay readable. Same token and User as GET, and the same 404 for another user's token.",
+        responses={
+            200: documented(SearchResults, "Cancelled: the results that had come in by then", "ETag"),
+            400: documented(ErrorBody, "The token or User is missing or invalid"),
+            404: documented(ErrorBody, "No search for this token and User"),
+            409: documented(ErrorBody, "The search had already ended: complete or failed; nothing was cancelled"),
+            410: documented(ErrorBody, "The results are older than the maximum age"),
+            503: documented(ErrorBody, "The results store is unavailable", "Retry-After"),
+        },
+        tags=["search"],
+    )
+    def cancel_search(
+        token_query: Token = None,
+        user_query: UserId = None,
+        token_header: TokenInHeader = "",
+        user_header: UserInHeader = "",
+    ) -> Response[SearchResults | None]:
+        token, id = _bearer(token_header, token_query, user_header, user_query)
+        telemetry.correlate(search_id(token, id))
+        view = cancel(token, id)
+        telemetry.metrics.add_metric(name="SearchCancelled", unit=MetricUnit.Count, value=1)
+        telemetry.logger.info("search cancelled", extra={"offers": len(view.offers)})
+        return respond(answer(view, OfferFilter(), DEFAULT_LIMIT))
 
     return router
+
+
+def _body(
+    view: ResultsView, offer_filter: OfferFilter, limit: int, catalog: CityCatalog, max_age_s: int
+) -> SearchResults:
+    return SearchResults(
+        status=view.status,
+        message=view.message,
+        search=summarise(view.job, catalog, max_age_s),
+        filters=AppliedFilters(
+            car_size=offer_filter.size,
+            supplier=offer_filter.supplier,
+            supplier_rating=offer_filter.min_rating,
+            upgrade_class=offer_filter.upgrade,
+        ),
+        offer_count=len(view.offers),
+        offers=[Offer.of(offer) for offer in view.offers[:limit]],
+        suppliers=[
+            SupplierStatus(
+                supplier=s.supplier,
+                name=s.name,
+                state=s.state,
+                error=s.error,
+                answered_at=s.answered_at,
+                expected_in_seconds=s.expected_in_s,
+            )
+            for s in view.suppliers
+        ],
+        alternatives=_alternatives(view.alternatives) if view.alternatives else None,
+        cancelled_at=view.cancelled_at,
+        callback=CallbackStatus.of(view.job.callback, view.deliveries) if view.job.callback else None,
+    )
+
+
+def entity_tag(body: SearchResults) -> str:
+    """The answer's ETag: a hash of its JSON, the offers and filters included, without the suppliers'
+    `expectedInSeconds`, a countdown that changes with every read while the results do not. So it is a weak tag
+    (RFC 9110 8.8.1): two answers with the same tag hold the same results; If-None-Match compares weakly."""
+    data = body.model_dump(mode="json", by_alias=True, exclude={"suppliers": {"__all__": {"expected_in_seconds"}}})
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return f'W/"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
+
+
+def etag_matches(if_none_match: str, etag: str) -> bool:
+    """If-None-Match's weak comparison (RFC 9110 13.1.2): `*`, or any listed tag with the same opaque value."""
+    listed = [tag.strip() for tag in if_none_match.split(",")]
+    opaque = etag.removeprefix("W/")
+    return "*" in listed or any(tag.removeprefix("W/") == opaque for tag in listed)
+
+
+_WAIT = re.compile(r"^\s*wait\s*=\s*(?:\"(\d{1,9})\"|(\d{1,9}))\s*(?:;.*)?$", re.IGNORECASE)
+
+
+def wait_preference(prefer: str) -> int:
+    """The seconds of RFC 7240's `wait` preference in a Prefer header; 0 when absent or not a number (a preference
+    the server does not understand is ignored, RFC 7240 section 2). The first `wait` counts, as the RFC says."""
+    for preference in prefer.split(","):
+        name = preference.split("=", 1)[0].split(";", 1)[0].strip().lower()
+        if name != "wait":
+            continue
+        matched = _WAIT.match(preference)
+        return int(matched.group(1) or matched.group(2)) if matched else 0
+    return 0
+
+
+def _remaining_s(router: Router) -> float | None:
+    """The Lambda's time left, when it has a context that says."""
+    context = getattr(router, "lambda_context", None)
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    return remaining() / 1000 if callable(remaining) else None
+
+
+def _bearer(token_header: str, token_query: str | None, user_header: str, user_query: str | None) -> tuple[str, str]:
+    token = _either_form("token", TOKEN_HEADER, token_header or None, token_query)
+    return token, _either_form("User", USER_HEADER, user_header or None, user_query)
 
 
 def _alternatives(found: Alternatives) -> AlternativesOut:

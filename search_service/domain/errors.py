@@ -51,3 +51,11 @@ class SupplierError(Exception):
 
 class SupplierTimeout(SupplierError):
     """A supplier did not answer within its time limit."""
+
+
+class SearchFinished(Exception):
+    """A cancel came after the search had ended (complete or failed): there is nothing left to stop."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"the search is already {status}")
+        self.status = status

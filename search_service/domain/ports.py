@@ -38,6 +38,14 @@ class ResultCache(Protocol):
 
     def finished_suppliers(self, search_id: str) -> set[str]: ...
 
+    def cancel(self, search_id: str, at: datetime) -> datetime:
+        """Records that the search is cancelled, unless it already is; returns when it was (the first cancel's time)."""
+        ...
+
+    def cancelled_at(self, search_id: str) -> datetime | None:
+        """When the search was cancelled; None while it is not."""
+        ...
+
     def claim_idempotency_key(self, key_id: str, record: IdempotencyRecord, max_age_s: int) -> IdempotencyRecord:
         """Store `record` unless a live one exists; return the one that holds the key now."""
         ...
@@ -85,6 +93,12 @@ class Clock(Protocol):
     def now(self) -> datetime:
         """Timezone-aware UTC."""
         ...
+
+
+class Sleeper(Protocol):
+    """Waits between two reads of a long poll: time.sleep in Lambda, a fake that moves the fake clock in tests."""
+
+    def sleep(self, seconds: float) -> None: ...
 
 
 # --- callbacks (search_service.domain.callbacks) ---------------------------------------------------------------

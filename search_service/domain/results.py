@@ -17,14 +17,16 @@ from search_service.domain.ports import CallbackStore, Clock, ResultCache
 from search_service.domain.start import Policy
 from search_service.domain.tokens import search_id
 
-Status = Literal["pending", "partial", "complete", "failed"]
+# "cancelled": DELETE /search stopped it (domain.cancel); what had answered by then stands, nothing more comes.
+Status = Literal["pending", "partial", "complete", "failed", "cancelled"]
+FINAL: frozenset[Status] = frozenset({"complete", "failed", "cancelled"})  # a later read gives the same answer
 
 
 @dataclass(frozen=True)
 class SupplierState:
     supplier: str
     name: str
-    state: Literal["searching", "complete", "failed"]
+    state: Literal["searching", "complete", "failed", "cancelled"]  # cancelled: not asked, or its answer dropped
     error: str | None = None
     answered_at: datetime | None = None  # when its answer was stored
     expected_in_s: float | None = None  # while searching: when it usually answers, from now (0: overdue)
@@ -49,6 +51,7 @@ class ResultsView:
     message: str
     alternatives: Alternatives | None = None
     deliveries: tuple[Delivery, ...] = ()  # of the search's callback events, oldest first
+    cancelled_at: datetime | None = None
 
     def retry_after_s(self, default_s: int) -> int:
         """When to ask again: when the first company still searching usually answers, at least a second later;
@@ -90,22 +93,24 @@ class GetResults:
         no_counter = offer_filter.supplier is not None and not wanted
         if no_counter:
             wanted = list(job.suppliers)
-        outcomes = self._cache.load_outcomes(job.search_id, wanted)
-        # Past the deadline, or after the search was marked failed, silence is an answer.
-        given_up = job.status == "failed" or age_s > self._policy.search_deadline_s
+        cancelled_at = self._cache.cancelled_at(job.search_id)
+        outcomes = _before(self._cache.load_outcomes(job.search_id, wanted), cancelled_at)
+        # Past the deadline, after the search was marked failed, or once it was cancelled, silence is an answer.
+        given_up = job.status == "failed" or age_s > self._policy.search_deadline_s or cancelled_at is not None
         usual = self._latencies.expected() if self._latencies is not None and not given_up else {}
-        states = [self._state(code, outcomes.get(code), job, given_up, usual, age_s) for code in wanted]
+        states = [self._state(code, outcomes.get(code), job, cancelled_at, given_up, usual, age_s) for code in wanted]
         offers = offer_filter.apply(o for outcome in outcomes.values() for o in outcome.offers)
-        status = _status(states, any(outcome.status == "complete" for outcome in outcomes.values()))
+        any_complete = any(outcome.status == "complete" for outcome in outcomes.values())
+        status: Status = "cancelled" if cancelled_at is not None else _status(states, any_complete)
         alternatives = None
         # A company that failed to answer has nothing to match, but the others may have what was asked for.
         company_failed = offer_filter.supplier is not None and status == "failed" and job.status != "failed"
         if (
             not offers
-            and (status in ("complete", "partial") or company_failed)
+            and (status in ("complete", "partial", "cancelled") or company_failed)
             and (offer_filter.size or offer_filter.supplier)
         ):
-            alternatives = self._alternatives(job, offer_filter, outcomes)
+            alternatives = self._alternatives(job, offer_filter, outcomes, cancelled_at)
         if no_counter and offer_filter.supplier is not None:
             message = f"{SUPPLIERS_BY_CODE[offer_filter.supplier].name} has no rental counter in {job.query.city}."
         else:
@@ -113,13 +118,14 @@ class GetResults:
         deliveries: tuple[Delivery, ...] = ()
         if job.callback is not None and self._callbacks is not None:
             deliveries = tuple(self._callbacks.load_deliveries(job.search_id))
-        return ResultsView(status, job, offers, states, message, alternatives, deliveries)
+        return ResultsView(status, job, offers, states, message, alternatives, deliveries, cancelled_at)
 
     def _state(
         self,
         code: str,
         outcome: SupplierOutcome | None,
         job: SearchJob,
+        cancelled_at: datetime | None,
         given_up: bool,
         usual: Mapping[str, float],
         age_s: float,
@@ -127,15 +133,22 @@ class GetResults:
         name = SUPPLIERS_BY_CODE[code].name if code in SUPPLIERS_BY_CODE else code
         if outcome is not None:
             return SupplierState(code, name, outcome.status, outcome.error, answered_at=outcome.finished_at)
+        if cancelled_at is not None:
+            return SupplierState(code, name, "cancelled", "the search was cancelled before this company answered")
         if given_up:
             return SupplierState(code, name, "failed", job.failure or "did not answer in time")
         expected = round(max(0.0, usual[code] - age_s), 1) if code in usual else None
         return SupplierState(code, name, "searching", expected_in_s=expected)
 
     def _alternatives(
-        self, job: SearchJob, offer_filter: OfferFilter, loaded: Mapping[str, SupplierOutcome]
+        self,
+        job: SearchJob,
+        offer_filter: OfferFilter,
+        loaded: Mapping[str, SupplierOutcome],
+        cancelled_at: datetime | None,
     ) -> Alternatives:
         others = self._cache.load_outcomes(job.search_id, [code for code in job.suppliers if code not in loaded])
+        others = _before(others, cancelled_at)
         offers = [offer for outcome in (*loaded.values(), *others.values()) for offer in outcome.offers]
 
         def cheapest(wanted: OfferFilter) -> Offer | None:
@@ -147,6 +160,12 @@ class GetResults:
             same_supplier=cheapest(OfferFilter(supplier=offer_filter.supplier)) if offer_filter.supplier else None,
             cheapest=cheapest(OfferFilter(min_rating=offer_filter.min_rating)),
         )
+
+
+def _before(outcomes: Mapping[str, SupplierOutcome], cancelled_at: datetime | None) -> dict[str, SupplierOutcome]:
+    """The answers that came before the cancel, if any: a run re-reads the cancel marker only now and then
+    (run.CANCEL_RECHECK_S), so an answer may be stored just after it, and it does not count."""
+    return {code: o for code, o in outcomes.items() if cancelled_at is None or o.finished_at <= cancelled_at}
 
 
 def _status(states: list[SupplierState], any_complete: bool) -> Status:
@@ -163,6 +182,14 @@ def _message(status: Status, states: list[SupplierState], offers: list[Offer], j
     failed = [state.name for state in states if state.state == "failed"]
     if status == "pending":
         return f"Still searching {_join(searching)}."
+    if status == "cancelled":
+        if not states:
+            return "The search was cancelled."
+        if not any(state.state == "complete" for state in states):
+            return "The search was cancelled before any company answered."
+        found = f"{len(offers)} matching offer{'s' if len(offers) != 1 else ''} in {job.query.city}"
+        stopped = [state.name for state in states if state.state == "cancelled"]
+        return f"The search was cancelled: {found}." + (f" Not waited for: {_join(stopped)}." if stopped else "")
     if status == "failed":
         return f"The search failed: {_join(failed)} could not be reached. Start a new search to try again."
     found = f"{len(offers)} matching offer{'s' if len(offers) != 1 else ''} in {job.query.city}"

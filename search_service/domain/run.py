@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import itertools
 import logging
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -20,6 +21,11 @@ from search_service.domain.start import Policy
 log = logging.getLogger(__name__)
 
 WRITE_MARGIN_S = 1.0  # time kept back to record the suppliers that did not answer
+SKIPPED_CANCELLED = "search cancelled"
+# How often a run reads its search's cancel marker again, at most, before storing an answer: its suppliers' threads
+# share each read. Reading before every answer doubled the S3 requests of a run (the local stack's load test failed on
+# the embedded S3); an answer stored within this long after a cancel is not shown (GetResults: it came after it).
+CANCEL_RECHECK_S = 0.5
 
 
 @dataclass
@@ -28,11 +34,18 @@ class RunReport:
     skipped: str | None = None  # why nothing ran: unknown, failed or late search, or all done already
     completed: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+    # The search was cancelled (DELETE /search): these suppliers were not asked, or their answers were dropped. Where
+    # a run ends cancelled, whatever must follow a cancel (a callback) hooks in: see `was_cancelled`.
+    cancelled: list[str] = field(default_factory=list)
     offers: int = 0
     duration_s: float = 0.0
     supplier_latency_s: float = 0.0  # sum over suppliers: the time a one-by-one search would take
     quote_hits: int = 0  # suppliers answered from the quote cache
     quote_misses: int = 0  # suppliers asked, with the quote cache on
+
+    @property
+    def was_cancelled(self) -> bool:
+        return bool(self.cancelled) or self.skipped == SKIPPED_CANCELLED
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,7 @@ class RunSearch:
         supplier_timeout_s: float,
         latencies: SupplierLatencies | None = None,
         reuse: QuoteReuse | None = None,
+        cancel_recheck_s: float = CANCEL_RECHECK_S,
         outbox: Outbox | None = None,
     ) -> None:
         """`outbox`: where the events of searches with a callback go (none: no callbacks)."""
@@ -64,6 +78,7 @@ class RunSearch:
         self._supplier_timeout_s = supplier_timeout_s
         self._latencies = latencies
         self._reuse = reuse if reuse is not None and reuse.max_age_s > 0 else None
+        self._cancel_recheck_s = cancel_recheck_s
         self._outbox = outbox
 
     def __call__(self, search_id: str, time_budget_s: float | None = None) -> RunReport:
@@ -85,13 +100,18 @@ class RunSearch:
         if not todo:
             report.skipped = "every supplier has answered"
             return report
+        stopped = _Cancellation(self._cache, search_id, self._cancel_recheck_s)
+        if stopped(fresh=True):  # cancelled before its event came (or between two deliveries): no company is asked
+            report.skipped = SKIPPED_CANCELLED
+            report.cancelled = todo
+            return report
         timeout = min(self._supplier_timeout_s, before_deadline_s)  # nor may a late run's answers land after it
         if time_budget_s is not None:
             timeout = max(0.0, min(timeout, time_budget_s - WRITE_MARGIN_S))
         pool = ThreadPoolExecutor(max_workers=len(todo), thread_name_prefix="supplier")
         answered = itertools.count(len(job.suppliers) - len(todo) + 1)  # itertools.count: thread-safe in CPython
-        futures: dict[Future[tuple[SupplierOutcome, bool]], str] = {
-            pool.submit(self._ask, job, code, timeout, answered): code for code in todo
+        futures: dict[Future[tuple[SupplierOutcome, bool] | None], str] = {
+            pool.submit(self._ask, job, code, timeout, stopped, answered): code for code in todo
         }
         try:
             wait(futures, timeout=timeout + WRITE_MARGIN_S / 2, return_when=FIRST_EXCEPTION)
@@ -102,7 +122,14 @@ class RunSearch:
         for future, code in futures.items():
             reused = False
             if future.done():
-                outcome, reused = future.result()  # raises what _ask raised: the cache is down, let Lambda retry
+                asked = future.result()  # raises what _ask raised: the cache is down, let Lambda retry
+                if asked is None:
+                    report.cancelled.append(code)
+                    continue
+                outcome, reused = asked
+            elif stopped():
+                report.cancelled.append(code)
+                continue
             else:
                 outcome = self._failed(code, f"did not answer within {timeout:g} s", timeout)
                 self._cache.save_outcome(search_id, outcome)
@@ -120,7 +147,8 @@ class RunSearch:
                 report.failed.append(code)
         if self._latencies is not None:
             self._latencies.record(learned)
-        if self._outbox is not None and job.callback is not None:
+        # A cancelled search's event is the cancel's (domain.cancel): it is sent when DELETE is answered.
+        if self._outbox is not None and job.callback is not None and not report.was_cancelled:
             self._outbox.search_ended(job, self._cache.load_outcomes(search_id, job.suppliers))
         report.duration_s = time.monotonic() - started
         return report
@@ -130,21 +158,34 @@ class RunSearch:
             self._outbox.supplier_answered(job, outcome, next(answered))
 
     def _ask(
-        self, job: SearchJob, code: str, timeout: float, answered: itertools.count[int]
-    ) -> tuple[SupplierOutcome, bool]:
+        self,
+        job: SearchJob,
+        code: str,
+        timeout: float,
+        stopped: Callable[[], bool],
+        answered: itertools.count[int],
+    ) -> tuple[SupplierOutcome, bool] | None:
         """The supplier's outcome, saved (and announced, when the client asked), and whether it came from the quote
-        cache."""
-        outcome, reused = self._outcome(job, code, timeout)
-        self._answered(job, outcome, answered)
-        return outcome, reused
+        cache; None when the search was cancelled before the supplier was asked or before its answer was stored (then
+        it is neither stored nor announced)."""
+        asked = self._outcome(job, code, timeout, stopped)
+        if asked is not None:
+            self._answered(job, asked[0], answered)
+        return asked
 
-    def _outcome(self, job: SearchJob, code: str, timeout: float) -> tuple[SupplierOutcome, bool]:
+    def _outcome(
+        self, job: SearchJob, code: str, timeout: float, stopped: Callable[[], bool]
+    ) -> tuple[SupplierOutcome, bool] | None:
         search_id, query = job.search_id, job.query
+        if stopped():
+            return None
         started = time.monotonic()
         quote = self._reused(code, query)
         if quote is not None:
             outcome = SupplierOutcome(supplier=code, status="complete", offers=quote.offers,
                                       latency_s=time.monotonic() - started, finished_at=self._clock.now())  # fmt: skip
+            if stopped():
+                return None
             self._cache.save_outcome(search_id, outcome)
             return outcome, True
         provider = self._providers.get(code)
@@ -169,6 +210,8 @@ class RunSearch:
             # A bug in one provider must not lose the other suppliers' offers.
             log.exception("supplier %s crashed", code)
             outcome = self._failed(code, "the search with this company failed", time.monotonic() - started)
+        if stopped():
+            return None
         self._cache.save_outcome(search_id, outcome)
         return outcome, False
 
@@ -196,6 +239,29 @@ class RunSearch:
         return SupplierOutcome(
             supplier=code, status="failed", error=reason, latency_s=latency_s, finished_at=self._clock.now()
         )
+
+
+class _Cancellation:
+    """Whether a run's search has been cancelled. One per run, shared by its suppliers' threads: the marker is read
+    at most every `recheck_s` (unless `fresh` is asked for), and once seen never again, as a cancel is never undone."""
+
+    def __init__(self, cache: ResultCache, search_id: str, recheck_s: float) -> None:
+        self._cache = cache
+        self._search_id = search_id
+        self._recheck_s = recheck_s
+        self._seen = False
+        self._read_at: float | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, fresh: bool = False) -> bool:
+        with self._lock:  # one read for the threads that ask at once
+            if self._seen:
+                return True
+            now = time.monotonic()
+            if fresh or self._read_at is None or now - self._read_at >= self._recheck_s:
+                self._seen = self._cache.cancelled_at(self._search_id) is not None
+                self._read_at = now
+            return self._seen
 
 
 def _quoted(offer: Offer, at: datetime) -> Offer:

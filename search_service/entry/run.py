@@ -97,6 +97,10 @@ def _is_invocation_record(record: Any) -> bool:
 def _reported(report: RunReport, telemetry: Telemetry) -> dict[str, Any]:
     """The run's metrics and its one log line; what the invocation returns (read by tests and the local stack)."""
     logger, metrics = telemetry.logger, telemetry.metrics
+    if report.was_cancelled:
+        # Where a run ends cancelled (DELETE /search): before it asked anyone, or with answers dropped.
+        logger.info("search cancelled", extra={"not_kept": report.cancelled, "completed": report.completed})
+        metrics.add_metric(name="RunCancelled", unit=MetricUnit.Count, value=1)
     if report.skipped:
         logger.info("search skipped", extra={"reason": report.skipped})
         metrics.add_metric(name="SearchSkipped", unit=MetricUnit.Count, value=1)
@@ -120,7 +124,15 @@ def _reported(report: RunReport, telemetry: Telemetry) -> dict[str, Any]:
             "quote_misses": report.quote_misses,
         },
     )
-    return {"status": "done", "completed": report.completed, "failed": report.failed, "offers": report.offers}
+    answer: dict[str, Any] = {
+        "status": "done",
+        "completed": report.completed,
+        "failed": report.failed,
+        "offers": report.offers,
+    }
+    if report.cancelled:
+        answer["cancelled"] = report.cancelled
+    return answer
 
 
 def _from_environment() -> Handler:

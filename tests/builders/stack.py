@@ -21,7 +21,7 @@ from search_service.entry import lost_searches, results, run, start
 from search_service.providers.simulated import simulated_providers
 from search_service.wiring import Services
 from tests.builders.waiting import PATIENCE_S
-from tests.fakes.clock import FixedClock
+from tests.fakes.clock import FixedClock, TickingSleeper
 
 USER = "amzn1.ask.account.TESTUSER"
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -120,6 +120,7 @@ def build_stack(
         cache=S3ResultCache(s3, config.results_bucket, config.results_prefix),
         providers=providers if providers is not None else simulated_providers(catalog, 0),
         clock=clock,
+        sleeper=TickingSleeper(clock),  # a long poll's wait passes on the FixedClock
     )
     # Each concurrent invocation gets a Lambda instance of its own, as in Lambda and the local stack.
     runs = LambdaFunction(lambda: run.build_handler(services))

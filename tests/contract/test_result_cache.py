@@ -306,3 +306,30 @@ def test_quotes_and_latencies_of_a_store_that_is_down_raise_cache_unavailable(st
         shared.load_quote("hertz", _job().query)
     with pytest.raises(CacheUnavailable):
         shared.load_latencies()
+
+
+# --- cancels ----------------------------------------------------------------------------------------------------
+
+
+def test_a_search_is_not_cancelled_until_it_is(cache: ResultCache) -> None:
+    cache.create_job(_job())
+    assert cache.cancelled_at(SEARCH) is None
+
+
+def test_the_first_cancel_holds_and_its_time_is_kept(cache: ResultCache) -> None:
+    cache.create_job(_job())
+    assert cache.cancel(SEARCH, NOW) == NOW
+    later = NOW + timedelta(seconds=30)
+    assert cache.cancel(SEARCH, later) == NOW  # a second cancel changes nothing, and says when the first was
+    assert cache.cancelled_at(SEARCH) == NOW
+    assert cache.cancelled_at(OTHER_SEARCH) is None
+
+
+def test_a_cancel_leaves_the_job_and_the_answers_as_they_were(cache: ResultCache) -> None:
+    cache.create_job(_job())
+    cache.save_outcome(SEARCH, SupplierOutcome(supplier="hertz", status="complete", offers=(_offer("hertz"),),
+                                               latency_s=1.0, finished_at=NOW))  # fmt: skip
+    cache.cancel(SEARCH, NOW)
+    assert cache.load_job(SEARCH) == _job()
+    assert set(cache.load_outcomes(SEARCH, ["hertz", "avis"])) == {"hertz"}
+    assert cache.finished_suppliers(SEARCH) == {"hertz"}  # the marker is not an answer

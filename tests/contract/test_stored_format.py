@@ -172,3 +172,19 @@ def test_idempotency_record_of_a_later_format_version_is_taken_over(store: Store
     store.put_raw("idempotency/k.json", json.dumps({**_fixture(KINDS["idempotency record"]), "formatVersion": 2}))
     claim = IdempotencyRecord(sealed_token="x", request_fingerprint="g", created_at=NOW)
     assert store.cache.claim_idempotency_key("k", claim, MAX_AGE_S) == claim
+
+
+# --- the cancel marker: a kind of object added in version 1, which no release before it wrote ----------------------
+
+
+def test_the_cancel_marker_is_written_with_its_version_and_reads_back(store: Store) -> None:
+    assert store.cache.cancel(SEARCH, NOW) == NOW
+    written = json.loads(store.read_raw()[f"{SEARCH}/cancelled.json"])
+    assert written == {"formatVersion": 1, "cancelledAt": "2026-11-23T15:00:00.125000Z"}
+    assert store.cache.cancelled_at(SEARCH) == NOW
+
+
+def test_a_cancel_marker_of_a_later_format_version_is_refused_as_unreadable(store: Store) -> None:
+    store.put_raw(f"{SEARCH}/cancelled.json", json.dumps({"formatVersion": 2, "cancelledAt": "2026-11-23T15:00:00Z"}))
+    with pytest.raises(CacheUnavailable, match="format version 2, and this release"):
+        store.cache.cancelled_at(SEARCH)

@@ -4,7 +4,7 @@ Each record is kept as the JSON text the bucket would hold (search_service.adapt
 version), under the adapter's names below its prefix, so what a test reads back has made the same round trip, and a
 test can spoil a record as it could in the bucket:
 
-    <search id>/job.json    <search id>/suppliers/<code>.json    idempotency/<key id>.json
+    <search id>/job.json    <search id>/suppliers/<code>.json    <search id>/cancelled.json    idempotency/<key id>.json
     quotes/<supplier>/<city>/<pickup>_<return>.json    stats/supplier-latency.json
 """
 
@@ -14,10 +14,12 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING, TypeVar
 
 from search_service.adapters.stored import (
     Stored,
+    StoredCancel,
     StoredIdempotency,
     StoredJob,
     StoredLatencies,
@@ -80,6 +82,23 @@ class InMemoryResultCache:
         with self._store() as objects:
             return {name[len(prefix) : -len(".json")] for name in objects if name.startswith(prefix)}
 
+    # --- cancels -----------------------------------------------------------------------------------
+
+    def cancel(self, search_id: str, at: datetime) -> datetime:
+        """Records that the search is cancelled, unless it already is; returns when it was (the first cancel's time)."""
+        with self._store() as objects:
+            found = _load(objects, _cancel(search_id), StoredCancel)
+            if found is not None:
+                return found.domain()
+            objects[_cancel(search_id)] = _dump(StoredCancel.of(at))
+            return at
+
+    def cancelled_at(self, search_id: str) -> datetime | None:
+        """When the search was cancelled; None while it is not."""
+        with self._store() as objects:
+            found = _load(objects, _cancel(search_id), StoredCancel)
+        return found.domain() if found else None
+
     # --- idempotency keys -------------------------------------------------------------------------
 
     def claim_idempotency_key(self, key_id: str, record: IdempotencyRecord, max_age_s: int) -> IdempotencyRecord:
@@ -137,6 +156,10 @@ class InMemoryResultCache:
 
 def _job(search_id: str) -> str:
     return f"{search_id}/job.json"
+
+
+def _cancel(search_id: str) -> str:
+    return f"{search_id}/cancelled.json"
 
 
 def _outcome(search_id: str, supplier: str) -> str:

@@ -176,6 +176,9 @@ def test_start_role(deployed: dict[str, Any], action: str, resource: str, allowe
         ("s3:PutObject", _object("results/quotes/hertz/new-york-ny/2027-01-08_2027-01-10.json"), True),
         ("s3:PutObject", _object("results/stats/supplier-latency.json"), True),
         ("s3:PutObject", _object("results/stats/other.json"), False),
+        # A run reads whether its search was cancelled, and never cancels one
+        ("s3:GetObject", _object("results/abc/cancelled.json"), True),
+        ("s3:PutObject", _object("results/abc/cancelled.json"), False),
         ("s3:DeleteObject", _object("results/quotes/hertz/new-york-ny/2027-01-08_2027-01-10.json"), False),
         ("sqs:SendMessage", QUEUE_ARN, True),  # the on-failure destination, sent with the function's role
         # The lost-search Lambda reads the queue now.
@@ -205,7 +208,11 @@ def test_search_role(deployed: dict[str, Any], action: str, resource: str, allow
         ("s3:GetObject", _object("results/abc/suppliers/hertz.json"), True),
         ("s3:GetObject", _object("results/stats/supplier-latency.json"), True),
         ("s3:ListBucket", BUCKET_ARN, True),
-        # A GET writes nothing: not a job, an answer, a quote, the latencies or an idempotency record.
+        # Whether the search was cancelled; and the cancel itself, the one object it may write (DELETE /search)
+        ("s3:GetObject", _object("results/abc/cancelled.json"), True),
+        ("s3:PutObject", _object("results/abc/cancelled.json"), True),
+        ("s3:DeleteObject", _object("results/abc/cancelled.json"), False),
+        # Otherwise it writes nothing: not a job, an answer, a quote, the latencies or an idempotency record.
         ("s3:PutObject", _object("results/abc/job.json"), False),
         ("s3:PutObject", _object("results/abc/suppliers/hertz.json"), False),
         ("s3:PutObject", _object("results/quotes/hertz/new-york-ny/2027-01-08_2027-01-10.json"), False),
@@ -299,6 +306,14 @@ def test_each_role_allows_every_s3_call_its_lambda_makes(deployed: dict[str, Any
         assert stack.run({"action": "run-search", "searchId": searched}, context)["status"] == "done"
     with calls.inside("ResultsFunction"):
         assert stack.get(token, CarSize="compact", Supplier="Hertz").status == 200
+    # A cancel (DELETE /search), and a run that finds its search cancelled
+    cancelled = stack.start_search(city="Denver").body["token"]
+    with calls.inside("ResultsFunction"):
+        delete = rest_event("DELETE", headers={"Search-Token": cancelled, "Search-User": USER})
+        assert stack.results(delete, LocalLambdaContext("results"))["statusCode"] == 200
+    with calls.inside("SearchFunction"):
+        event = {"action": "run-search", "searchId": search_id(cancelled, USER)}
+        assert stack.run(event, context) == {"status": "skipped", "reason": "search cancelled"}
     with calls.inside("LostSearchFunction"):
         record = {"requestContext": {"condition": "RetriesExhausted"}, "requestPayload": {"searchId": searched}}
         answer = stack.lost_searches({"Records": [{"messageId": "m", "body": json.dumps(record)}]}, context)
@@ -481,7 +496,7 @@ def test_reserved_concurrency_is_a_parameter_that_can_reserve_none(
     assert "ReservedConcurrentExecutions" not in _function(none, "SearchFunction")
 
 
-def test_get_has_a_function_of_its_own_outside_the_runs_reserved_concurrency_that_cannot_write(
+def test_get_has_a_function_of_its_own_outside_the_runs_reserved_concurrency_that_writes_only_cancels(
     deployed: dict[str, Any],
 ) -> None:
     # GIVEN the deployed resources: GET /search's integration, and the function holding the reserved concurrency
@@ -496,10 +511,12 @@ def test_get_has_a_function_of_its_own_outside_the_runs_reserved_concurrency_tha
     assert [name for name in FUNCTIONS if "ReservedConcurrentExecutions" in _function(deployed, name)] == [
         "SearchFunction"
     ]
-    # ...and whose role can read results but never write or delete any object.
+    # ...and whose role can read results, and write nothing but a search's cancel marker (DELETE /search).
     role = _role(deployed, "ResultsFunction")
     written = [s for s in statements(role) if {"s3:PutObject", "s3:DeleteObject"} & set(as_list(s["Action"]))]
-    assert written == []
+    assert [(s["Action"], s["Resource"]) for s in written] == [
+        ("s3:PutObject", {"Fn::Sub": "${ResultsBucket.Arn}/${ResultsPrefix}*/cancelled.json"})
+    ]
     assert allows(role, "s3:GetObject", _object("results/abc/job.json"), NAMES)
 
 
@@ -680,3 +697,33 @@ def test_outputs_give_the_api_url_and_what_the_skill_stack_reads(deployed: dict[
     skill_stack = (ROOT / "infrastructure" / "cfn-deployer" / "skill-stack.yaml").read_text()
     for name in names:
         assert name.replace("${Stage}", "${SearchStage}") in skill_stack
+
+
+# --- DELETE /search and long polls --------------------------------------------------------------------------------
+
+
+def test_delete_cancels_through_the_results_function_with_the_same_parameters_as_get(deployed: dict[str, Any]) -> None:
+    paths = _api_body(deployed)["paths"]["/search"]
+    get, delete = paths["get"], paths["delete"]
+    assert "ResultsFunction.Arn" in delete["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+    assert sorted(p["name"] for p in delete["parameters"]) == sorted(p["name"] for p in get["parameters"])
+    assert delete["x-amazon-apigateway-request-validator"] == get["x-amazon-apigateway-request-validator"]
+    assert delete["security"] == [{"AWS_IAM": []}]
+    # The local stack's API Gateway stand-in routes it to the same function, and validates it as GET
+    from local_stack.search_api import REQUIRED_QUERY
+
+    assert REQUIRED_QUERY["DELETE"] == REQUIRED_QUERY["GET"] == ()
+
+
+def test_a_long_poll_ends_within_the_results_functions_time_here_and_in_the_local_stack(
+    deployed: dict[str, Any],
+) -> None:
+    from local_stack.search_api import HTTP_TIMEOUTS_S
+    from search_service.domain.long_poll import MAX_WAIT_S, SAFETY_S
+
+    results, start = _function(deployed, "ResultsFunction"), _function(deployed, "StartFunction")
+    assert (results["Timeout"], start["Timeout"]) == (HTTP_TIMEOUTS_S["results"], HTTP_TIMEOUTS_S["start"])
+    longest = deployed["Parameters"]["LongPollMaxSeconds"]
+    assert longest["MaxValue"] == longest["Default"] == MAX_WAIT_S
+    # The longest wait, the margin kept for the last read, and room for it: API Gateway gives up at 29 s
+    assert MAX_WAIT_S + SAFETY_S < results["Timeout"] < 29

@@ -105,7 +105,7 @@ def test_the_api_gateway_request_validator_answers_before_any_lambda(
 
 
 def test_an_unknown_route_gets_api_gateways_missing_token_answer(local_stack: LocalStack) -> None:
-    answer = http("DELETE", local_stack.api_url + "/search", None, JSON, sign=True)
+    answer = http("PATCH", local_stack.api_url + "/search", None, JSON, sign=True)
     assert answer == (403, {"message": "Missing Authentication Token"})
     assert http("GET", local_stack.api_url + "/cars", None, JSON, sign=True)[0] == 403
 

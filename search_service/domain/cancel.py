@@ -1,0 +1,33 @@
+"""Cancelling a search (DELETE /search): the run asks no company it has not asked yet and stores no answer that
+comes after, and every read says `cancelled`, with what had answered by then.
+
+The cancel is a marker of its own beside the job (ResultCache.cancel), written once: the job record stays the start
+step's, so the function that cancels may write the marker and nothing else of a search."""
+
+from __future__ import annotations
+
+from search_service.domain.errors import SearchFinished
+from search_service.domain.filters import OfferFilter
+from search_service.domain.ports import Clock, ResultCache
+from search_service.domain.results import GetResults, ResultsView
+
+EVERYTHING = OfferFilter()
+
+
+class CancelSearch:
+    def __init__(self, cache: ResultCache, clock: Clock, results: GetResults) -> None:
+        self._cache = cache
+        self._clock = clock
+        self._results = results
+
+    def __call__(self, token: str, user: str) -> ResultsView:
+        """The search as it stands once cancelled, unfiltered. Raises what a read raises for an unknown, another
+        user's or an expired search, and SearchFinished when it ended before: a client that cancels to stop the work
+        learns that there was none left, and that the results it may still read are complete (or failed)."""
+        view = self._results(token, user, EVERYTHING)
+        if view.status == "cancelled":
+            return view  # cancelled already: a second DELETE is answered as the first, and moves nothing
+        if view.status in ("complete", "failed"):
+            raise SearchFinished(view.status)
+        self._cache.cancel(view.job.search_id, self._clock.now())
+        return self._results(token, user, EVERYTHING)
