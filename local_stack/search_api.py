@@ -465,7 +465,7 @@ def start_search_api(
         client = s3_client(s3_endpoint, config)
         _create_results_bucket(client, config)
         services = aws_services(config, client, clock)
-        reader = LambdaFunction(lambda: results.build_handler(services))
+        reader = LambdaFunction(lambda: results.build_handler(services, callback_queue))
         marker = LambdaFunction(lambda: lost_searches.build_handler(services))
         deliverer = LambdaFunction(lambda: callbacks.build_handler(services, callback_queue))
         callback_queue = LocalCallbackQueue(deliverer, clock, callback_delay_scale, config.region)

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from botocore.session import Session
 
     from search_service.adapters.callback_http import UrlPolicy
-    from search_service.domain.callbacks import DeliverCallback
+    from search_service.domain.callbacks import DeliverCallback, Outbox, Render
     from search_service.domain.run import RunSearch
 
 T = TypeVar("T")
@@ -157,7 +157,11 @@ def url_policy(settings: Settings) -> UrlPolicy:
     return UrlPolicy(allow_http=settings.callback_allow_http, allow_loopback=settings.callback_allow_loopback)
 
 
-def search_app(services: Services, telemetry: Telemetry) -> APIGatewayRestResolver:
+def search_app(
+    services: Services, telemetry: Telemetry, callbacks: CallbackQueue | None = None
+) -> APIGatewayRestResolver:
+    """`callbacks`: the delivery queue a cancelled search's search.cancelled event goes to."""
+    from search_service.adapters.webhooks import render
     from search_service.api.search_routes import search_routes
     from search_service.domain.cancel import CancelSearch
     from search_service.domain.latency import SupplierLatencies
@@ -170,7 +174,7 @@ def search_app(services: Services, telemetry: Telemetry) -> APIGatewayRestResolv
     )
     routes = search_routes(
         results,
-        CancelSearch(services.cache, services.clock, results),
+        CancelSearch(services.cache, services.clock, results, _outbox(services, callbacks, render)),
         LongPoll(services.clock, services.sleeper, settings.long_poll_interval_s),
         services.catalog,
         settings.result_max_age_s,
@@ -184,12 +188,11 @@ def search_app(services: Services, telemetry: Telemetry) -> APIGatewayRestResolv
 def run_search(services: Services, callbacks: CallbackQueue | None = None) -> RunSearch:
     """`callbacks`: the delivery queue the events of searches with a callbackUrl go to."""
     from search_service.adapters.webhooks import render
-    from search_service.domain.callbacks import Outbox
     from search_service.domain.latency import SupplierLatencies
     from search_service.domain.run import QuoteReuse, RunSearch
 
     settings = services.settings
-    outbox = Outbox(services.cache, callbacks, services.clock, render) if callbacks is not None else None
+    outbox = _outbox(services, callbacks, render)
     return RunSearch(
         services.cache,
         services.providers,
@@ -201,6 +204,12 @@ def run_search(services: Services, callbacks: CallbackQueue | None = None) -> Ru
         settings.cancel_recheck_s,
         outbox,
     )
+
+
+def _outbox(services: Services, callbacks: CallbackQueue | None, render: Render) -> Outbox | None:
+    from search_service.domain.callbacks import Outbox
+
+    return Outbox(services.cache, callbacks, services.clock, render) if callbacks is not None else None
 
 
 def deliver_callback(

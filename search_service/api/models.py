@@ -340,6 +340,18 @@ class SearchEndedData(EventSearch):
     reason: str | None = Field(None, description="search.failed: why")
 
 
+class CancelledCounts(SupplierCounts):
+    cancelled: int = Field(description="Suppliers that had not answered by the cancel: never asked, or not heard")
+
+
+class SearchCancelledData(EventSearch):
+    status: Literal["cancelled"]
+    cancelled_at: datetime
+    suppliers: CancelledCounts
+    offer_count: int = Field(description="Offers that had arrived by the cancel; GET /search still serves them")
+    cheapest: EventOffer | None
+
+
 class SupplierAnsweredData(EventSearch):
     supplier: str
     supplier_name: str
@@ -355,6 +367,12 @@ class SearchEndedEvent(Model):
     type: Literal["search.completed", "search.failed"]
     timestamp: datetime
     data: SearchEndedData
+
+
+class SearchCancelledEvent(Model):
+    type: Literal["search.cancelled"]
+    timestamp: datetime
+    data: SearchCancelledData
 
 
 class SupplierAnsweredEvent(Model):

@@ -11,13 +11,14 @@ from typing import Any, cast
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 
-from search_service.api.models import Model, SearchEndedEvent, SupplierAnsweredEvent
+from search_service.api.models import Model, SearchCancelledEvent, SearchEndedEvent, SupplierAnsweredEvent
 from search_service.api.search_routes import search_routes
 from search_service.api.secret_routes import secret_routes
 from search_service.api.start_routes import start_routes
 from search_service.config import Settings
 from search_service.domain.callbacks import (
     EVENT_TYPES,
+    SEARCH_CANCELLED,
     SEARCH_COMPLETED,
     SEARCH_FAILED,
     SUPPLIER_ANSWERED,
@@ -89,11 +90,13 @@ WEBHOOK_HEADERS = {
 EVENT_MODELS: dict[str, type[Model]] = {
     SEARCH_COMPLETED: SearchEndedEvent,
     SEARCH_FAILED: SearchEndedEvent,
+    SEARCH_CANCELLED: SearchCancelledEvent,
     SUPPLIER_ANSWERED: SupplierAnsweredEvent,
 }
 EVENT_SUMMARIES = {
     SEARCH_COMPLETED: "The search ended with offers, or with none to offer, from at least one company",
     SEARCH_FAILED: "The search ended with no company reached",
+    SEARCH_CANCELLED: "The search was cancelled (DELETE /search): what had answered by then",
     SUPPLIER_ANSWERED: "A rental company answered, or failed to (sent only when callbackEvents asks for it)",
 }
 

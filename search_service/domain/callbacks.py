@@ -48,11 +48,12 @@ log = logging.getLogger(__name__)
 
 SEARCH_COMPLETED = "search.completed"
 SEARCH_FAILED = "search.failed"
+SEARCH_CANCELLED = "search.cancelled"
 SUPPLIER_ANSWERED = "supplier.answered"
 # Every event a client may ask for; the API documents and accepts exactly these.
-EVENT_TYPES: tuple[str, ...] = (SEARCH_COMPLETED, SEARCH_FAILED, SUPPLIER_ANSWERED)
+EVENT_TYPES: tuple[str, ...] = (SEARCH_COMPLETED, SEARCH_FAILED, SEARCH_CANCELLED, SUPPLIER_ANSWERED)
 # The events that end a search: the `callback` object of GET follows the delivery of the one sent.
-TERMINAL_EVENTS: tuple[str, ...] = (SEARCH_COMPLETED, SEARCH_FAILED)
+TERMINAL_EVENTS: tuple[str, ...] = (SEARCH_COMPLETED, SEARCH_FAILED, SEARCH_CANCELLED)
 DEFAULT_EVENTS = TERMINAL_EVENTS
 SECRET_PREFIX = "whsec_"
 SECRET_BYTES = 32
@@ -210,6 +211,27 @@ def search_ended(
     return (SEARCH_COMPLETED if complete else SEARCH_FAILED), data
 
 
+def search_cancelled(
+    job: SearchJob, callback: Callback, outcomes: Mapping[str, SupplierOutcome], cancelled_at: datetime
+) -> dict[str, Any]:
+    """search.cancelled: what had answered by the cancel (DELETE /search); the companies not asked by then never are."""
+    answered = [outcomes[code] for code in job.suppliers if code in outcomes]
+    complete = [outcome for outcome in answered if outcome.status == "complete"]
+    return {
+        **_search(job, callback),
+        "status": "cancelled",
+        "cancelledAt": cancelled_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "suppliers": {
+            "total": len(job.suppliers),
+            "complete": len(complete),
+            "failed": len(answered) - len(complete),
+            "cancelled": len(job.suppliers) - len(answered),
+        },
+        "offerCount": sum(len(outcome.offers) for outcome in complete),
+        "cheapest": _offer(_cheapest(complete)),
+    }
+
+
 def supplier_answered(job: SearchJob, callback: Callback, outcome: SupplierOutcome, answered: int) -> dict[str, Any]:
     supplier = SUPPLIERS_BY_CODE.get(outcome.supplier)
     return {
@@ -240,6 +262,12 @@ class Outbox:
             return
         kind, data = search_ended(job, job.callback, outcomes)
         self._announce(job, kind, data)
+
+    def search_cancelled(self, job: SearchJob, outcomes: Mapping[str, SupplierOutcome], cancelled_at: datetime) -> None:
+        """`outcomes`: the answers kept before the cancel."""
+        if job.callback is None:
+            return
+        self._announce(job, SEARCH_CANCELLED, search_cancelled(job, job.callback, outcomes, cancelled_at))
 
     def supplier_answered(self, job: SearchJob, outcome: SupplierOutcome, answered: int) -> None:
         if job.callback is None or SUPPLIER_ANSWERED not in job.callback.events:

@@ -6,19 +6,23 @@ step's, so the function that cancels may write the marker and nothing else of a 
 
 from __future__ import annotations
 
+from search_service.domain.callbacks import Outbox
 from search_service.domain.errors import SearchFinished
 from search_service.domain.filters import OfferFilter
 from search_service.domain.ports import Clock, ResultCache
-from search_service.domain.results import GetResults, ResultsView
+from search_service.domain.results import GetResults, ResultsView, answered_before
 
 EVERYTHING = OfferFilter()
 
 
 class CancelSearch:
-    def __init__(self, cache: ResultCache, clock: Clock, results: GetResults) -> None:
+    def __init__(self, cache: ResultCache, clock: Clock, results: GetResults, outbox: Outbox | None = None) -> None:
+        """`outbox`: where a search with a callback says it was cancelled (search.cancelled): here, as the run may have
+        ended before the cancel and will not run again."""
         self._cache = cache
         self._clock = clock
         self._results = results
+        self._outbox = outbox
 
     def __call__(self, token: str, user: str) -> ResultsView:
         """The search as it stands once cancelled, unfiltered. Raises what a read raises for an unknown, another
@@ -29,5 +33,10 @@ class CancelSearch:
             return view  # cancelled already: a second DELETE is answered as the first, and moves nothing
         if view.status in ("complete", "failed"):
             raise SearchFinished(view.status)
-        self._cache.cancel(view.job.search_id, self._clock.now())
+        job, now = view.job, self._clock.now()
+        at = self._cache.cancel(job.search_id, now)
+        if self._outbox is not None and job.callback is not None and at == now:
+            # Only the DELETE that wrote the marker announces it: of two at once, the other one's cancel was this one.
+            kept = answered_before(self._cache.load_outcomes(job.search_id, job.suppliers), at)
+            self._outbox.search_cancelled(job, kept, at)
         return self._results(token, user, EVERYTHING)

@@ -94,7 +94,7 @@ class GetResults:
         if no_counter:
             wanted = list(job.suppliers)
         cancelled_at = self._cache.cancelled_at(job.search_id)
-        outcomes = _before(self._cache.load_outcomes(job.search_id, wanted), cancelled_at)
+        outcomes = answered_before(self._cache.load_outcomes(job.search_id, wanted), cancelled_at)
         # Past the deadline, after the search was marked failed, or once it was cancelled, silence is an answer.
         given_up = job.status == "failed" or age_s > self._policy.search_deadline_s or cancelled_at is not None
         usual = self._latencies.expected() if self._latencies is not None and not given_up else {}
@@ -148,7 +148,7 @@ class GetResults:
         cancelled_at: datetime | None,
     ) -> Alternatives:
         others = self._cache.load_outcomes(job.search_id, [code for code in job.suppliers if code not in loaded])
-        others = _before(others, cancelled_at)
+        others = answered_before(others, cancelled_at)
         offers = [offer for outcome in (*loaded.values(), *others.values()) for offer in outcome.offers]
 
         def cheapest(wanted: OfferFilter) -> Offer | None:
@@ -162,7 +162,9 @@ class GetResults:
         )
 
 
-def _before(outcomes: Mapping[str, SupplierOutcome], cancelled_at: datetime | None) -> dict[str, SupplierOutcome]:
+def answered_before(
+    outcomes: Mapping[str, SupplierOutcome], cancelled_at: datetime | None
+) -> dict[str, SupplierOutcome]:
     """The answers that came before the cancel, if any: a run re-reads the cancel marker only now and then
     (run.CANCEL_RECHECK_S), so an answer may be stored just after it, and it does not count."""
     return {code: o for code, o in outcomes.items() if cancelled_at is None or o.finished_at <= cancelled_at}

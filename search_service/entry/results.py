@@ -6,16 +6,23 @@ longer take every execution and leave the GETs throttled (issue 17, item 3)."""
 from __future__ import annotations
 
 from search_service.config import Settings
+from search_service.domain.ports import CallbackQueue
 from search_service.entry.http import http_handler
 from search_service.observability import Handler, Telemetry
-from search_service.wiring import Services, aws_services, long_lived, search_app
+from search_service.wiring import Services, aws_services, callback_queue, long_lived, search_app
 
-SERVES = "serves GET /search from API Gateway"
+SERVES = "serves GET and DELETE /search from API Gateway"
 
 
-def build_handler(services: Services) -> Handler:
+def build_handler(services: Services, callbacks: CallbackQueue | None = None) -> Handler:
+    """`callbacks`: where a cancel's search.cancelled event goes, for the searches that asked for callbacks."""
     telemetry = Telemetry()
-    return http_handler(search_app(services, telemetry), SERVES, telemetry)
+    return http_handler(search_app(services, telemetry, callbacks), SERVES, telemetry)
 
 
-lambda_handler = long_lived(lambda: build_handler(aws_services(Settings.from_env())))
+def _build() -> Handler:
+    settings = Settings.from_env()
+    return build_handler(aws_services(settings), callback_queue(settings))
+
+
+lambda_handler = long_lived(_build)

@@ -16,7 +16,7 @@ from search_service.adapters.local_context import LocalLambdaContext
 from search_service.adapters.webhooks import message_body
 from search_service.api.gateway import rest_event
 from search_service.domain.tokens import search_id
-from search_service.entry import callbacks, run
+from search_service.entry import callbacks, results, run
 from tests.builders.stack import USER, build_stack
 from tests.fakes.callbacks import ListQueue, ScriptedTransport
 from tests.fakes.clock import FixedClock
@@ -212,6 +212,10 @@ def test_search_role(deployed: dict[str, Any], action: str, resource: str, allow
         ("s3:GetObject", _object("results/abc/cancelled.json"), True),
         ("s3:PutObject", _object("results/abc/cancelled.json"), True),
         ("s3:DeleteObject", _object("results/abc/cancelled.json"), False),
+        # A cancelled search's search.cancelled event: its delivery record and its message to the delivery queue
+        ("s3:PutObject", _object("results/abc/callbacks/msg_1.json"), True),
+        ("sqs:SendMessage", CALLBACK_QUEUE_ARN, True),
+        ("s3:GetObject", _object("webhook-secrets/o.json"), False),
         # Otherwise it writes nothing: not a job, an answer, a quote, the latencies or an idempotency record.
         ("s3:PutObject", _object("results/abc/job.json"), False),
         ("s3:PutObject", _object("results/abc/suppliers/hertz.json"), False),
@@ -336,6 +340,12 @@ def test_each_role_allows_every_s3_call_its_lambda_makes(deployed: dict[str, Any
             assert deliver({"Records": [record]}, context) == {"batchItemFailures": []}
     with calls.inside("ResultsFunction"):
         assert stack.get(hooked["token"]).body["callback"]["state"] == "delivered"
+    # A search with a callback cancelled before its run: the cancel queues search.cancelled
+    cancelled_hook = stack.post({**_TRIP, "user": USER, "callbackUrl": "https://93.184.215.14/in"}).body
+    with calls.inside("ResultsFunction"):
+        delete = rest_event("DELETE", headers={"Search-Token": cancelled_hook["token"], "Search-User": USER})
+        assert results.build_handler(stack.services, queue)(delete, LocalLambdaContext("results"))["statusCode"] == 200
+    assert queue.sent[-1][0].event_type == "search.cancelled"
 
     for function, made in calls.by_lambda.items():
         assert made, function
@@ -427,11 +437,11 @@ def test_callback_role(deployed: dict[str, Any], action: str, resource: str, all
     assert allows(_role(deployed, "CallbackFunction"), action, resource, NAMES) is allowed
 
 
-def test_only_the_runs_and_the_delivery_function_may_queue_callbacks(deployed: dict[str, Any]) -> None:
+def test_only_the_runs_the_cancels_and_the_delivery_function_may_queue_callbacks(deployed: dict[str, Any]) -> None:
     senders = {
         name for name in FUNCTIONS if allows(_role(deployed, name), "sqs:SendMessage", CALLBACK_QUEUE_ARN, NAMES)
     }
-    assert senders == {"SearchFunction", "CallbackFunction"}
+    assert senders == {"SearchFunction", "CallbackFunction", "ResultsFunction"}  # results: DELETE's search.cancelled
     readers = {
         name
         for name in FUNCTIONS
@@ -496,7 +506,7 @@ def test_reserved_concurrency_is_a_parameter_that_can_reserve_none(
     assert "ReservedConcurrentExecutions" not in _function(none, "SearchFunction")
 
 
-def test_get_has_a_function_of_its_own_outside_the_runs_reserved_concurrency_that_writes_only_cancels(
+def test_get_has_a_function_of_its_own_outside_the_runs_reserved_concurrency_that_writes_only_cancels_and_their_events(
     deployed: dict[str, Any],
 ) -> None:
     # GIVEN the deployed resources: GET /search's integration, and the function holding the reserved concurrency
@@ -511,11 +521,18 @@ def test_get_has_a_function_of_its_own_outside_the_runs_reserved_concurrency_tha
     assert [name for name in FUNCTIONS if "ReservedConcurrentExecutions" in _function(deployed, name)] == [
         "SearchFunction"
     ]
-    # ...and whose role can read results, and write nothing but a search's cancel marker (DELETE /search).
+    # ...and whose role can read results, and write nothing but a search's cancel marker (DELETE /search) and the
+    # delivery record of the search.cancelled event it announces.
     role = _role(deployed, "ResultsFunction")
     written = [s for s in statements(role) if {"s3:PutObject", "s3:DeleteObject"} & set(as_list(s["Action"]))]
     assert [(s["Action"], s["Resource"]) for s in written] == [
-        ("s3:PutObject", {"Fn::Sub": "${ResultsBucket.Arn}/${ResultsPrefix}*/cancelled.json"})
+        (
+            "s3:PutObject",
+            [
+                {"Fn::Sub": "${ResultsBucket.Arn}/${ResultsPrefix}*/cancelled.json"},
+                {"Fn::Sub": "${ResultsBucket.Arn}/${ResultsPrefix}*/callbacks/*"},
+            ],
+        )
     ]
     assert allows(role, "s3:GetObject", _object("results/abc/job.json"), NAMES)
 
@@ -685,7 +702,7 @@ def test_only_api_gateway_may_invoke_the_functions_and_only_their_own_route(depl
     assert routes == {
         # The start Lambda also serves the user's webhook signing secret: it is the one that writes.
         "StartFunction": {"POST/search", "GET/webhook-secret", "POST/webhook-secret/rotate"},
-        "ResultsFunction": {"GET/search"},
+        "ResultsFunction": {"GET/search", "DELETE/search"},
     }
 
 

@@ -31,6 +31,13 @@ def stack() -> Iterator[LocalStack]:
         yield running
 
 
+@pytest.fixture(scope="module")
+def slow_stack() -> Iterator[LocalStack]:
+    """Suppliers that would answer after their 15 s limit: a search stays running while the test cancels it."""
+    with running_stack(latency_scale=20, callback_delay_scale=0) as running:
+        yield running
+
+
 @dataclass
 class Received:
     headers: dict[str, str]
@@ -128,7 +135,7 @@ def test_a_receiver_that_fails_once_gets_the_signed_event_again_and_get_says_del
     started = _start(stack, user, receiver.url)
     assert started["callback"] == {
         "url": receiver.url,
-        "events": ["search.completed", "search.failed"],
+        "events": ["search.completed", "search.failed", "search.cancelled"],
         "state": "waiting",
         "attempts": 0,
         "lastStatusCode": None,
@@ -176,6 +183,35 @@ def test_each_supplier_answer_is_an_event_when_asked_for(stack: LocalStack, rece
         "supplier.answered",
         "search.completed",
     }
+
+
+def test_a_cancelled_search_sends_search_cancelled_once_and_never_completed(
+    slow_stack: LocalStack, receiver_factory: Any
+) -> None:
+    # GIVEN a running search with a callback, its companies still searching
+    user = "hooks-cancel-user"
+    receiver = receiver_factory(200)
+    secret = _secret(slow_stack, user)["secret"]
+    started = _start(slow_stack, user, receiver.url)
+    assert started["callback"]["events"] == ["search.completed", "search.failed", "search.cancelled"]
+    headers = {"Search-Token": started["token"], "Search-User": user}
+    # WHEN the client cancels it, twice
+    status, cancelled = http("DELETE", slow_stack.api_url + "/search", headers=headers, sign=True)
+    assert status == 200 and cancelled["status"] == "cancelled", cancelled
+    assert http("DELETE", slow_stack.api_url + "/search", headers=headers, sign=True)[0] == 200
+    # THEN the receiver gets one signed search.cancelled event, and GET says it was delivered
+    callback = _callback_settled(slow_stack, started["token"], user)
+    assert (callback["state"], callback["attempts"]) == ("delivered", 1)
+    assert [d["type"] for d in callback["deliveries"]] == ["search.cancelled"]
+    (event,) = [Webhook(secret).verify(request.body, request.headers) for request in receiver.received]
+    assert event["type"] == "search.cancelled"
+    data = event["data"]
+    assert data["searchId"] == started["searchId"] and data["status"] == "cancelled"
+    assert data["cancelledAt"][:19] == cancelled["cancelledAt"][:19]
+    total = len(started["search"]["suppliers"])
+    assert data["suppliers"] == {"total": total, "complete": 0, "failed": 0, "cancelled": total}
+    assert data["offerCount"] == 0 and data["cheapest"] is None
+    assert started["token"] not in receiver.received[0].body.decode()
 
 
 def test_a_rotated_secret_still_verifies_during_the_grace_period(stack: LocalStack, receiver_factory: Any) -> None:
@@ -240,6 +276,7 @@ def test_callback_events_without_a_url_or_unknown_are_refused(stack: LocalStack)
     assert status == 400 and answer["errors"][0]["details"]["accepted"] == [
         "search.completed",
         "search.failed",
+        "search.cancelled",
         "supplier.answered",
     ]
 

@@ -10,7 +10,7 @@ from standardwebhooks.webhooks import Webhook
 
 from search_service.adapters.clock import SystemClock
 from search_service.adapters.webhooks import StandardWebhooksSigner, render
-from search_service.api.models import SearchEndedEvent, SupplierAnsweredEvent
+from search_service.api.models import SearchCancelledEvent, SearchEndedEvent, SupplierAnsweredEvent
 from search_service.domain.callbacks import (
     DeliverCallback,
     Outbox,
@@ -137,3 +137,21 @@ def test_the_events_rendered_match_their_documented_schemas() -> None:
     assert ended.type == "search.failed" and ended.data.suppliers.failed == 2 and ended.data.cheapest is None
     assert [d.state for d in store.load_deliveries(job.search_id)] == ["pending", "pending"]
     assert all(USER not in message.body for message, _ in queue.sent)
+
+
+def test_a_cancel_renders_search_cancelled_with_what_had_answered_by_then() -> None:
+    store, queue, clock = InMemoryCallbackStore(), ListQueue(), FixedClock(NOW)
+    asked = Callback(url=CALLBACK.url, events=("search.cancelled",), owner=CALLBACK.owner, poll="/beta/search")
+    job = SearchJob(search_id=JOB.search_id, query=QUERY, suppliers=("hertz", "avis", "enterprise"), created_at=NOW,
+                    callback=asked)  # fmt: skip
+    failed = SupplierOutcome(supplier="avis", status="failed", error="down", latency_s=1.0, finished_at=NOW)
+
+    Outbox(store, queue, clock, render).search_cancelled(job, {"avis": failed}, NOW)
+
+    ((message, delay),) = queue.sent
+    event = SearchCancelledEvent.model_validate(json.loads(message.body))
+    assert (message.event_type, delay, event.type) == ("search.cancelled", 0, "search.cancelled")
+    counts = event.data.suppliers
+    assert (counts.total, counts.complete, counts.failed, counts.cancelled) == (3, 0, 1, 2)
+    assert event.data.cancelled_at == NOW and event.data.offer_count == 0
+    assert [d.event_type for d in store.load_deliveries(job.search_id)] == ["search.cancelled"]
