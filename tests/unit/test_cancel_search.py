@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from typing import Any
+
 import pytest
 
+from search_service.adapters.webhooks import render
+from search_service.domain.callbacks import EVENT_TYPES, Outbox
 from search_service.domain.cancel import CancelSearch
 from search_service.domain.cities import City
 from search_service.domain.errors import SearchExpired, SearchFinished, SearchNotFound
 from search_service.domain.filters import OfferFilter
-from search_service.domain.models import Offer, SearchQuery
+from search_service.domain.models import Callback, Offer, SearchJob, SearchQuery
 from search_service.domain.ports import ResultCache, SupplierProvider
 from search_service.domain.run import RunSearch
 from search_service.domain.start import Policy
 from search_service.domain.tokens import search_id
 from tests.builders.in_memory import USER, InMemoryService, answering, in_memory_service
+from tests.fakes.callbacks import InMemoryCallbackStore, ListQueue
 from tests.fakes.clock import FixedClock
 
 
@@ -132,3 +139,41 @@ def test_an_answer_stored_just_after_the_cancel_is_not_shown(clock: FixedClock) 
     hertz = next(state for state in view.suppliers if state.supplier == "hertz")
     assert view.status == "cancelled" and hertz.state == "cancelled"
     assert "hertz" not in {offer.supplier for offer in view.offers}
+
+
+class _WithCallback:
+    """The cache, its jobs read with a callback: the run's view of a search started with a callbackUrl."""
+
+    def __init__(self, cache: ResultCache, callback: Callback) -> None:
+        self._cache, self._callback = cache, callback
+
+    def load_job(self, search: str) -> SearchJob | None:
+        job = self._cache.load_job(search)
+        return None if job is None else replace(job, callback=self._callback)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cache, name)
+
+
+def test_a_run_cancelled_mid_way_announces_the_answers_it_kept_and_no_end(clock: FixedClock) -> None:
+    # GIVEN a search with a callback for every event, whose Hertz cancels it while answering
+    token: list[str] = []
+    service = in_memory_service(clock)
+    cancelling = answering(hertz=lambda inner: CancellingSupplier(inner, service.cache, clock, token))
+    callback = Callback(url="https://hooks.example.com/in", events=EVENT_TYPES, owner="o", poll="/beta/search")
+    queue = ListQueue()
+    outbox = Outbox(InMemoryCallbackStore(), queue, clock, render)
+    run = RunSearch(_WithCallback(service.cache, callback), cancelling, clock, Policy(), 5.0, cancel_recheck_s=0,
+                    outbox=outbox)  # fmt: skip
+    started = service.start_search()
+    token.append(started.token)
+    # WHEN it runs
+    report = run(started.job.search_id)
+    # THEN each answer kept is announced, Hertz's (after the cancel) is not, and the search's end is not: the cancel
+    # says it (search.cancelled, sent by DELETE)
+    assert report.was_cancelled and "hertz" in report.cancelled
+    sent = [(message.event_type, json.loads(message.body)["data"]) for message, _ in queue.sent]
+    assert {kind for kind, _ in sent} == {"supplier.answered"}
+    assert sorted(data["supplier"] for _, data in sent) == sorted(
+        service.cache.finished_suppliers(started.job.search_id)
+    )
