@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +34,9 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 CALLBACK_VISIBILITY_TIMEOUT_S = 90
 CALLBACK_MAX_RECEIVES = 5
 DELIVERY_TIMEOUT_S = 15.0  # the delivery Lambda's Timeout
+# Its event source's MaximumConcurrency: so many deliveries at once, so a slow receiver or a burst of one search's
+# supplier.answered events does not hold every other event back, as one delivery at a time did (about a second late).
+DELIVERY_CONCURRENCY = 5
 
 
 @dataclass(order=True)
@@ -98,13 +102,18 @@ class LocalCallbackQueue:
             return None
 
     def _work(self) -> None:
-        while (waiting := self._next()) is not None:
-            if not self._deliver(waiting):
-                if waiting.receive >= CALLBACK_MAX_RECEIVES:
-                    log.error("callback record received %d times, now a dead letter", waiting.receive)
-                    self.dead_letters.append(waiting.body)
-                else:
-                    self._push(waiting.body, waiting.message_id, CALLBACK_VISIBILITY_TIMEOUT_S, waiting.receive + 1)
+        # Leaving the pool waits for the deliveries under way, as stop() expects.
+        with ThreadPoolExecutor(DELIVERY_CONCURRENCY, thread_name_prefix="callback-delivery") as pool:
+            while (waiting := self._next()) is not None:
+                pool.submit(self._settle, waiting)
+
+    def _settle(self, waiting: _Waiting) -> None:
+        if not self._deliver(waiting):
+            if waiting.receive >= CALLBACK_MAX_RECEIVES:
+                log.error("callback record received %d times, now a dead letter", waiting.receive)
+                self.dead_letters.append(waiting.body)
+            else:
+                self._push(waiting.body, waiting.message_id, CALLBACK_VISIBILITY_TIMEOUT_S, waiting.receive + 1)
 
     def _deliver(self, waiting: _Waiting) -> bool:
         """True when the Lambda is done with the record."""

@@ -387,16 +387,21 @@ def test_lost_search_records_reach_a_function_of_their_own_which_marks_them_fail
     assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["UnmarkedLostSearchQueue", "Arn"]}
 
 
-def test_callback_attempts_reach_a_function_of_their_own_one_at_a_time_with_a_dead_letter_queue(
+def test_callback_attempts_reach_a_function_of_their_own_a_few_at_a_time_with_a_dead_letter_queue(
     deployed: dict[str, Any],
 ) -> None:
-    from local_stack.callback_queue import CALLBACK_MAX_RECEIVES, CALLBACK_VISIBILITY_TIMEOUT_S, DELIVERY_TIMEOUT_S
+    from local_stack.callback_queue import (
+        CALLBACK_MAX_RECEIVES,
+        CALLBACK_VISIBILITY_TIMEOUT_S,
+        DELIVERY_CONCURRENCY,
+        DELIVERY_TIMEOUT_S,
+    )
 
     props = _mapping(deployed, "CallbackFunction")
     assert props["EventSourceArn"] == {"Fn::GetAtt": ["CallbackQueue", "Arn"]}
     # One attempt an invocation, so a slow receiver holds no other client's event; a few at once at most.
     assert props["BatchSize"] == 1 and props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert props["ScalingConfig"]["MaximumConcurrency"] <= 5
+    assert props["ScalingConfig"]["MaximumConcurrency"] == DELIVERY_CONCURRENCY <= 5  # the local stack's too
     function = _function(deployed, "CallbackFunction")
     assert function["Handler"] == "search_service.entry.callbacks.lambda_handler"
     assert "ReservedConcurrentExecutions" not in function
