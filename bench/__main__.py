@@ -395,13 +395,16 @@ def _long_poll(r: dict[str, Any]) -> list[str]:
         f"Waiting for one company's answer (SUPPLIER_LATENCY_SCALE={long_poll.SCALE}, {long_poll.SEARCHES} searches "
         "each): GETs per search, delay from its answer to the client (p50, p99), S3 GETs, $ per 1,000 searches"
     ]
-    for how in ("retry_after", "skill_interval", "long_poll"):
+    for how in ("retry_after", "skill_interval", "long_poll", "callback"):
+        if how not in p:
+            continue
         w = p[how]
+        pushed = f"  {w['pushes_mean']:.1f} events pushed" if w.get("pushes_mean") else ""
         lines.append(
             f"  {how:<16}{w['requests_mean']:>6.2f} GETs"
             f"  delay {w['delay_s']['p50']:.2f} s, {w['delay_s']['p99']:.2f} s"
             f"  {w['s3_gets_per_search']:>5.1f} S3 GETs  results Lambda {w['lambda_s_mean']:.2f} s"
-            f"  ${w['usd_per_1000_searches']:.4f}"
+            f"  ${w['usd_per_1000_searches']:.4f}{pushed}"
         )
     return lines
 
