@@ -11,7 +11,7 @@ from search_service.entry.http import http_handler
 from search_service.observability import Handler, Telemetry
 from search_service.wiring import Services, aws_services, callback_queue, long_lived, search_app
 
-SERVES = "serves GET and DELETE /search from API Gateway"
+SERVES = "serves GET /search and DELETE /search from API Gateway"
 
 
 def build_handler(services: Services, callbacks: CallbackQueue | None = None) -> Handler:
