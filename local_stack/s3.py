@@ -19,6 +19,7 @@ import errno
 import functools
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -227,6 +228,9 @@ class _S3Service:
             "fault": self._set_fault,
             "clock": self._set_clock,
         }
+        # Ctrl-C reaches the whole process group: the parent stops this process (closing stdin), without a
+        # traceback from here.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         self._reply(self._online)
         for line in sys.stdin:  # until the parent closes it, or is gone
             name, _, argument = line.strip().partition(" ")

@@ -34,6 +34,7 @@ import itertools
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -383,6 +384,9 @@ def _run_searches(spec: dict[str, Any]) -> None:
             protocol.write(line + "\n")
             protocol.flush()
 
+    # Ctrl-C reaches the whole process group: the parent stops this process (closing stdin), without a
+    # traceback from here.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     for line in sys.stdin:  # until the parent closes it, or is gone
         request = json.loads(line)
         threading.Thread(target=run, args=(request["id"], request["event"]), daemon=True).start()
