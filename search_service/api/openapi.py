@@ -35,8 +35,8 @@ DOCUMENT = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 DESCRIPTION = (
     "Asynchronous car-rental search. POST /search starts a search and answers 202 with a token at once; "
     "GET /search with that token and the same User returns the offers found so far, filtered and cheapest "
-    "first. Searches take 10 s or more because each rental company is asked in turn of its own API; every "
-    "company's answer is available as soon as it arrives."
+    "first. Searches take 10 s or more because the rental companies' own APIs are slow (all are asked at once); "
+    "every company's answer is available as soon as it arrives."
 )
 
 
