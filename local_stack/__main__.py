@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from local_stack.chat import Turn
+    from local_stack.console.server import Console
     from local_stack.stack import LocalStack
 
 
@@ -56,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     # imported, would otherwise look for the deployed search queue's URL.
     os.environ.pop("HANDOVER", None)
     stack = LocalStack(options)
+    console = None
     try:
         stack.start()
     except OSError as error:
@@ -67,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"search API: AWS_IAM (SigV4), credentials {role.access_key_id}:{role.secret_access_key}   "
               f"handover: {_handover(stack)}   Lambda logs: {args.log}{moved}", file=out)  # fmt: skip
         print(f"ready: skill {stack.skill_url} api {stack.api_url.rsplit('/', 1)[0]}/search", file=out, flush=True)
+        console = _console(stack, out)
         if args.command == "serve":
             while True:
                 time.sleep(3600)
@@ -77,7 +80,26 @@ def main(argv: list[str] | None = None) -> int:
         # A second Ctrl-C, or the SIGTERM a terminal or make sends the whole group, must not break off the stop.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if console is not None:
+            console.stop()
         stack.stop(grace_s=0.5)  # Ctrl-C means now: searches still running are dropped
+
+
+def _console(stack: LocalStack, out: TextIO) -> Console | None:
+    """The workshop console on CONSOLE_PORT (8081; a free port when SKILL_PORT is 0 and CONSOLE_PORT unset, as the
+    tests start the stack). A port taken keeps the stack running without it: the chat and the skill do not need it."""
+    from local_stack.console.server import start_console
+    from local_stack.interaction_model import ModelStore
+    from tools.skill_models import MODELS_DIR
+
+    default = "0" if os.environ.get("SKILL_PORT", "").strip() == "0" else "8081"
+    try:
+        console = start_console(stack, ModelStore(MODELS_DIR), int(os.environ.get("CONSOLE_PORT", default)))
+    except (OSError, ValueError) as error:
+        print(f"console: not started ({error}; set CONSOLE_PORT to a free port)", file=out, flush=True)
+        return None
+    print(f"console: {console.url} (open it in a browser)", file=out, flush=True)
+    return console
 
 
 def _handover(stack: LocalStack) -> str:
@@ -87,8 +109,7 @@ def _handover(stack: LocalStack) -> str:
 
 
 def _chat(stack: LocalStack, args: argparse.Namespace, out: TextIO) -> int:
-    from local_stack.chat import Chat
-    from local_stack.envelopes import SKILL_ID, Device
+    from local_stack.chat import Chat, stack_device
     from local_stack.interaction_model import ModelStore
     from tools.skill_models import MODELS_DIR
 
@@ -98,13 +119,7 @@ def _chat(stack: LocalStack, args: argparse.Namespace, out: TextIO) -> int:
         replay = json.loads(args.replay.read_text(encoding="utf-8"))
         inputs = [str(line) for line in replay.get("userInput", [])]
         locale = locale or replay.get("locale")
-    clock = stack.options.clock.now
-    # With SKILL_ID set the stack refuses requests for any other skill, so the chat's carry that id.
-    skill_id = stack.options.skill_id or SKILL_ID
-    device = Device(
-        stack.progressive_endpoint, stack.access_token, locale=locale or "en-US", clock=clock, skill_id=skill_id
-    )
-    chat = Chat(stack.skill_url, ModelStore(MODELS_DIR), device)
+    chat = Chat(stack.skill_url, ModelStore(MODELS_DIR), stack_device(stack, locale or "en-US"))
     chat.on_progressive = lambda text: print(f"Alexa (progressive): {text}", file=out, flush=True)
     stack.on_progressive(chat.progressive)
     if inputs is None:

@@ -21,9 +21,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from local_stack.envelopes import (
+    SKILL_ID,
     Device,
     FilledSlot,
     intent_request,
@@ -32,6 +33,9 @@ from local_stack.envelopes import (
 )
 from local_stack.interaction_model import ModelStore
 from local_stack.nlu import Understanding, understand
+
+if TYPE_CHECKING:
+    from local_stack.stack import LocalStack
 
 Json = dict[str, Any]
 SKILL_TIMEOUT_S = 8.0  # Alexa's limit for a skill's answer
@@ -52,6 +56,8 @@ class Turn:
     error: str | None = None  # the turn failed as Alexa would report it: the skill is at fault
     skill_ms: float = 0.0
     nlu_ms: float = 0.0
+    request: Json | None = None  # the envelope sent to the skill, if one was
+    response: Json | None = None  # the skill's answer, as it came (None when the turn failed before one)
 
 
 class Chat:
@@ -71,12 +77,17 @@ class Chat:
         self._session_open = False
         self._elicited: Json | None = None  # the updatedIntent of the last Dialog.ElicitSlot, with its slot
         self._progressive: dict[str, list[str]] = {}
+        # The requests of this chat still waiting for the skill: the stack hands every listener every progressive
+        # response, and several chats (the console's) share one stack.
+        self._pending: set[str] = set()
         self._lock = threading.Lock()
         self.on_progressive: Callable[[str], None] | None = None
 
     def progressive(self, request_id: str, ssml: str) -> None:
         """Called by the local Progressive Response API while the skill is still working on a request."""
         with self._lock:
+            if request_id not in self._pending:
+                return
             self._progressive.setdefault(request_id, []).append(ssml)
         if self.on_progressive is not None:
             self.on_progressive(plain(ssml))
@@ -126,11 +137,17 @@ class Chat:
 
     def _send(self, envelope: Json, turn: Turn) -> None:
         turn.request_type = envelope["request"]["type"]
+        turn.request = envelope
+        request_id = envelope["request"]["requestId"]
+        with self._lock:
+            self._pending.add(request_id)
         started = time.perf_counter()
         response, turn.error = post_json(self._skill_url, envelope, self._timeout_s)
         turn.skill_ms = (time.perf_counter() - started) * 1000
+        turn.response = response or None
         with self._lock:
-            turn.progressive = [plain(s) for s in self._progressive.pop(envelope["request"]["requestId"], [])]
+            self._pending.discard(request_id)
+            turn.progressive = [plain(s) for s in self._progressive.pop(request_id, [])]
         if turn.request_type == "SessionEndedRequest":
             return  # Alexa ignores the answer to a SessionEndedRequest
         if turn.error is None:
@@ -170,6 +187,15 @@ class Chat:
         self._session_open = False
         self._elicited = None
         self.device.open_session()
+
+
+def stack_device(stack: LocalStack, locale: str = "en-US") -> Device:
+    """The device `make chat` and the console talk from: on the stack's clock, its progressive responses sent to the
+    stack, with the skill id the stack accepts (with SKILL_ID set it refuses requests for any other skill)."""
+    skill_id = stack.options.skill_id or SKILL_ID
+    return Device(
+        stack.progressive_endpoint, stack.access_token, locale=locale, clock=stack.options.clock.now, skill_id=skill_id
+    )
 
 
 def post_json(url: str, body: Json, timeout_s: float) -> tuple[Json, str | None]:

@@ -1,0 +1,134 @@
+// The workshop console's page. Everything the skill or the user said is put in the page as text (textContent),
+// never as HTML: a slot value such as "<img onerror=...>" shows as typed. The CSP forbids inline script besides.
+"use strict";
+
+const state = { conversation: null, turns: 0 };
+const $ = (id) => document.getElementById(id);
+
+function el(tag, props, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props || {})) {
+    if (key === "class") node.className = value; else node.setAttribute(key, value);
+  }
+  for (const child of children) {
+    if (child === null || child === undefined) continue;
+    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return node;
+}
+
+function line(kind, text) {
+  const item = el("li", { class: kind }, text);
+  $("dialog").append(item);
+  item.scrollIntoView({ block: "nearest" });
+}
+
+function speak(text) {
+  if (!$("sound").checked || !("speechSynthesis" in window) || !text) return;
+  const utterance = new SpeechSynthesisUtterance(text);
+  utterance.lang = $("locale").value;
+  window.speechSynthesis.speak(utterance);
+}
+
+function showError(message) {
+  const box = $("error");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+function json(value) {
+  const text = JSON.stringify(value, null, 2);
+  const copy = el("button", { type: "button" }, "Copy");
+  copy.addEventListener("click", () => navigator.clipboard && navigator.clipboard.writeText(text));
+  return [copy, el("pre", {}, text)];
+}
+
+function details(title, value) {
+  return el("details", {}, el("summary", {}, title), ...json(value));
+}
+
+function turnView(turn) {
+  state.turns += 1;
+  const facts = el("dl");
+  const add = (name, value) => { if (value !== null && value !== undefined && value !== "") facts.append(el("dt", {}, name), el("dd", {}, value)); };
+  const understood = turn.understood;
+  add("request", turn.request_type || "none (Alexa answered itself)");
+  if (understood) {
+    add("understood", understood.kind === "intent" ? (understood.intent || "nothing matched") : understood.kind);
+    for (const slot of understood.slots) {
+      const resolved = slot.matches && slot.matches.length ? ` → ${slot.matches.map((m) => m[0]).join(", ")}` : "";
+      add(`slot ${slot.name}`, `${slot.value}${resolved} (${slot.type})`);
+    }
+    add("matched", understood.sample);
+  }
+  add("timings", `NLU ${turn.timings.nlu_ms} ms, skill ${turn.timings.skill_ms} ms`);
+  if (turn.session_ended) add("session", "ended");
+  const view = el("article", { class: "turn", "aria-label": `turn ${state.turns}` }, el("h3", {}, `${state.turns}. “${turn.said}”`), facts);
+  if (turn.card) {
+    view.append(el("div", { class: "card", "aria-label": "card" },
+      el("strong", {}, turn.card.title || ""), "\n", turn.card.content || turn.card.text || ""));
+  }
+  if (turn.directives.length) view.append(details(`directives (${turn.directives.map((d) => d.type).join(", ")})`, turn.directives));
+  view.append(details("session attributes", turn.session_attributes));
+  if (turn.request) view.append(details("request envelope", turn.request));
+  if (turn.response) view.append(details("response envelope", turn.response));
+  $("turns").prepend(view);
+}
+
+async function say(text) {
+  line("user", text);
+  const body = { text, locale: $("locale").value };
+  if (state.conversation) body.conversation = state.conversation;
+  let answer;
+  try {
+    const reply = await fetch("/api/turn", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    answer = await reply.json();
+    if (!reply.ok) {
+      if (reply.status === 404) state.conversation = null;
+      showError(answer.message || `the console answered ${reply.status}`);
+      return;
+    }
+  } catch (error) {
+    showError("The local stack does not answer: is `make serve` (or `make chat`) still running?");
+    return;
+  }
+  showError("");
+  state.conversation = answer.conversation;
+  $("locale").disabled = true;  // a conversation keeps its device's locale
+  const turn = answer.turn;
+  for (const text of turn.progressive) { line("progressive", text); speak(text); }
+  if (turn.error) line("problem", turn.error);
+  else if (turn.speech) { line("alexa", turn.speech); speak(turn.speech); }
+  if (turn.session_ended && !turn.error) line("note", "(the session is over: the next utterance opens a new one)");
+  turnView(turn);
+}
+
+async function start() {
+  try {
+    const reply = await fetch("/api/info");
+    const info = await reply.json();
+    const select = $("locale");
+    select.replaceChildren(...info.locales.map((locale) => el("option", { value: locale }, locale)));
+    select.value = info.locales.includes("en-US") ? "en-US" : info.locales[0];
+    $("status").textContent = `Connected: the stack's today is ${info.today}.`;
+  } catch (error) {
+    $("status").textContent = "The local stack does not answer: start it with `make serve`, then reload.";
+  }
+  $("say").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const input = $("utterance");
+    const text = input.value.trim();
+    if (!text) return;
+    input.value = "";
+    say(text).finally(() => input.focus());
+  });
+  $("new-session").addEventListener("click", () => {
+    state.conversation = null;
+    $("locale").disabled = false;
+    line("note", "(a new conversation: the next utterance opens a session)");
+    $("utterance").focus();
+  });
+  $("utterance").focus();
+}
+
+document.addEventListener("DOMContentLoaded", start);
