@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from botocore.session import Session
 
     from search_service.adapters.callback_http import UrlPolicy
-    from search_service.domain.callbacks import DeliverCallback, Outbox, Render
+    from search_service.domain.callbacks import DeliverCallback, Outbox
     from search_service.domain.run import RunSearch
 
 T = TypeVar("T")
@@ -161,7 +161,6 @@ def search_app(
     services: Services, telemetry: Telemetry, callbacks: CallbackQueue | None = None
 ) -> APIGatewayRestResolver:
     """`callbacks`: the delivery queue a cancelled search's search.cancelled event goes to."""
-    from search_service.adapters.webhooks import render
     from search_service.api.search_routes import search_routes
     from search_service.domain.cancel import CancelSearch
     from search_service.domain.latency import SupplierLatencies
@@ -174,7 +173,7 @@ def search_app(
     )
     routes = search_routes(
         results,
-        CancelSearch(services.cache, services.clock, results, _outbox(services, callbacks, render)),
+        CancelSearch(services.cache, services.clock, results, _outbox(services, callbacks)),
         LongPoll(services.clock, services.sleeper, settings.long_poll_interval_s),
         services.catalog,
         settings.result_max_age_s,
@@ -187,12 +186,11 @@ def search_app(
 
 def run_search(services: Services, callbacks: CallbackQueue | None = None) -> RunSearch:
     """`callbacks`: the delivery queue the events of searches with a callbackUrl go to."""
-    from search_service.adapters.webhooks import render
     from search_service.domain.latency import SupplierLatencies
     from search_service.domain.run import QuoteReuse, RunSearch
 
     settings = services.settings
-    outbox = _outbox(services, callbacks, render)
+    outbox = _outbox(services, callbacks)
     return RunSearch(
         services.cache,
         services.providers,
@@ -206,10 +204,14 @@ def run_search(services: Services, callbacks: CallbackQueue | None = None) -> Ru
     )
 
 
-def _outbox(services: Services, callbacks: CallbackQueue | None, render: Render) -> Outbox | None:
+def _outbox(services: Services, callbacks: CallbackQueue | None) -> Outbox | None:
+    """Where a search's callback events go; none without a delivery queue."""
+    if callbacks is None:
+        return None
+    from search_service.adapters.webhooks import render
     from search_service.domain.callbacks import Outbox
 
-    return Outbox(services.cache, callbacks, services.clock, render) if callbacks is not None else None
+    return Outbox(services.cache, callbacks, services.clock, render)
 
 
 def deliver_callback(

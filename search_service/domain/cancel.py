@@ -6,11 +6,15 @@ step's, so the function that cancels may write the marker and nothing else of a 
 
 from __future__ import annotations
 
-from search_service.domain.callbacks import Outbox
+from typing import TYPE_CHECKING
+
 from search_service.domain.errors import SearchFinished
 from search_service.domain.filters import OfferFilter
 from search_service.domain.ports import Clock, ResultCache
 from search_service.domain.results import GetResults, ResultsView, answered_before
+
+if TYPE_CHECKING:
+    from search_service.domain.callbacks import Outbox
 
 EVERYTHING = OfferFilter()
 
