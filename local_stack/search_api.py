@@ -470,7 +470,7 @@ def start_search_api(
         _create_results_bucket(client, config)
         services = aws_services(config, client, clock)
         reader = LambdaFunction(lambda: results.build_handler(services, callback_queue))
-        marker = LambdaFunction(lambda: lost_searches.build_handler(services))
+        marker = LambdaFunction(lambda: lost_searches.build_handler(services, callback_queue))
         deliverer = LambdaFunction(lambda: callbacks.build_handler(services, callback_queue))
         callback_queue = LocalCallbackQueue(deliverer, clock, callback_delay_scale, config.region)
         runtime.callback_queue = callback_queue.send_body
