@@ -67,8 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         moved = f"   today: {stack.options.clock.now().date()} ({TODAY_VARIABLE})" if stack.options.clock.offset else ""
         role = local_role()
         print(f"search API: AWS_IAM (SigV4), credentials {role.access_key_id}:{role.secret_access_key}   "
-              f"handover: {_handover(stack)}   Lambda logs: {args.log}{moved}", file=out)  # fmt: skip
-        print(f"ready: skill {stack.skill_url} api {stack.api_url.rsplit('/', 1)[0]}/search", file=out, flush=True)
+              f"handover: {_handover(stack)}   http-api: JWT, tokens from POST {stack.http_api.url}/local/token   "
+              f"Lambda logs: {args.log}{moved}", file=out)  # fmt: skip
+        print(f"ready: skill {stack.skill_url} api {stack.api_url.rsplit('/', 1)[0]}/search "
+              f"http-api {stack.http_api.url}/search", file=out, flush=True)  # fmt: skip
         console = _console(stack, out)
         if args.command == "serve":
             while True:

@@ -424,6 +424,7 @@ class SearchApi:
     runtime: SearchRuntime | None = None
     answered: Answered = field(default_factory=Answered)
     callbacks: LocalCallbackQueue | None = None
+    functions: dict[str, LambdaHandler] = field(default_factory=dict)  # the HTTP Lambdas, for the browser API too
 
     @property
     def url(self) -> str:
@@ -537,7 +538,8 @@ def start_search_api(
         raise
     cache = services.cache
     assert isinstance(cache, S3ResultCache)  # what aws_services makes; Services has it as the port
-    return SearchApi(server, launcher, cache, config, client, lost, serve, runtime, answered, callback_queue)
+    return SearchApi(server, launcher, cache, config, client, lost, serve, runtime, answered, callback_queue,
+                     {"start": starter, "results": reader})  # fmt: skip
 
 
 def _create_results_bucket(client: Any, config: Settings) -> None:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from local_stack.clock import StackClock
+from local_stack.http_api import HttpApi, default_origins, start_http_api
 from local_stack.http_server import LocalServer
 from local_stack.iam_auth import local_role
 from local_stack.s3 import EmbeddedS3
@@ -53,6 +54,12 @@ class StackOptions:
     # or "queue", the search queue consumed `search_max_concurrency` at a time (the template's MaximumConcurrency).
     handover: str = "invoke"
     search_max_concurrency: int = SEARCH_MAX_CONCURRENCY
+    # --- the browser API (local_stack/http_api.py) ---
+    # HTTP_API_PORT; None: 3001, or a free port when api_port is 0 (the tests' stacks).
+    http_api_port: int | None = None
+    # HTTP_API_ALLOWED_ORIGINS; None: the console's origins (local_stack.http_api.default_origins).
+    http_api_origins: tuple[str, ...] | None = None
+    # --- end browser API ---
 
     def __post_init__(self) -> None:
         if self.verify_requests and not self.skill_id:
@@ -72,6 +79,8 @@ class StackOptions:
             clock=StackClock.from_env(env),
             callback_delay_scale=float(env.get("CALLBACK_DELAY_SCALE", str(CALLBACK_DELAY_SCALE))),
             handover=Settings.from_env({"HANDOVER": env.get("HANDOVER", "")}).handover,
+            http_api_port=int(env["HTTP_API_PORT"]) if env.get("HTTP_API_PORT", "").strip() else None,
+            http_api_origins=default_origins(env),
         )
 
 
@@ -84,6 +93,7 @@ class LocalStack:
         self._s3: EmbeddedS3 | None = None
         self._api: SearchApi | None = None
         self._skill: LocalServer | None = None
+        self._http_api: HttpApi | None = None
 
     @property
     def skill_url(self) -> str:
@@ -106,6 +116,12 @@ class LocalStack:
         assert self._api is not None, "start() first"
         return self._api
 
+    @property
+    def http_api(self) -> HttpApi:
+        """The browser API: its URL, and the local issuer of its tokens."""
+        assert self._http_api is not None, "start() first"
+        return self._http_api
+
     def on_progressive(self, listener: Callable[[str, str], None]) -> None:
         with self._lock:
             self._listeners.append(listener)
@@ -127,6 +143,7 @@ class LocalStack:
                 supplier_latency_scale=self.options.latency_scale,
                 **({} if self.options.quote_cache_s is None else {"quote_cache_s": self.options.quote_cache_s}),
             )
+            self._http_api = self._start_http_api(self._api)
             verifier: Any = None
             if self.options.verify_requests:
                 from local_stack.verify import RequestVerifier
@@ -156,11 +173,22 @@ class LocalStack:
         """`grace_s`: how long searches still running may go on writing their results."""
         if self._skill is not None:
             self._skill.stop()
+        if self._http_api is not None:
+            self._http_api.stop()
         if self._api is not None:
             self._api.stop(grace_s)
         if self._s3 is not None:
             self._s3.stop()
         self._skill = self._api = self._s3 = None
+        self._http_api = None
+
+    def _start_http_api(self, api: SearchApi) -> HttpApi:
+        options = self.options
+        port = options.http_api_port
+        if port is None:
+            port = 0 if options.api_port == 0 else 3001
+        origins = options.http_api_origins or default_origins({})
+        return start_http_api(api.functions, options.clock.now, origins, port)
 
     def __enter__(self) -> LocalStack:
         return self.start()

@@ -22,7 +22,7 @@ from search_service.domain.ports import (
 from search_service.observability import Telemetry
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, APIGatewayRestResolver
     from aws_lambda_powertools.event_handler.api_gateway import Router
     from botocore.session import Session
 
@@ -117,21 +117,41 @@ def search_launcher(settings: Settings, session: Session | None = None) -> Searc
     return LambdaLauncher(boto3_client("lambda", settings, session=session), settings.search_function_name)
 
 
-def api(router: Router, telemetry: Telemetry) -> APIGatewayRestResolver:
-    from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+class Apps:
+    """A Lambda's routes behind either API: the REST API's resolver (the skill's, SigV4; payload format 1.0) is built
+    with the handler, the HTTP API's (browsers', JWT; 2.0) at its first request, so a Lambda that only the skill
+    calls never builds it. Each resolver gets Routers of its own: Powertools' Router reads the request from the last
+    resolver that included it, so one Router shared by two would answer one API's request with the other's event."""
 
-    from search_service.api.errors import register_error_handlers
+    def __init__(self, routers: Callable[[], list[Router]], telemetry: Telemetry) -> None:
+        self._routers = routers
+        self._telemetry = telemetry
+        self.rest: APIGatewayRestResolver = self._build(http_api=False)
+        self._http: APIGatewayHttpResolver | None = None
 
-    # A response that breaks its own model is our bug: 500, never a misleading 4xx.
-    app = APIGatewayRestResolver(enable_validation=True, response_validation_error_http_code=500)
-    app.include_router(router)
-    register_error_handlers(app, telemetry)
-    return app
+    @property
+    def http(self) -> APIGatewayHttpResolver:
+        if self._http is None:
+            self._http = self._build(http_api=True)
+        return self._http
+
+    def _build(self, http_api: bool) -> Any:
+        from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, APIGatewayRestResolver
+
+        from search_service.api.errors import register_error_handlers
+
+        resolver = APIGatewayHttpResolver if http_api else APIGatewayRestResolver
+        # A response that breaks its own model is our bug: 500, never a misleading 4xx.
+        app = resolver(enable_validation=True, response_validation_error_http_code=500)
+        for router in self._routers():
+            app.include_router(router)
+        register_error_handlers(app, self._telemetry)
+        return app
 
 
 # Each app imports its own routes and use case when it is built: a Lambda's cold start imports only its own, and
 # the functions without HTTP (the search runs, the lost searches) never import Powertools' event handler.
-def start_app(services: Services, launcher: SearchLauncher, telemetry: Telemetry) -> APIGatewayRestResolver:
+def start_app(services: Services, launcher: SearchLauncher, telemetry: Telemetry) -> Apps:
     from search_service.adapters.callback_http import CheckedUrls
     from search_service.api.secret_routes import secret_routes
     from search_service.api.start_routes import start_routes
@@ -145,10 +165,14 @@ def start_app(services: Services, launcher: SearchLauncher, telemetry: Telemetry
     start = StartSearch(
         services.catalog, services.providers, services.cache, launcher, services.clock, settings.policy(), callbacks
     )
-    routes = start_routes(start, services.catalog, settings.result_max_age_s, settings.retry_after_s, telemetry)
-    app = api(routes, telemetry)
-    app.include_router(secret_routes(secrets, telemetry))
-    return app
+
+    def routers() -> list[Router]:
+        return [
+            start_routes(start, services.catalog, settings.result_max_age_s, settings.retry_after_s, telemetry),
+            secret_routes(secrets, telemetry),
+        ]
+
+    return Apps(routers, telemetry)
 
 
 def url_policy(settings: Settings) -> UrlPolicy:
@@ -157,9 +181,7 @@ def url_policy(settings: Settings) -> UrlPolicy:
     return UrlPolicy(allow_http=settings.callback_allow_http, allow_loopback=settings.callback_allow_loopback)
 
 
-def search_app(
-    services: Services, telemetry: Telemetry, callbacks: CallbackQueue | None = None
-) -> APIGatewayRestResolver:
+def search_app(services: Services, telemetry: Telemetry, callbacks: CallbackQueue | None = None) -> Apps:
     """`callbacks`: the delivery queue a cancelled search's search.cancelled event goes to."""
     from search_service.api.search_routes import search_routes
     from search_service.domain.cancel import CancelSearch
@@ -171,17 +193,24 @@ def search_app(
     results = GetResults(
         services.cache, services.clock, settings.policy(), SupplierLatencies(services.cache), services.cache
     )
-    routes = search_routes(
-        results,
-        CancelSearch(services.cache, services.clock, results, outbox(services, callbacks)),
-        LongPoll(services.clock, services.sleeper, settings.long_poll_interval_s),
-        services.catalog,
-        settings.result_max_age_s,
-        settings.retry_after_s,
-        settings.long_poll_max_s,
-        telemetry,
-    )
-    return api(routes, telemetry)
+    cancel = CancelSearch(services.cache, services.clock, results, outbox(services, callbacks))
+    long_poll = LongPoll(services.clock, services.sleeper, settings.long_poll_interval_s)
+
+    def routers() -> list[Router]:
+        return [
+            search_routes(
+                results,
+                cancel,
+                long_poll,
+                services.catalog,
+                settings.result_max_age_s,
+                settings.retry_after_s,
+                settings.long_poll_max_s,
+                telemetry,
+            )
+        ]
+
+    return Apps(routers, telemetry)
 
 
 def run_search(services: Services, callbacks: CallbackQueue | None = None) -> RunSearch:

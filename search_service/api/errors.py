@@ -5,7 +5,8 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -52,7 +53,7 @@ def too_large(event: dict[str, Any], telemetry: Telemetry) -> dict[str, Any] | N
     }
 
 
-def register_error_handlers(app: APIGatewayRestResolver, telemetry: Telemetry) -> None:
+def register_error_handlers(app: ApiGatewayResolver, telemetry: Telemetry) -> None:
     metrics = telemetry.metrics
 
     @app.exception_handler(RequestValidationError)

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Body, Header
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent, APIGatewayProxyEventV2
 
 from search_service.api.models import CallbackStatus, ErrorBody, StartAccepted, StartBody, documented, summarise
 from search_service.domain.cities import CityCatalog
@@ -56,11 +56,9 @@ def start_routes(
     def start_search(
         body: Annotated[StartBody, Body()], idempotency_key: IdempotencyKey = None
     ) -> Response[StartAccepted]:
-        event = router.current_event
-        assert isinstance(event, APIGatewayProxyEvent)  # what the API's APIGatewayRestResolver makes
         # Where to GET, without the token and the user: a Location header is logged and traced where a header
         # the client sends is not (search_routes.TOKEN_HEADER).
-        poll = event.request_context.path or event.path
+        poll = _path(router.current_event)
         request = StartRequest(
             city=body.city,
             pickup_date=body.pickup_date,
@@ -99,3 +97,12 @@ def start_routes(
         return Response(202, content_types.APPLICATION_JSON, accepted, headers=headers)
 
     return router
+
+
+def _path(event: object) -> str:
+    """The path the client called: the REST API's with its stage (/beta/search), the HTTP API's as sent (its $default
+    stage has none in the URL)."""
+    if isinstance(event, APIGatewayProxyEvent):
+        return event.request_context.path or event.path
+    assert isinstance(event, APIGatewayProxyEventV2)  # the only other resolver the Lambdas build
+    return event.raw_path

@@ -12,7 +12,8 @@ from search_service.observability import Telemetry
 
 
 class Kind(Enum):
-    API_REQUEST = "an API Gateway request"
+    API_REQUEST = "an API Gateway request"  # the REST API's, payload format 1.0 (the skill's, SigV4)
+    HTTP_API_REQUEST = "an HTTP API request"  # the HTTP API's, payload format 2.0 (browsers', with a JWT)
     SQS_BATCH = "an SQS batch"
     OTHER = "an event"  # the async run's, or one no function here serves
 
@@ -25,6 +26,13 @@ class WrongEvent(Exception):
 def kind_of(event: Any) -> Kind:
     if isinstance(event, dict) and "httpMethod" in event and "requestContext" in event:
         return Kind.API_REQUEST
+    if (
+        isinstance(event, dict)
+        and event.get("version") == "2.0"
+        and isinstance(event.get("requestContext"), dict)
+        and "http" in event["requestContext"]
+    ):
+        return Kind.HTTP_API_REQUEST
     if isinstance(event, dict) and isinstance(event.get("Records"), list):
         return Kind.SQS_BATCH
     return Kind.OTHER
@@ -35,6 +43,8 @@ def refused(event: Any, serves: str, telemetry: Telemetry) -> WrongEvent:
     found = kind_of(event)
     if found is Kind.API_REQUEST:
         what = f"{found.value} ({event.get('httpMethod')} {event.get('resource') or event.get('path')})"
+    elif found is Kind.HTTP_API_REQUEST:
+        what = f"{found.value} ({event.get('routeKey')})"
     elif found is Kind.SQS_BATCH:
         what = f"{found.value} of {len(event['Records'])} records"
     else:

@@ -73,7 +73,7 @@ def test_make_serve_honours_car_search_today(tmp_path: Path) -> None:
     try:
         assert serve.stdout is not None
         assert serve.stdout.readline().rstrip().endswith("today: 2031-02-14 (CAR_SEARCH_TODAY)")
-        api = serve.stdout.readline().split(" api ")[1].strip()
+        api = serve.stdout.readline().split(" api ")[1].split()[0]
         trip = {"city": "Denver", "returnDate": "2031-02-16", "user": "u-1"}
         assert http("POST", api, trip | {"pickupDate": "2031-02-14"}, JSON, sign=True)[0] == 202
         status, refused = http("POST", api, trip | {"pickupDate": "2031-02-13"}, JSON, sign=True)

@@ -184,12 +184,14 @@ def test_make_serve_prints_its_ready_line_and_sigterm_stops_it_at_once(tmp_path:
     try:
         assert serve.stdout is not None
         assert f"handover: {handover} (" in serve.stdout.readline()
-        ready = re.fullmatch(r"ready: skill (http://127\.0\.0\.1:\d+/) api (http://127\.0\.0\.1:\d+)/search\n",
-                             serve.stdout.readline())  # fmt: skip
+        ready = re.fullmatch(r"ready: skill (http://127\.0\.0\.1:\d+/) api (http://127\.0\.0\.1:\d+)/search "
+                             r"http-api (http://127\.0\.0\.1:\d+)/search\n", serve.stdout.readline())  # fmt: skip
         assert ready, "no ready line"
         assert (
             http("POST", ready[2] + "/search", TRIP, JSON, sign=True)[0] == 202
         )  # a slow search is running when it stops
+        # The browser API listens too, behind its JWT authorizer
+        assert http("POST", ready[3] + "/search", TRIP, JSON)[0] == 401
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=PATIENCE_S) == 0
     finally:
