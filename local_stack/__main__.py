@@ -70,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
               f"handover: {_handover(stack)}   http-api: JWT, tokens from POST {stack.http_api.url}/local/token   "
               f"Lambda logs: {args.log}{moved}", file=out)  # fmt: skip
         print(f"ready: skill {stack.skill_url} api {stack.api_url.rsplit('/', 1)[0]}/search "
-              f"http-api {stack.http_api.url}/search", file=out, flush=True)  # fmt: skip
+              f"http-api {stack.http_api.url}/search ws {stack.websocket.url}", file=out, flush=True)  # fmt: skip
         console = _console(stack, out)
         if args.command == "serve":
             while True:
