@@ -221,8 +221,9 @@ class LocalStack:
             port = 0 if self.options.api_port == 0 else 3002
         clock = self.options.clock
         verifier = JwtVerifier(http_api.issuer.issuer, CLIENT_ID, lambda: clock.now().timestamp())
-        ws.serve(ws_authorizer.build_handler(verifier),
-                 websocket.build_handler(aws_services(api.settings, api.s3, clock)), port)  # fmt: skip
+        services = aws_services(api.settings, api.s3, clock)
+        ws.on_stop(services.cache.close)  # type: ignore[attr-defined]  # an S3ResultCache: its reader threads
+        ws.serve(ws_authorizer.build_handler(verifier), websocket.build_handler(services), port)
 
     def __enter__(self) -> LocalStack:
         return self.start()

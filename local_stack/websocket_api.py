@@ -97,6 +97,7 @@ class WebSocketApi:
         self._lock = threading.Lock()
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
+        self._on_stop: list[Callable[[], None]] = []
         self.management = LocalServer(_management_handler(self), 0)
         self.management.start()
 
@@ -113,6 +114,10 @@ class WebSocketApi:
     def connected(self) -> list[str]:
         with self._lock:
             return list(self._connections)
+
+    def on_stop(self, done: Callable[[], None]) -> None:
+        """Called at `stop`, once the connections are closed (what the route functions hold: their S3 readers)."""
+        self._on_stop.append(done)
 
     def serve(self, authorizer: LambdaHandler, routes: LambdaHandler, port: int = 0) -> None:
         from websockets.sync.server import serve
@@ -135,6 +140,8 @@ class WebSocketApi:
         for socket in open_ones:
             socket.close()
         self.management.stop()
+        for done in self._on_stop:
+            done()
 
     # --- API Gateway's side of a connection ---------------------------------------------------------------------
 
@@ -248,8 +255,8 @@ class WebSocketApi:
                 "identity": {"sourceIp": "127.0.0.1", "userAgent": ""}}  # fmt: skip
 
     def disconnect(self, connection_id: str) -> bool:
-        with self._lock:
-            connection = self._connections.get(connection_id)
+        with self._lock:  # gone at once for the management API; $disconnect follows the close
+            connection = self._connections.pop(connection_id, None)
         if connection is None:
             return False
         connection.socket.close()
