@@ -319,7 +319,7 @@ def _allows(decision: Any, arn: str) -> bool:
 
 
 def _connection_id() -> str:
-    """Shaped as API Gateway's (e.g. L0SM9cOFvHcCIhw=): base64, with its '=' and at times a '/' that keys must encode."""
+    """Shaped as API Gateway's (e.g. L0SM9cOFvHcCIhw=): base64, with its '=' and at times a '/' keys must encode."""
     import base64
 
     return base64.b64encode(secrets.token_bytes(11)).decode()

@@ -236,7 +236,9 @@ def search_cancelled(
     }
 
 
-def supplier_answered(job: SearchJob, callback: Callback | None, outcome: SupplierOutcome, answered: int) -> dict[str, Any]:
+def supplier_answered(
+    job: SearchJob, callback: Callback | None, outcome: SupplierOutcome, answered: int
+) -> dict[str, Any]:
     supplier = SUPPLIERS_BY_CODE.get(outcome.supplier)
     return {
         **_search(job, callback),

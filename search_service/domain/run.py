@@ -12,11 +12,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from search_service.domain.callbacks import Outbox
-from search_service.domain.push import Push
 from search_service.domain.errors import CacheUnavailable, SupplierError, SupplierTimeout
 from search_service.domain.latency import SupplierLatencies
 from search_service.domain.models import Offer, SearchJob, SearchQuery, SupplierOutcome, SupplierQuote
 from search_service.domain.ports import Clock, QuoteCache, ResultCache, SupplierProvider
+from search_service.domain.push import Push
 from search_service.domain.results import answered_before
 from search_service.domain.start import Policy
 

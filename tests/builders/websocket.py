@@ -9,7 +9,9 @@ from typing import Any
 from search_service.domain.ports import ConnectionGone
 
 
-def websocket_event(route: str, connection: str, user: str | None, body: dict[str, Any] | str | None = None) -> dict[str, Any]:
+def websocket_event(
+    route: str, connection: str, user: str | None, body: dict[str, Any] | str | None = None
+) -> dict[str, Any]:
     kinds = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}
     context: dict[str, Any] = {"routeKey": route, "eventType": kinds.get(route, "MESSAGE"), "connectionId": connection,
                                "stage": "push", "apiId": "abc123", "requestTimeEpoch": 0}  # fmt: skip

@@ -14,10 +14,10 @@ import pytest
 
 from local_stack.search_api import SEARCH_TIMEOUT_S
 from search_service.adapters.local_context import LocalLambdaContext
+from search_service.adapters.push import S3Subscribers
 from search_service.adapters.webhooks import message_body
 from search_service.api.gateway import rest_event
 from search_service.domain.tokens import search_id
-from search_service.adapters.push import S3Subscribers
 from search_service.entry import callbacks, results, run, websocket
 from tests.builders.stack import USER, build_stack
 from tests.builders.websocket import GoneChannel, websocket_event
@@ -372,7 +372,9 @@ def test_each_role_allows_every_s3_call_its_lambda_makes(deployed: dict[str, Any
         assert routes(websocket_event("$disconnect", "c3", USER), context) == {"statusCode": 200}
     gone = GoneChannel()
     with calls.inside("SearchFunction"):
-        assert run.build_handler(pushing, None, gone)({"searchId": search_id(watched, USER)}, context)["status"] == "done"
+        assert (
+            run.build_handler(pushing, None, gone)({"searchId": search_id(watched, USER)}, context)["status"] == "done"
+        )
     assert set(gone.tried) == {"c1", "c2"}
     assert pushing.subscribers.subscribers(search_id(watched, USER)) == []
 

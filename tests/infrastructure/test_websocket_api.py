@@ -55,7 +55,9 @@ def _role_of(deployed: Template, function: str) -> dict[str, Any]:
 
 def _routes(deployed: Template) -> dict[str, dict[str, Any]]:
     found = resources(deployed, "AWS::ApiGatewayV2::Route").values()
-    return {r["Properties"]["RouteKey"]: r["Properties"] for r in found if r["Properties"]["ApiId"] == {"Ref": "PushApi"}}
+    return {
+        r["Properties"]["RouteKey"]: r["Properties"] for r in found if r["Properties"]["ApiId"] == {"Ref": "PushApi"}
+    }
 
 
 def test_a_websocket_api_routes_on_the_action_to_one_function(deployed: Template) -> None:
@@ -70,9 +72,14 @@ def test_a_websocket_api_routes_on_the_action_to_one_function(deployed: Template
     assert "${PushFunction.Arn}" in integration["IntegrationUri"]["Fn::Sub"]
     assert _props(deployed, "PushFunction")["Handler"] == "search_service.entry.websocket.lambda_handler"
     # subscribe and $default answer on the connection: a route response each
-    answering = {r["Properties"]["RouteId"]["Ref"] for r in resources(deployed, "AWS::ApiGatewayV2::RouteResponse").values()}
+    answering = {
+        r["Properties"]["RouteId"]["Ref"] for r in resources(deployed, "AWS::ApiGatewayV2::RouteResponse").values()
+    }
     assert answering == {"PushSubscribeRoute", "PushDefaultRoute"}
-    assert {key for key, route in routes.items() if route.get("RouteResponseSelectionExpression")} == {"subscribe", "$default"}
+    assert {key for key, route in routes.items() if route.get("RouteResponseSelectionExpression")} == {
+        "subscribe",
+        "$default",
+    }
 
 
 def test_the_local_stack_reads_the_same_routes_and_token_parameter(deployed: Template) -> None:

@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from skill.sigv4 import Credentials
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
-from skill.sigv4 import Credentials
 
 from local_stack.envelopes import Device, launch_request
 from local_stack.iam_auth import local_role

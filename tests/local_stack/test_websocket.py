@@ -19,8 +19,8 @@ from local_stack.stack import LocalStack
 from search_service.adapters.push import S3Subscribers
 from search_service.domain.tokens import search_id
 from tests.builders.local_stack import running_stack
-from tests.builders.waiting import PATIENCE_S, wait_until
 from tests.builders.today import trip
+from tests.builders.waiting import PATIENCE_S, wait_until
 from tests.local_stack.test_http_api import JSON, bearer, call, token_for
 
 MAX_FRAMES = 40  # nine companies, the subscribe's answer and the end: a generous cap on the frames a test reads
