@@ -17,7 +17,6 @@ from search_service.domain.latency import SupplierLatencies
 from search_service.domain.models import Offer, SearchJob, SearchQuery, SupplierOutcome, SupplierQuote
 from search_service.domain.ports import Clock, QuoteCache, ResultCache, SupplierProvider
 from search_service.domain.push import Push
-from search_service.domain.results import answered_before
 from search_service.domain.start import Policy
 
 log = logging.getLogger(__name__)
@@ -175,6 +174,8 @@ class RunSearch:
         """The subscribers learn of a cancel from the run: the DELETE's function does not post to connections."""
         if self._push is None:
             return
+        from search_service.domain.results import answered_before  # reading's module: cancels only, not every start
+
         at = self._cache.cancelled_at(job.search_id)
         if at is not None:
             kept = answered_before(self._cache.load_outcomes(job.search_id, job.suppliers), at)

@@ -11,7 +11,8 @@ from typing import Any
 
 from search_service.config import Settings
 from search_service.domain.errors import CacheUnavailable, SearchExpired, SearchNotFound
-from search_service.domain.push import ERROR, Subscribe, message
+from search_service.domain.push import ERROR, message
+from search_service.domain.subscribe import Subscribe
 from search_service.entry.events import Kind, kind_of, refused
 from search_service.observability import Handler, Telemetry
 from search_service.wiring import Services, aws_services, long_lived
