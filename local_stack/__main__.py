@@ -3,8 +3,8 @@
     chat [--replay FILE] [--verbose] [--locale en-US]   talk to the skill (make chat, make chat REPLAY=...)
     serve                                             the stack alone, for HTTP clients and simulators
 
-Ports come from SKILL_PORT (8080), API_PORT (3000), HTTP_API_PORT (3001) and WS_PORT (3002), suppliers' latency from SUPPLIER_LATENCY_SCALE (1), and
-CAR_SEARCH_TODAY=YYYY-MM-DD moves the whole stack's clock to that day. HANDOVER=queue hands searches over through a
+Ports come from SKILL_PORT (8080), API_PORT (3000), HTTP_API_PORT (3001) and WS_PORT (3002), suppliers' latency
+from SUPPLIER_LATENCY_SCALE (1), and CAR_SEARCH_TODAY=YYYY-MM-DD moves the whole stack's clock to that day. HANDOVER=queue hands searches over through a
 search queue consumed at most 50 at a time instead of Lambda's async invoke (HANDOVER=invoke, the default).
 SKILL_ID refuses requests for any other skill;
 VERIFY_ALEXA_REQUESTS=true (which needs SKILL_ID) checks that each request was signed by Alexa.
