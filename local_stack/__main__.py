@@ -4,8 +4,9 @@
     serve                                             the stack alone, for HTTP clients and simulators
 
 Ports come from SKILL_PORT (8080), API_PORT (3000), HTTP_API_PORT (3001) and WS_PORT (3002), suppliers' latency
-from SUPPLIER_LATENCY_SCALE (1), and CAR_SEARCH_TODAY=YYYY-MM-DD moves the whole stack's clock to that day. HANDOVER=queue hands searches over through a
-search queue consumed at most 50 at a time instead of Lambda's async invoke (HANDOVER=invoke, the default).
+from SUPPLIER_LATENCY_SCALE (1), and CAR_SEARCH_TODAY=YYYY-MM-DD moves the whole stack's clock to that day.
+HANDOVER=queue hands searches over through a search queue consumed at most 50 at a time instead of Lambda's async
+invoke (HANDOVER=invoke, the default).
 SKILL_ID refuses requests for any other skill;
 VERIFY_ALEXA_REQUESTS=true (which needs SKILL_ID) checks that each request was signed by Alexa.
 The Lambdas' own logs and metrics go to --log (local_stack.log; "-" for the terminal), so the conversation
