@@ -337,6 +337,8 @@ def serve_events(handler: JsonHandler, timelines: Timelines, headers: dict[str, 
     for name, value in (headers | {"Content-Type": "text/event-stream; charset=utf-8", "Connection": "close"}).items():
         handler.send_header(name, value)
     handler.end_headers()
+    if handler.command == "HEAD":  # the headers a GET would have, and no stream
+        return
 
     def write(data: bytes) -> None:
         handler.wfile.write(data)

@@ -8,6 +8,7 @@ import http.client
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -285,3 +286,16 @@ def test_the_diff_says_partial_once_and_ends_a_cancelled_search() -> None:
                       "offers": None, "at_ms": None, "quote_cache": None}),
         ("cancelled", {"search": 2, "offers": 1, "at_ms": 300}),
     ]  # fmt: skip
+
+
+def test_head_on_the_event_stream_answers_its_headers_and_ends(serve: Serve) -> None:
+    conversation = turn(serve, "ask car search for help")["conversation"]
+    request = f"HEAD /api/events?conversation={conversation} HTTP/1.1\r\nHost: 127.0.0.1:{serve.port}\r\n\r\n"
+    with socket.create_connection(("127.0.0.1", serve.port), timeout=PATIENCE_S) as raw:
+        raw.sendall(request.encode())
+        received = b""
+        while chunk := raw.recv(4096):  # until the console closes the connection: a stream would never end
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200") and b"Content-Type: text/event-stream; charset=utf-8" in head
+    assert body == b""
