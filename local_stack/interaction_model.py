@@ -170,3 +170,9 @@ class ModelStore:
             model = load_model(path, locale)
             self._loaded[locale] = (signature, model)
             return model
+
+    def reload(self, locale: str) -> InteractionModel:
+        """The locale's model read from its file now, whether or not the file looks changed (the console's Reload)."""
+        with self._lock:
+            self._loaded.pop(locale, None)
+        return self.get(locale)

@@ -282,6 +282,16 @@ class SearchRuntime:
             raise _remote_error(answer["error"])
         return answer["result"]
 
+    def set_latency_scale(self, scale: float) -> None:
+        """The suppliers' latency scale for the searches handed over from now on (the console's setting): the child
+        reads its stdin in order, so each event written after this line runs with it; runs under way keep theirs."""
+        with self._lock:
+            if self._gone is not None:
+                raise RuntimeError(self._gone)
+            assert self._child.stdin is not None
+            self._child.stdin.write(json.dumps({"settings": {"supplier_latency_scale": scale}}) + "\n")
+            self._child.stdin.flush()
+
     def close(self) -> None:
         """The child ends at once: invocations still running are abandoned, as the stack is going away."""
         with self._lock:
@@ -364,13 +374,18 @@ def _run_searches(spec: dict[str, Any]) -> None:
 
     config = Settings(**spec["settings"])
     clock = StackClock(timedelta(seconds=spec["clock_offset_s"]))
-    services = aws_services(config, s3_client(spec["s3"], config), clock)
+    s3 = s3_client(spec["s3"], config)
     write = threading.Lock()
     callbacks = _PipeQueue(protocol, write)
-    # Concurrent searches, each on an instance of its own, as in Lambda: an instance's metrics are its own.
-    search = LambdaFunction(lambda: build_handler(services, callbacks))
 
-    def run(number: int, event: dict[str, Any]) -> None:
+    def function(settings: Settings) -> LambdaFunction:
+        # Concurrent searches, each on an instance of its own, as in Lambda: an instance's metrics are its own.
+        services = aws_services(settings, s3, clock)
+        return LambdaFunction(lambda: build_handler(services, callbacks))
+
+    search = function(config)
+
+    def run(search: LambdaFunction, number: int, event: dict[str, Any]) -> None:
         try:
             answer: dict[str, Any] = {
                 "id": number,
@@ -389,7 +404,11 @@ def _run_searches(spec: dict[str, Any]) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     for line in sys.stdin:  # until the parent closes it, or is gone
         request = json.loads(line)
-        threading.Thread(target=run, args=(request["id"], request["event"]), daemon=True).start()
+        if "settings" in request:  # SearchRuntime.set_latency_scale: a new configuration, as after a Lambda update
+            config = replace(config, **request["settings"])
+            search = function(config)
+            continue
+        threading.Thread(target=run, args=(search, request["id"], request["event"]), daemon=True).start()
     os._exit(0)  # searches still running are abandoned: the stack is going away
 
 
@@ -420,6 +439,14 @@ class SearchApi:
         """The API answers again, on the same port."""
         assert self.serve is not None, "this SearchApi cannot be resumed"
         self.server = self.serve(self.server.port)
+
+    def set_latency_scale(self, scale: float) -> None:
+        """How slow the simulated companies answer, for the searches started from now on (SUPPLIER_LATENCY_SCALE
+        at start); `settings` says the scale in force."""
+        if self.runtime is None:
+            raise RuntimeError("this SearchApi runs its searches in-process: its latency scale is fixed")
+        self.runtime.set_latency_scale(scale)
+        self.settings = replace(self.settings, supplier_latency_scale=scale)
 
     def stop(self, grace_s: float = 5.0) -> None:
         self.server.stop()
@@ -470,7 +497,7 @@ def start_search_api(
         _create_results_bucket(client, config)
         services = aws_services(config, client, clock)
         reader = LambdaFunction(lambda: results.build_handler(services, callback_queue))
-        marker = LambdaFunction(lambda: lost_searches.build_handler(services))
+        marker = LambdaFunction(lambda: lost_searches.build_handler(services, callback_queue))
         deliverer = LambdaFunction(lambda: callbacks.build_handler(services, callback_queue))
         callback_queue = LocalCallbackQueue(deliverer, clock, callback_delay_scale, config.region)
         runtime.callback_queue = callback_queue.send_body

@@ -173,7 +173,7 @@ def search_app(
     )
     routes = search_routes(
         results,
-        CancelSearch(services.cache, services.clock, results, _outbox(services, callbacks)),
+        CancelSearch(services.cache, services.clock, results, outbox(services, callbacks)),
         LongPoll(services.clock, services.sleeper, settings.long_poll_interval_s),
         services.catalog,
         settings.result_max_age_s,
@@ -190,7 +190,6 @@ def run_search(services: Services, callbacks: CallbackQueue | None = None) -> Ru
     from search_service.domain.run import QuoteReuse, RunSearch
 
     settings = services.settings
-    outbox = _outbox(services, callbacks)
     return RunSearch(
         services.cache,
         services.providers,
@@ -200,11 +199,11 @@ def run_search(services: Services, callbacks: CallbackQueue | None = None) -> Ru
         SupplierLatencies(services.cache),
         QuoteReuse(services.cache, settings.quote_cache_s),
         settings.cancel_recheck_s,
-        outbox,
+        outbox(services, callbacks),
     )
 
 
-def _outbox(services: Services, callbacks: CallbackQueue | None) -> Outbox | None:
+def outbox(services: Services, callbacks: CallbackQueue | None) -> Outbox | None:
     """Where a search's callback events go; none without a delivery queue."""
     if callbacks is None:
         return None

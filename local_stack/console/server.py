@@ -20,9 +20,11 @@ from collections import OrderedDict
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs, urlsplit
 
 from local_stack.chat import Chat, Turn, stack_device
 from local_stack.console.timeline import Timelines, serve_events
+from local_stack.console.workshop import Workshop, attachment
 from local_stack.http_server import JsonHandler, LocalServer
 from local_stack.interaction_model import InteractionModelError, ModelStore
 
@@ -46,12 +48,14 @@ SECURITY_HEADERS = {
 MAX_CONVERSATIONS = 64  # one per open tab; the oldest is forgotten beyond
 MAX_TEXT = 500  # characters: an utterance, not a document
 REDACTED = "(the stack's token: not shown)"
+NOT_AN_OBJECT = "the body is not JSON, or not a JSON object"
 
 
 class _Conversation:
     def __init__(self, chat: Chat) -> None:
         self.chat = chat
         self.lock = threading.Lock()  # a Chat holds one dialog: its turns go one at a time
+        self.said: list[str] = []  # the utterances that reached the chat, for a replay file (workshop.py)
 
 
 class Console:
@@ -62,6 +66,7 @@ class Console:
         self._lock = threading.Lock()
         stack.on_progressive(self._progressive)
         self.timelines = Timelines(stack.api_url)  # the live search timeline (timeline.py)
+        self.workshop = Workshop(stack, models)
         self._server = LocalServer(_handler(self), port)
 
     @property
@@ -81,7 +86,8 @@ class Console:
         self._server.stop()
 
     def info(self) -> Json:
-        return {"locales": self._models.locales(), "today": self._stack.options.clock.now().date().isoformat()}
+        today = self._stack.options.clock.now().date().isoformat()
+        return {"locales": self._models.locales(), "today": today} | self.workshop.info()
 
     def turn(self, text: str, conversation_id: str | None, locale: str) -> tuple[int, Json]:
         if conversation_id is None and locale not in self._models.locales():
@@ -97,7 +103,16 @@ class Console:
             timeline = self.timelines.of(conversation_id, create=True)
             assert timeline is not None
             timeline.answered(turn.said, turn.response, turn.request)
+            conversation.said.append(text)
         return 200, {"conversation": conversation_id, "locale": conversation.chat.device.locale, "turn": _wire(turn)}
+
+    def replay(self, conversation_id: str | None) -> tuple[int, Json | tuple[str, bytes]]:
+        with self._lock:
+            conversation = self._conversations.get(conversation_id or "")
+        if conversation is None:
+            return 404, {"message": "no such conversation (the stack restarted?): start a new one"}
+        with conversation.lock:
+            return 200, self.workshop.replay(list(conversation.said), conversation.chat.device.locale)
 
     def _conversation(self, conversation_id: str | None, locale: str) -> tuple[str, _Conversation | None]:
         with self._lock:
@@ -176,6 +191,9 @@ def _handler(console: Console) -> type[JsonHandler]:
                 if self._same_origin():
                     serve_events(self, console.timelines, SECURITY_HEADERS)
                 return
+            if path == "/api/replay":
+                self._replay()
+                return
             found = FILES.get(path)
             if found is None:
                 self.respond(404, {"message": f"nothing at {path}"}, SECURITY_HEADERS)
@@ -190,7 +208,8 @@ def _handler(console: Console) -> type[JsonHandler]:
             path = self.path.split("?", 1)[0]
             if not self._local_host() or not self._same_origin():
                 return
-            if path != "/api/turn":
+            workshop = {"/api/settings": console.workshop.settings, "/api/model/reload": console.workshop.reload}
+            if path != "/api/turn" and path not in workshop:
                 self.respond(404, {"message": f"nothing at {path}: POST a turn to /api/turn"}, SECURITY_HEADERS)
                 return
             content_type = (self.headers.get("Content-Type") or "").split(";", 1)[0].strip().lower()
@@ -200,12 +219,27 @@ def _handler(console: Console) -> type[JsonHandler]:
             body = self.read_body()
             if body is None:
                 return
+            if path in workshop:
+                fields = _object(body)
+                status, answer = (400, {"message": NOT_AN_OBJECT}) if fields is None else workshop[path](fields)
+                self.respond(status, answer, SECURITY_HEADERS)
+                return
             problem, text, conversation, locale = _turn_request(body)
             if problem:
                 self.respond(400, {"message": problem}, SECURITY_HEADERS)
                 return
             status, answer = console.turn(text, conversation, locale)
             self.respond(status, answer, SECURITY_HEADERS)
+
+        def _replay(self) -> None:
+            conversation = parse_qs(urlsplit(self.path).query).get("conversation", [None])[0]
+            status, answer = console.replay(conversation)
+            if isinstance(answer, dict):
+                self.respond(status, answer, SECURITY_HEADERS)
+                return
+            filename, content = answer
+            headers = {"Content-Type": "application/json", "Content-Disposition": attachment(filename)}
+            self.respond(status, content, headers | SECURITY_HEADERS)
 
         def _local_host(self) -> bool:
             host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
@@ -225,13 +259,18 @@ def _handler(console: Console) -> type[JsonHandler]:
     return ConsoleHandler
 
 
-def _turn_request(body: bytes) -> tuple[str | None, str, str | None, str]:
+def _object(body: bytes) -> Json | None:
     try:
-        turn = json.loads(body)
+        parsed = json.loads(body)
     except (ValueError, RecursionError):
-        return "the body is not JSON", "", None, ""
-    if not isinstance(turn, dict):
-        return "the body must be a JSON object", "", None, ""
+        return None
+    return parsed if isinstance(parsed, dict) else None
+
+
+def _turn_request(body: bytes) -> tuple[str | None, str, str | None, str]:
+    turn = _object(body)
+    if turn is None:
+        return NOT_AN_OBJECT, "", None, ""
     text, conversation, locale = turn.get("text"), turn.get("conversation"), turn.get("locale", "en-US")
     if not isinstance(text, str) or not text.strip():
         return '"text" must be what the user says, a non-empty string', "", None, ""

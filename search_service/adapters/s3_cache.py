@@ -93,10 +93,13 @@ class S3ResultCache:
         found = self._get(self._job_key(search_id), StoredJob)
         return found[0].domain() if found else None
 
-    def mark_failed(self, search_id: str, reason: str) -> None:
+    def mark_failed(self, search_id: str, reason: str) -> SearchJob | None:
         job = self.load_job(search_id)
-        if job is not None:
-            self._put(self._job_key(search_id), StoredJob.of(replace(job, status="failed", failure=reason)))
+        if job is None:
+            return None
+        failed = replace(job, status="failed", failure=reason)
+        self._put(self._job_key(search_id), StoredJob.of(failed))
+        return failed
 
     # --- supplier outcomes ------------------------------------------------------------------------
 

@@ -71,6 +71,7 @@ def document() -> dict[str, Any]:
             # A 304 has no body (RFC 9110 15.4.5); Powertools gives every response the route's return type.
             operation["responses"].get("304", {}).pop("content", None)
     _add_webhooks(doc)
+    _add_security(doc)
     schemas = doc["components"]["schemas"]
     for name in list(schemas):
         rest = {key: value for key, value in doc.items() if key != "components"} | {
@@ -128,6 +129,36 @@ def _add_webhooks(doc: dict[str, Any]) -> None:
             }
         }
     doc["webhooks"] = webhooks
+
+
+# The REST API's routes take AWS_IAM (infrastructure/template.yaml): each request signed with Signature Version 4 by
+# a principal allowed execute-api:Invoke, the skill's role. OpenAPI has no SigV4 scheme; this is API Gateway's own
+# extension for one, which its import also reads.
+SIGV4 = {
+    "type": "apiKey",
+    "name": "Authorization",
+    "in": "header",
+    "description": "AWS Signature Version 4 (service execute-api) by a principal allowed execute-api:Invoke on the "
+    "route; the skill's role in this stack.",
+    "x-amazon-apigateway-authtype": "awsSigv4",
+}
+REFUSED_BY_THE_GATEWAY = {
+    "description": "Not signed, signed wrongly, or signed by a principal that may not call this route: API Gateway's "
+    "answer, before any function runs",
+    "content": {
+        "application/json": {
+            "schema": {"type": "object", "properties": {"message": {"type": "string"}}, "required": ["message"]}
+        }
+    },
+}
+
+
+def _add_security(doc: dict[str, Any]) -> None:
+    doc["components"]["securitySchemes"] = {"sigv4": SIGV4}
+    doc["security"] = [{"sigv4": []}]
+    for path in doc["paths"].values():
+        for operation in path.values():
+            operation["responses"].setdefault("403", REFUSED_BY_THE_GATEWAY)
 
 
 def render() -> str:

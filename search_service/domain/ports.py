@@ -28,7 +28,9 @@ class ResultCache(Protocol):
 
     def load_job(self, search_id: str) -> SearchJob | None: ...
 
-    def mark_failed(self, search_id: str, reason: str) -> None: ...
+    def mark_failed(self, search_id: str, reason: str) -> SearchJob | None:
+        """The job as marked failed; None when there is no such job."""
+        ...
 
     def save_outcome(self, search_id: str, outcome: SupplierOutcome) -> None:
         """A complete outcome replaces a failed one; a failed one never replaces anything."""

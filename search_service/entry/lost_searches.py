@@ -6,6 +6,9 @@ Powertools' BatchProcessor runs each record on its own: a record that raises is 
 (`batchItemFailures`, the event source's ReportBatchItemFailures), so SQS redelivers it alone, whatever it
 raised, and the batch's other records are done.
 
+A search with a callbackUrl then sends search.failed (or search.completed, if a company answered before the run was
+lost), as its run would have: search_service/domain/lost.py.
+
 With the template's Handover: queue, the search queue's redrive policy moves a message whose runs all raised to the
 same queue, as it is: a search event rather than Lambda's invocation record. Both mean the same lost search."""
 
@@ -21,16 +24,20 @@ from pydantic import ValidationError
 from search_service.adapters.events import InvocationContext, LostSearchRecord, RunSearchEvent
 from search_service.config import Settings
 from search_service.domain.errors import CacheUnavailable
+from search_service.domain.lost import MarkLost
+from search_service.domain.ports import CallbackQueue
 from search_service.entry.events import Kind, kind_of, refused
 from search_service.observability import Handler, Telemetry
-from search_service.wiring import Services, aws_services, long_lived
+from search_service.wiring import Services, aws_services, callback_queue, long_lived, outbox
 
 SERVES = "marks lost searches failed from SQS batches of the lost-search queue"
 LOST_SEARCH = "The search could not be run."
 
 
-def build_handler(services: Services) -> Handler:
+def build_handler(services: Services, callbacks: CallbackQueue | None = None) -> Handler:
+    """`callbacks`: the delivery queue a lost search's callback event goes to."""
     telemetry = Telemetry()
+    mark_lost = MarkLost(services.cache, LOST_SEARCH, outbox(services, callbacks))
     logger, metrics = telemetry.logger, telemetry.metrics
     # A batch whose every record failed (S3 down) is answered like any other, every record listed, rather than
     # raised: SQS redelivers the same records either way, and the log gets one warning per record, not a traceback.
@@ -45,7 +52,7 @@ def build_handler(services: Services) -> Handler:
             return
         search = lost.request_payload.search_id
         try:
-            services.cache.mark_failed(search, LOST_SEARCH)
+            mark_lost(search)
         except Exception as error:
             # Raised again: this record alone goes back to the queue. S3 being down is expected now and then; anything
             # else is a bug, logged with its traceback.
@@ -95,4 +102,9 @@ def _lost_search(record: SQSRecord) -> LostSearchRecord | None:
     return LostSearchRecord(request_context=exhausted, request_payload=event)
 
 
-lambda_handler = long_lived(lambda: build_handler(aws_services(Settings.from_env())))
+def _from_environment() -> Handler:
+    settings = Settings.from_env()
+    return build_handler(aws_services(settings), callback_queue(settings))
+
+
+lambda_handler = long_lived(_from_environment)

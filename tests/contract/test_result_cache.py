@@ -103,8 +103,9 @@ def test_creating_the_same_job_again_is_a_retry_that_succeeds(cache: ResultCache
 
 def test_mark_failed_keeps_the_query_and_gives_the_reason(cache: ResultCache) -> None:
     cache.create_job(_job())
-    cache.mark_failed(SEARCH, "The search could not be started.")
-    assert cache.load_job(SEARCH) == replace(_job(), status="failed", failure="The search could not be started.")
+    marked = cache.mark_failed(SEARCH, "The search could not be started.")
+    assert marked == replace(_job(), status="failed", failure="The search could not be started.")
+    assert cache.load_job(SEARCH) == marked
 
 
 def test_mark_failed_again_gives_the_latest_reason(cache: ResultCache) -> None:
@@ -116,7 +117,7 @@ def test_mark_failed_again_gives_the_latest_reason(cache: ResultCache) -> None:
 
 
 def test_mark_failed_of_an_unknown_search_creates_nothing(cache: ResultCache) -> None:
-    cache.mark_failed(SEARCH, "The search could not be run.")
+    assert cache.mark_failed(SEARCH, "The search could not be run.") is None
     assert cache.load_job(SEARCH) is None
 
 

@@ -57,11 +57,14 @@ class InMemoryResultCache:
             found = _load(objects, _job(search_id), StoredJob)
         return found.domain() if found else None
 
-    def mark_failed(self, search_id: str, reason: str) -> None:
+    def mark_failed(self, search_id: str, reason: str) -> SearchJob | None:
         with self._store() as objects:
             found = _load(objects, _job(search_id), StoredJob)
-            if found is not None:
-                objects[_job(search_id)] = _dump(StoredJob.of(replace(found.domain(), status="failed", failure=reason)))
+            if found is None:
+                return None
+            failed = replace(found.domain(), status="failed", failure=reason)
+            objects[_job(search_id)] = _dump(StoredJob.of(failed))
+            return failed
 
     # --- supplier outcomes ------------------------------------------------------------------------
 

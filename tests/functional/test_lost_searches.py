@@ -10,6 +10,7 @@ import pytest
 
 from search_service.adapters.local_context import LocalLambdaContext
 from search_service.domain.errors import CacheUnavailable
+from search_service.domain.models import SearchJob
 from search_service.domain.tokens import search_id
 from tests.builders.stack import USER, Stack, build_stack
 from tests.fakes.clock import FixedClock
@@ -57,10 +58,10 @@ def _marking_raises(stack: Stack, monkeypatch: pytest.MonkeyPatch, error: Except
     cache = stack.services.cache
     real = cache.mark_failed
 
-    def mark_failed(found: str, reason: str) -> None:
+    def mark_failed(found: str, reason: str) -> SearchJob | None:
         if not searches or found in searches:
             raise error
-        real(found, reason)
+        return real(found, reason)
 
     monkeypatch.setattr(cache, "mark_failed", mark_failed)
 

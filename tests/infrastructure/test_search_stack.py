@@ -245,14 +245,20 @@ def test_results_role(deployed: dict[str, Any], action: str, resource: str, allo
         ("s3:GetObject", _object("results/abc/job.json"), True),
         ("s3:PutObject", _object("results/abc/job.json"), True),
         ("s3:ListBucket", BUCKET_ARN, True),
-        # It marks a job failed and nothing else: no offers, quotes, latencies or idempotency records.
-        ("s3:GetObject", _object("results/abc/suppliers/hertz.json"), False),
+        # It marks a job failed, and for a search with a callback reads the answers and the cancel and queues the
+        # event: it writes no offers, quotes, latencies or idempotency records, and never cancels.
+        ("s3:GetObject", _object("results/abc/suppliers/hertz.json"), True),
+        ("s3:GetObject", _object("results/abc/cancelled.json"), True),
+        ("s3:PutObject", _object("results/abc/callbacks/evt_1.json"), True),
+        ("s3:PutObject", _object("results/abc/cancelled.json"), False),
+        ("s3:GetObject", _object("webhook-secrets/u1.json"), False),
         ("s3:PutObject", _object("results/abc/suppliers/hertz.json"), False),
         ("s3:PutObject", _object("results/quotes/hertz/new-york-ny/2027-01-08_2027-01-10.json"), False),
         ("s3:PutObject", _object("results/stats/supplier-latency.json"), False),
         ("s3:PutObject", _object("results/idempotency/k1.json"), False),
         ("s3:DeleteObject", _object("results/abc/job.json"), False),
         ("sqs:SendMessage", QUEUE_ARN, False),
+        ("sqs:SendMessage", CALLBACK_QUEUE_ARN, True),
         ("lambda:InvokeFunction", SEARCH_ARN, False),
     ],
 )
@@ -442,11 +448,14 @@ def test_callback_role(deployed: dict[str, Any], action: str, resource: str, all
     assert allows(_role(deployed, "CallbackFunction"), action, resource, NAMES) is allowed
 
 
-def test_only_the_runs_the_cancels_and_the_delivery_function_may_queue_callbacks(deployed: dict[str, Any]) -> None:
+def test_only_the_runs_the_cancels_the_lost_searches_and_the_delivery_may_queue_callbacks(
+    deployed: dict[str, Any],
+) -> None:
     senders = {
         name for name in FUNCTIONS if allows(_role(deployed, name), "sqs:SendMessage", CALLBACK_QUEUE_ARN, NAMES)
     }
-    assert senders == {"SearchFunction", "CallbackFunction", "ResultsFunction"}  # results: DELETE's search.cancelled
+    # results: DELETE's search.cancelled; lost searches: the search.failed of a run Lambda gave up on
+    assert senders == {"SearchFunction", "CallbackFunction", "ResultsFunction", "LostSearchFunction"}
     readers = {
         name
         for name in FUNCTIONS

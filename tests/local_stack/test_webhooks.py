@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
+from local_stack.s3 import S3Fault
 from local_stack.stack import LocalStack
-from tests.builders.local_stack import running_stack
+from tests.builders.local_stack import embedded_s3, running_stack
 from tests.builders.today import trip
 from tests.builders.waiting import PATIENCE_S, wait_until
 from tests.local_stack.conftest import http
@@ -212,6 +213,29 @@ def test_a_cancelled_search_sends_search_cancelled_once_and_never_completed(
     assert data["suppliers"] == {"total": total, "complete": 0, "failed": 0, "cancelled": total}
     assert data["offerCount"] == 0 and data["cheapest"] is None
     assert started["token"] not in receiver.received[0].body.decode()
+
+
+def test_a_lost_search_sends_search_failed_as_its_run_would_have(stack: LocalStack, receiver_factory: Any) -> None:
+    # GIVEN a search with a callback whose run Lambda crashes on every attempt (no answer can be stored), so that it is
+    # lost: its record goes to the lost-search queue, and the lost-search Lambda marks it failed
+    user = "hooks-lost-user"
+    receiver = receiver_factory(200)
+    secret = _secret(stack, user)["secret"]
+    crash = S3Fault(403, "AccessDenied", "Access Denied", method="PUT", key_contains="/suppliers/")
+    with embedded_s3(stack).failing(crash):
+        started = _start(stack, user, receiver.url)
+        assert stack.api.launcher.wait_idle(PATIENCE_S)
+        # THEN the client, waiting for its event rather than polling, hears that the search failed, and why
+        callback = _callback_settled(stack, started["token"], user)
+    assert (callback["state"], [d["type"] for d in callback["deliveries"]]) == ("delivered", ["search.failed"])
+    (event,) = [Webhook(secret).verify(request.body, request.headers) for request in receiver.received]
+    data = event["data"]
+    assert (event["type"], data["status"]) == ("search.failed", "failed")
+    assert data["reason"] == "The search could not be run."
+    assert data["searchId"] == started["searchId"] and data["offerCount"] == 0
+    assert sorted(data["failedSuppliers"]) == sorted(started["search"]["suppliers"])
+    # AND GET says the same
+    assert _results(stack, started["token"], user)["status"] == "failed"
 
 
 def test_a_rotated_secret_still_verifies_during_the_grace_period(stack: LocalStack, receiver_factory: Any) -> None:

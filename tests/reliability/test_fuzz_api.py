@@ -9,6 +9,8 @@ examples, the coverage phase's boundary values and the fuzzing phase's random on
 - the status is documented and the body matches the documented schema for it (`status_code_conformance`,
   `response_schema_conformance`, and the header and content-type checks);
 - a request the document forbids is refused (`negative_data_rejection`);
+- every operation refuses a request unsigned or mis-signed, as its `sigv4` security scheme says (`ignored_auth`:
+  once per operation, the request sent again without the signature, then with a made-up one);
 - a request the document allows is refused only for what the document cannot say (`refused_only_for_the_rules`).
 
 Two built-in checks are left out, for reasons of the platform rather than of this API:
@@ -59,6 +61,9 @@ schema.config.generation.update(
     max_examples=MAX_EXAMPLES,
     deterministic=True,  # Hypothesis' derandomize: the same requests on every run and in CI
     database="none",  # no .hypothesis/ directory in the work tree
+    # The Authorization header is a SigV4 signature that SigV4Auth computes for each request as sent, not a value to
+    # generate; ignored_auth still checks, per operation, that the gateway refuses the request unsigned or mis-signed.
+    with_security_parameters=False,
 )
 
 # What a schema-valid request may be refused for: the rules the document cannot express.

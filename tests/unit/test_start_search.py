@@ -244,7 +244,7 @@ def test_launch_failure_is_raised_and_the_search_left_behind_is_failed(
 class _RefusesToMarkFailed(InMemoryResultCache):
     """A store that fails the one write marking a search failed, as a transient S3 error would."""
 
-    def mark_failed(self, search_id: str, reason: str) -> None:
+    def mark_failed(self, search_id: str, reason: str) -> SearchJob | None:
         raise CacheUnavailable("S3 answered InternalError")
 
 

@@ -95,7 +95,6 @@ async function say(text) {
   showError("");
   state.conversation = answer.conversation;
   watchTimeline(answer.conversation);  // the live search timeline (below)
-  $("locale").disabled = true;  // a conversation keeps its device's locale
   const turn = answer.turn;
   for (const text of turn.progressive) { line("progressive", text); speak(text); }
   if (turn.error) line("problem", turn.error);
@@ -112,6 +111,7 @@ async function start() {
     select.replaceChildren(...info.locales.map((locale) => el("option", { value: locale }, locale)));
     select.value = info.locales.includes("en-US") ? "en-US" : info.locales[0];
     $("status").textContent = `Connected: the stack's today is ${info.today}.`;
+    workshopStart(info);
   } catch (error) {
     $("status").textContent = "The local stack does not answer: start it with `make serve`, then reload.";
   }
@@ -121,7 +121,7 @@ async function start() {
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
-    say(text).finally(() => input.focus());
+    say(text).finally(() => { input.focus(); workshopAfterTurn(); });
   });
   $("new-session").addEventListener("click", () => {
     state.conversation = null;
@@ -130,6 +130,104 @@ async function start() {
     $("utterance").focus();
   });
   $("utterance").focus();
+}
+
+// ---- Workshop helpers: save as replay, reload the model, locale, latency scale (server: workshop.py) ----
+
+const workshop = { reloadedAt: {} };
+
+function clockTime(iso) {
+  return iso ? new Date(iso).toLocaleTimeString([], { hour12: false }) : "unknown";
+}
+
+function showModel(model, problem, reloaded) {
+  const status = $("model-status");
+  status.classList.toggle("problem", Boolean(model.error));
+  if (model.error) {
+    status.textContent = problem || `The ${model.locale} model cannot be used: ${model.error}`;
+    return;
+  }
+  const before = workshop.reloadedAt[model.locale];
+  workshop.reloadedAt[model.locale] = model.reloaded_at;
+  status.textContent = reloaded || (before && before !== model.reloaded_at)
+    ? `Model ${model.locale} reloaded at ${clockTime(model.reloaded_at)} (${model.intents} intents).`
+    : `Model ${model.locale}: ${model.intents} intents, ${model.file} saved at ${clockTime(model.modified)}.`;
+}
+
+function showLatency(scale) {
+  const select = $("latency");
+  const value = String(scale);
+  if (![...select.options].some((option) => option.value === value)) select.append(el("option", { value }, `${value}×`));
+  select.value = value;
+}
+
+async function workshopRefresh() {
+  try {
+    const info = await (await fetch("/api/info")).json();
+    const model = info.models[$("locale").value];
+    if (model) showModel(model);
+  } catch (error) {
+    showError("The local stack does not answer: is `make serve` (or `make chat`) still running?");
+  }
+}
+
+function workshopAfterTurn() {
+  const link = $("save-replay");
+  link.hidden = !state.conversation;
+  $("replay-note").hidden = Boolean(state.conversation);
+  if (state.conversation) link.setAttribute("href", `/api/replay?conversation=${encodeURIComponent(state.conversation)}`);
+  workshopRefresh();
+}
+
+async function post(path, body) {
+  const reply = await fetch(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+  return [reply, await reply.json()];
+}
+
+async function reloadModel() {
+  try {
+    const [reply, answer] = await post("/api/model/reload", { locale: $("locale").value });
+    if (reply.ok) {
+      showModel(answer, null, true);
+      showError("");
+    } else {
+      showModel(answer.locale ? answer : { error: answer.message }, answer.message);
+      showError(answer.message);
+    }
+  } catch (error) {
+    showError("The local stack does not answer: is `make serve` (or `make chat`) still running?");
+  }
+}
+
+async function setLatency() {
+  const scale = Number($("latency").value);
+  try {
+    const [reply, answer] = await post("/api/settings", { latency_scale: scale });
+    if (!reply.ok) { showError(answer.message); return; }
+    showError("");
+    $("latency-status").textContent = `Set to ${answer.latency_scale}×: ${answer.applies_to}.`;
+  } catch (error) {
+    showError("The local stack does not answer: is `make serve` (or `make chat`) still running?");
+  }
+}
+
+function changeLocale() {
+  const locale = $("locale").value;
+  if (state.conversation) {
+    state.conversation = null;
+    line("note", `(locale ${locale}: a new conversation in ${locale} starts with your next utterance)`);
+  }
+  workshopAfterTurn();
+}
+
+function workshopStart(info) {
+  showLatency(info.latency_scale);
+  const model = info.models[$("locale").value];
+  if (model) showModel(model);
+  $("reload-model").addEventListener("click", reloadModel);
+  $("latency").addEventListener("change", setLatency);
+  $("locale").addEventListener("change", changeLocale);
+  $("new-session").addEventListener("click", workshopAfterTurn);
 }
 
 document.addEventListener("DOMContentLoaded", start);
