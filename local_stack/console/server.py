@@ -37,6 +37,7 @@ FILES = {  # what the page is made of: nothing else is served, so no path from a
     "/": ("index.html", "text/html; charset=utf-8"),
     "/console.js": ("console.js", "text/javascript; charset=utf-8"),
     "/console.css": ("console.css", "text/css; charset=utf-8"),
+    "/favicon.svg": ("favicon.svg", "image/svg+xml"),  # else the browser asks for /favicon.ico, a 404 in its log
 }
 # The page's own files only: no inline script, no other origin. What a hostile slot value could inject would not run.
 SECURITY_HEADERS = {
