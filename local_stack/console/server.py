@@ -97,13 +97,14 @@ class Console:
         if conversation is None:
             return 404, {"message": "no such conversation (the stack restarted?): start a new one"}
         with conversation.lock:
+            said_at = self._stack.options.clock.now()  # the search API's clock: the timeline places the turn on it
             try:
                 turn = conversation.chat.say(text)
             except InteractionModelError as error:
                 return 422, {"message": f"the interaction model cannot be read: {error}"}
             timeline = self.timelines.of(conversation_id, create=True)
             assert timeline is not None
-            timeline.answered(turn.said, turn.response, turn.request)
+            timeline.answered(turn.said, turn.response, turn.request, said_at)
             conversation.said.append(text)
         return 200, {"conversation": conversation_id, "locale": conversation.chat.device.locale, "turn": _wire(turn)}
 

@@ -23,6 +23,9 @@ Events (SSE `event:` name, `data:` one JSON object; `search` numbers the convers
 - `partial`: {"search", "offers", "answered", "of"}: once, when the first company's offers arrive while others search.
 - `complete` | `failed` | `cancelled`: {"search", "offers", "at_ms"} (at_ms: the last answer's): the search is over.
 - `gone`: {"search", "message"}: the API no longer knows the search (404, or 410 once expired).
+- `turn`: {"search", "turn", "said", "at_ms"}: a later turn of the dialog on this search (its token still in the
+  session), `at_ms` after the search's start when the user said it: the timeline shows the questions asked while
+  the companies answer, the point of starting the search at the first utterance. At most MARKED_TURNS per search.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ MAX_OFFERS = 500  # GET /search's largest Limit: every offer of a search, so eac
 WATCHED_SEARCHES = 8  # per conversation: a search the user left still ends on its timeline
 KEPT_EVENTS = 1000  # per conversation, for reconnections (Last-Event-ID) and a page reloaded
 RETRY_MS = 2000  # what the page's EventSource waits before it reconnects
+MARKED_TURNS = 6  # per search: the dialog's questions and the turn that reads the offers, not a whole session
 HEARTBEAT_S = 15.0  # a comment this often: writing to a client that is gone fails, and its thread ends
 REGION = "us-east-1"
 
@@ -177,6 +181,15 @@ class _Search:
     polling: bool = False
     finished: bool = False
     stop: threading.Event = field(default_factory=threading.Event)
+    created: datetime | None = None  # the API's createdAt, from the first answer read
+    turns: list[tuple[int, str, datetime]] = field(default_factory=list)  # later turns: number, said, when
+
+    def turn_events(self, marks: list[tuple[int, str, datetime]]) -> list[Event]:
+        """`turn` events for these marks, once the search's start is known (none before)."""
+        if self.created is None:
+            return []
+        return [("turn", {"search": self.number, "turn": turn, "said": said, "at_ms": _ms(at - self.created)})
+                for turn, said, at in marks]  # fmt: skip
 
 
 class Timeline:
@@ -193,8 +206,9 @@ class Timeline:
         self._watched: deque[_Search] = deque(maxlen=WATCHED_SEARCHES)  # the latest last
         self._closed = False
 
-    def answered(self, said: str, response: Json | None, request: Json | None) -> None:
-        """After each turn: a token in the skill's answer that is not the current search's starts a new timeline.
+    def answered(self, said: str, response: Json | None, request: Json | None, said_at: datetime | None = None) -> None:
+        """After each turn: a token in the skill's answer that is not the current search's starts a new timeline; the
+        same token marks the turn on it (said at `said_at`, on the stack's clock, which the API's stamps are on).
         Turns are counted as the page numbers them: every turn the console answered."""
         with self._cond:
             self._turns += 1
@@ -207,6 +221,11 @@ class Timeline:
         user = pseudonym(str((system.get("user") or {}).get("userId") or ""))
         with self._cond:
             if self._watched and self._watched[-1].token == token:
+                current = self._watched[-1]
+                if said_at is not None and len(current.turns) < MARKED_TURNS:
+                    mark = (turn, said, said_at)
+                    current.turns.append(mark)
+                    self._publish(current.turn_events([mark]))
                 return
             if len(self._watched) == WATCHED_SEARCHES:
                 self._watched[0].stop.set()
@@ -240,6 +259,13 @@ class Timeline:
         with self._cond:
             self._cond.wait_for(lambda: self._closed or self._next_id - 1 > last_id, timeout_s)
             return [event for event in self._events if event[0] > last_id], self._closed
+
+    def _publish(self, events: list[Event]) -> None:  # under the lock
+        for name, data in events:
+            self._events.append((self._next_id, name, data))
+            self._next_id += 1
+        if events:
+            self._cond.notify_all()
 
     def _poll_if_watched(self) -> None:  # under the lock
         if not self._listeners or self._closed:
@@ -279,14 +305,14 @@ class Timeline:
                     if search.stop.is_set():  # the conversation was forgotten meanwhile
                         search.polling = False
                         return
-                    for name, data in events:
-                        self._events.append((self._next_id, name, data))
-                        self._next_id += 1
+                    if status in (200, 202) and search.created is None:
+                        # The start is known from now on: the turns said before it are placed now, after search-started.
+                        search.created = _instant(body["search"]["createdAt"])
+                        events += search.turn_events(search.turns)
+                    self._publish(events)
                     if search.seen.over:
                         search.finished = True
                         search.polling = False
-                    if events:
-                        self._cond.notify_all()
                     if search.finished:
                         return
         finally:

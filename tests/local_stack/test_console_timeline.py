@@ -153,6 +153,28 @@ def test_a_search_shows_on_its_conversations_stream_each_company_once_then_compl
         stream.close()
 
 
+def test_the_dialogs_later_turns_are_placed_on_the_search_they_ran_beside(serve: Serve) -> None:
+    # GIVEN the seed conversation: the search starts at the first utterance, and two more turns answer its questions
+    conversation = turn(serve, FIND)["conversation"]
+    turn(serve, "a small car", conversation)
+    turn(serve, "Enterprise", conversation)
+    # WHEN the page watches that conversation
+    stream = Stream(serve, conversation)
+    try:
+        events: list[Event] = []
+        while not (any(e.name == "complete" for e in events) and sum(e.name == "turn" for e in events) == 2):
+            events.append(stream.next())
+            assert len(events) < 40, [e.name for e in events]
+        # THEN turns 2 and 3 are on search 1's timeline, in order, after its start; the first turn is its start
+        marks = [e.data for e in events if e.name == "turn"]
+        assert [(m["search"], m["turn"], m["said"]) for m in marks] == [(1, 2, "a small car"), (1, 3, "Enterprise")]
+        assert 0 <= marks[0]["at_ms"] <= marks[1]["at_ms"]
+        names = [e.name for e in events]
+        assert names.index("search-started") < names.index("turn")
+    finally:
+        stream.close()
+
+
 def test_a_new_search_starts_a_new_timeline_and_shows_the_quotes_it_reused(serve: Serve) -> None:
     conversation = turn(serve, FIND)["conversation"]
     stream = Stream(serve, conversation)
@@ -161,7 +183,7 @@ def test_a_new_search_starts_a_new_timeline_and_shows_the_quotes_it_reused(serve
         turn(serve, "exit", conversation)
         again = turn(serve, FIND, conversation)  # a new session: a new search of the same trip
         assert again["turn"]["request"]["session"]["new"]
-        started = stream.next()
+        started = next(e for e in iter(stream.next, None) if e.name != "turn")  # "exit" is a turn on search 1
         assert started.name == "search-started" and started.data["search"] == 2 and started.data["turn"] == 3
         second = {e.data["code"]: e.data for e in stream.until("complete", 2) if e.name == "supplier"}
         for company in once:  # what they quoted minutes ago is reused from the quote cache

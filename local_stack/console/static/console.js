@@ -270,6 +270,7 @@ function watchTimeline(conversation) {
   });
   on("search-started", searchStarted);
   on("supplier", supplierAnswered);
+  on("turn", turnMarked);
   on("partial", (data) => searchStatus(data, `partial: ${data.offers} offers from ${data.answered} of ${data.of} companies so far`, false));
   for (const end of ["complete", "failed", "cancelled"]) {
     on(end, (data) => searchStatus(data, `${end}: ${data.offers} offers${data.at_ms === null ? "" : `, last answer at ${seconds(data.at_ms)}`}`, true));
@@ -286,7 +287,7 @@ function searchStarted(data) {
   const view = el("article", { class: "search", "data-search": data.search, "aria-label": `search ${data.search}` },
     el("h3", {}, `Search ${data.search}: ${data.city}, ${data.pickup_date} → ${data.return_date}`),
     el("p", { class: "started" }, `202 at ${started}, turn ${data.turn}: “${data.said}”`), status, rows);
-  const search = { view, rows, status, companies: new Map() };
+  const search = { view, rows, status, companies: new Map(), turns: [] };
   for (const company of data.suppliers) {
     const bar = el("span", { class: "bar" });
     const expected = company.expected_in_s === null ? "" : ` (usually ${company.expected_in_s.toFixed(1)} s)`;
@@ -312,13 +313,33 @@ function supplierAnswered(data) {
   if (data.error) what += `: ${data.error}`;
   if (data.quote_cache) what += " · quote cache";
   company.row.querySelector(".what").textContent = what;
-  // Rows in the order the companies answered, bars to the scale of the slowest answer so far.
-  const answered = [...search.companies.values()].filter((c) => c.at !== null);
-  const longest = Math.max(1000, ...answered.map((c) => c.at));
-  for (const c of answered) c.bar.style.width = `${Math.max(1, (100 * c.at) / longest)}%`;
-  answered.sort((a, b) => a.at - b.at);
+  arrange(search);
+}
+
+// A later turn of the dialog, placed among the companies' answers: the questions Alexa asked while they searched.
+function turnMarked(data) {
+  const search = timeline.searches.get(data.search);
+  if (!search) return;
+  const tick = el("span", { class: "tick" });
+  const row = el("li", { class: "turn-mark", "data-turn": data.turn },
+    el("span", { class: "name" }, `turn ${data.turn}`), el("span", { class: "track" }, tick),
+    el("span", { class: "when" }, seconds(data.at_ms)), el("span", { class: "what" }, `you: “${data.said}”`));
+  search.turns.push({ row, bar: tick, at: data.at_ms, tick: true });
+  arrange(search);
+}
+
+// Rows in the order things happened (answers and turns), bars and ticks to the scale of the latest so far; the
+// companies still searching last.
+function arrange(search) {
+  const placed = [...search.companies.values(), ...search.turns].filter((c) => c.at !== null);
+  const longest = Math.max(1000, ...placed.map((c) => c.at));
+  for (const c of placed) {
+    const share = `${Math.max(1, (100 * c.at) / longest)}%`;
+    if (c.tick) c.bar.style.left = share; else c.bar.style.width = share;
+  }
+  placed.sort((a, b) => a.at - b.at);
   const waiting = [...search.companies.values()].filter((c) => c.at === null);
-  search.rows.append(...answered.map((c) => c.row), ...waiting.map((c) => c.row));
+  search.rows.append(...placed.map((c) => c.row), ...waiting.map((c) => c.row));
 }
 
 function searchStatus(data, text, over) {
