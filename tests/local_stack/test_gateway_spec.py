@@ -40,7 +40,7 @@ class Deployed(NamedTuple):
 
 
 def deployed_api(template: Template) -> tuple[str, dict[tuple[str, str], Deployed], dict[tuple[str, str], Throttle]]:
-    """The stage, the methods and the throttles of the transformed template's REST API, with the parameters' defaults."""
+    """The stage, methods and throttles of the transformed template's REST API, with the parameters' defaults."""
     (api,) = resources(template, "AWS::ApiGateway::RestApi").values()
     body = api["Properties"]["Body"]
     validators = body.get("x-amazon-apigateway-request-validators", {})
@@ -185,11 +185,9 @@ def test_the_local_gateway_serves_every_deployed_method_with_its_auth_and_valida
             )
             # ...and a request without each required parameter, or with a body not of the model, gets the 400
             for kind, name in deployed.required:
-                without = (
-                    (url if kind == "querystring" else url + query),
-                    {k: v for k, v in headers.items() if k != name},
-                )
-                assert http(method, without[0], body, without[1], sign=True) == (
+                target = url if kind == "querystring" else url + query
+                others = {k: v for k, v in headers.items() if k != name}
+                assert http(method, target, body, others, sign=True) == (
                     400,
                     {"message": f"Missing required request parameters: [{name}]"},
                 )
