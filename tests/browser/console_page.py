@@ -119,7 +119,11 @@ class ConsolePage:
         """Types `text` in the box and presses Enter, as a participant does; the turn's view once it is shown."""
         shown = self.turns.count()
         self.submit(text)
-        expect(self.turns).to_have_count(shown + 1)
+        try:
+            expect(self.turns).to_have_count(shown + 1)
+        except AssertionError as failure:
+            problem = self.error.text_content() if self.error.is_visible() else "(empty)"
+            raise AssertionError(f"the page showed no turn for {text!r}; its error box: {problem}") from failure
         return self.turn(shown + 1)
 
     def screenshot(self, name: str) -> Path:
