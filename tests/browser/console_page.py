@@ -8,7 +8,6 @@ locators. The CSP is not weakened for the tests (no `bypass_csp`): they test the
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 from pathlib import Path
@@ -45,7 +44,7 @@ def chromium() -> str | None:
 def missing() -> str | None:
     """What the browser tests lack here (Playwright, Chromium); None when they can run."""
     problems = []
-    if importlib.util.find_spec("playwright") is None:
+    if expect is None:
         problems.append("Playwright is not installed (the `browser` extra)")
     if chromium() is None:
         configured = os.environ.get("CHROMIUM", "").strip()
