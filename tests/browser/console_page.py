@@ -83,7 +83,7 @@ class ConsolePage:
 
     def open(self) -> ConsolePage:
         self.page.goto(self.console_url)
-        expect(self.page.get_by_role("status")).to_contain_text("Connected")
+        expect(self.page.locator("#status")).to_contain_text("Connected")
         return self
 
     @property
@@ -100,7 +100,7 @@ class ConsolePage:
 
     @property
     def error(self) -> Locator:
-        return self.page.get_by_role("alert")
+        return self.page.locator("#error[role=alert]")
 
     def turn(self, number: int) -> Locator:
         """The turn shown as "number. ..." (counted from 1 since the page was opened)."""
