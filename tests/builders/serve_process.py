@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,21 +34,15 @@ class ServedStack:
     console_url: str
     log: Path
     output: list[str] = field(default_factory=list)
+    _lines: queue.Queue[str | None] = field(default_factory=queue.Queue, repr=False)
 
     @property
     def console_port(self) -> int:
         return int(self.console_url.rstrip("/").rsplit(":", 1)[1])
 
     def stop(self) -> int:
-        """As Ctrl-C or make stops it (SIGTERM); its exit code. Killed if it does not stop within the patience."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                return self.process.wait(timeout=PATIENCE_S)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                raise
-        return self.process.returncode
+        """As Ctrl-C or make stops it (SIGTERM); its exit code. See _stop for one that does not stop."""
+        return _stop(self.process, self._lines)
 
 
 @contextmanager
@@ -58,6 +52,7 @@ def serving(log_dir: Path, latency_scale: float = 0.2, **env: str) -> Iterator[S
     e.g. CONSOLE_PORT to come back on the port of a stack stopped before. Stopped (and killed if need be) at the end."""
     settings = {"SKILL_PORT": "0", "API_PORT": "0", "SUPPLIER_LATENCY_SCALE": str(latency_scale)}
     settings[TODAY_VARIABLE] = MONDAY.isoformat()
+    settings["PYTHONFAULTHANDLER"] = "1"  # so that one that will not stop can be made to say where it is stuck
     environment = {k: v for k, v in os.environ.items() if k != "CONSOLE_PORT"} | settings | env
     log_dir.mkdir(parents=True, exist_ok=True)
     log = log_dir / "local_stack.log"
@@ -81,14 +76,32 @@ def serving(log_dir: Path, latency_scale: float = 0.2, **env: str) -> Iterator[S
             console = CONSOLE.match(line)
             assert not line.startswith(("console: not started", "cannot start")), output
         assert ready is not None, output
-        yield ServedStack(process, ready["skill"], ready["api"], console["url"], log, output)
+        yield ServedStack(process, ready["skill"], ready["api"], console["url"], log, output, lines)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=PATIENCE_S)
-            finally:
-                process.kill()  # a no-op when it stopped; what must never happen is a stack left running
+        _stop(process, lines)
+
+
+def _stop(process: subprocess.Popen[str], lines: queue.Queue[str | None]) -> int:
+    """SIGTERM, as Ctrl-C or make stops it; its exit code. One still running after the patience is made to print
+    every thread's stack (SIGABRT: faulthandler) and killed, and the test fails with those stacks."""
+    if process.poll() is not None:
+        return process.returncode
+    process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout=PATIENCE_S)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGABRT)
+        with suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=PATIENCE_S)
+        stacks = []
+        with suppress(queue.Empty):  # its children may hold the pipe open: what came within a few seconds
+            while (line := lines.get(timeout=5)) is not None:
+                stacks.append(line)
+        raise AssertionError(
+            f"make serve did not stop within {PATIENCE_S} s of SIGTERM; where it was:\n" + "\n".join(stacks[-200:])
+        ) from None
+    finally:
+        process.kill()  # a no-op when it stopped; what must never happen is a stack left running
 
 
 def _lines(process: subprocess.Popen[str]) -> queue.Queue[str | None]:
