@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: install test chat serve lint typecheck bench openapi package clean
+.PHONY: install test test-browser browser-extra chat serve lint typecheck bench openapi package clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, found " + sys.version.split()[0])'
@@ -31,6 +31,19 @@ install: $(STAMP) $(CHECKOV_STAMP)
 
 test: $(STAMP) $(CHECKOV_STAMP)
 	$(BIN)/python -m pytest -q
+
+# The console's browser tests (tests/browser, also part of make test): Playwright from the `browser` extra (165 MB,
+# so not in dev) driving the system's Chromium (apt-get install chromium, or CHROMIUM=path); nothing downloaded.
+BROWSER_STAMP := $(VENV)/.browser-stamp
+
+$(BROWSER_STAMP): pyproject.toml | $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,browser]'
+	@touch $@
+
+browser-extra: $(BROWSER_STAMP)
+
+test-browser: $(STAMP) $(BROWSER_STAMP)
+	$(BIN)/python -m pytest -q tests/browser
 
 # The whole system on 127.0.0.1 (embedded S3, the search API, the skill's endpoint), offline, no AWS account.
 chat: $(STAMP)
@@ -63,4 +76,4 @@ package: $(STAMP)
 	$(BIN)/python -m tools.package
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache local_stack.log
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache local_stack.log artifacts

@@ -28,15 +28,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from local_stack.gateway_spec import FUNCTIONS, TEMPLATE, api_events, load_template
 from local_stack.http_server import JsonHandler, LocalServer
 from local_stack.jwt_issuer import TOKEN_LIFETIME_S, Denied, LocalIssuer
 from search_service.adapters.local_context import LocalLambdaContext
 from search_service.api.gateway import http_api_event_from_http, http_from_response
 
-TEMPLATE = Path(__file__).resolve().parent.parent / "infrastructure" / "template.yaml"
 API_RESOURCE = "BrowserApi"
-# The local functions behind the template's: local_stack.search_api's LambdaFunctions by these names.
-FUNCTIONS = {"StartFunction": "start", "ResultsFunction": "results"}
 HTTP_API_TIMEOUT_S = 30.0  # the HTTP API's integration timeout, beyond both functions' own
 ORIGINS_VARIABLE = "HTTP_API_ALLOWED_ORIGINS"
 TOKEN_PATH = "/local/token"
@@ -95,16 +93,11 @@ class BrowserApiSpec:
 
     @classmethod
     def from_template(cls, origins: tuple[str, ...], template: Path = TEMPLATE) -> BrowserApiSpec:
-        resources = _load(template)["Resources"]
-        api = resources[API_RESOURCE]["Properties"]
-        routes = {}
-        for name, resource in resources.items():
-            if resource.get("Type") != "AWS::Serverless::Function":
-                continue
-            for event in (resource["Properties"].get("Events") or {}).values():
-                props = event.get("Properties") or {}
-                if event.get("Type") == "HttpApi" and props.get("ApiId") == {"Ref": API_RESOURCE}:
-                    routes[(props["Method"].upper(), props["Path"])] = name
+        data = load_template(template)
+        api = data["Resources"][API_RESOURCE]["Properties"]
+        routes = {
+            (props["Method"].upper(), props["Path"]): name for name, props in api_events(data, "HttpApi", API_RESOURCE)
+        }
         cors = api["DefinitionBody"]["x-amazon-apigateway-cors"]
         (authorizer,) = api["Auth"]["Authorizers"].values()
         source = authorizer["IdentitySource"]  # $request.header.Authorization
@@ -234,26 +227,3 @@ def _local_token(issuer: LocalIssuer, content_type: str | None, body: bytes) -> 
         return 400, {"message": f'Send {{"user": "..."}}: a name of 1 to {MAX_USER_LENGTH} characters.'}
     token = issuer.token(user.strip())
     return 200, {"access_token": token, "token_type": "Bearer", "expires_in": TOKEN_LIFETIME_S}
-
-
-def _load(template: Path) -> dict[str, Any]:
-    """The template as data: CloudFormation's short tags (!Ref, !Sub, ...) read as their long form."""
-    import yaml  # type: ignore[import-untyped]  # pyyaml: the dev dependencies, through cfn-lint
-
-    class Loader(yaml.SafeLoader):
-        pass
-
-    def tagged(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-        name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-        if isinstance(node, yaml.ScalarNode):
-            value: Any = loader.construct_scalar(node)
-            if suffix == "GetAtt":
-                value = value.split(".", 1)
-        elif isinstance(node, yaml.SequenceNode):
-            value = loader.construct_sequence(node, deep=True)
-        else:
-            value = loader.construct_mapping(node, deep=True)
-        return {name: value}
-
-    Loader.add_multi_constructor("!", tagged)
-    return dict(yaml.load(template.read_text(encoding="utf-8"), Loader=Loader))  # a SafeLoader

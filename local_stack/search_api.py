@@ -7,9 +7,14 @@ results Lambda.
 - AWS_IAM authorization is checked as API Gateway checks it (`local_stack.iam_auth`): a request without a good SigV4
   signature by the stack's credentials (the skill's role here) gets API Gateway's 403 before any Lambda runs. The
   skill signs the same way in AWS, with its role's credentials.
+- The routes, their authorization, request validators and gateway responses, the stage and the throttles are read
+  from infrastructure/template.yaml (`local_stack.gateway_spec.RestApiSpec`), so that this stand-in and AWS cannot
+  drift; tests/local_stack/test_gateway_spec.py holds it to the SAM-transformed template.
 - A path or method the API does not have gets API Gateway's own 403 "Missing Authentication Token".
-- The request validator of infrastructure/template.yaml: a GET without `token` or `User`, or a POST whose
-  body is not a JSON object, gets a 400 before any Lambda runs, with the template's message.
+- The template's request validators: a required parameter missing or blank, or a POST /search whose body is not
+  a JSON object (its model), gets a 400 before any Lambda runs, with the template's gateway response.
+- The stage's and methods' throttles, when asked for (`local_stack.throttle`, off by default): 429 "Too Many
+  Requests" once a method's bucket is empty.
 - The start Lambda's asynchronous invoke of the search Lambda is queued (ThreadLauncher): the caller gets its
   202 at once, and an invocation that raises is tried again, like Lambda's async retries. When every attempt
   raised, the invocation record goes to the lost-search queue as in AWS (the template's on-failure
@@ -48,9 +53,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from local_stack import iam_auth
+from local_stack import iam_auth, throttle
 from local_stack.callback_queue import LocalCallbackQueue
 from local_stack.clock import REAL_TIME, StackClock
+from local_stack.gateway_spec import FUNCTIONS, RestApiSpec, Unsupported, rest_api_spec
 from local_stack.http_server import JsonHandler, LocalServer
 from local_stack.log_stream import logs_to
 from local_stack.s3 import LOCAL_CREDENTIALS, s3_client
@@ -67,12 +73,7 @@ from search_service.wiring import aws_services, push_channel
 if TYPE_CHECKING:
     from skill.sigv4 import Credentials
 
-STAGE = "beta"
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
-# What the template's request validator requires (a test holds them equal). None: the token and the user may come as
-# headers or in the query, which the validator cannot require either way.
-REQUIRED_QUERY: dict[str, tuple[str, ...]] = {"GET": (), "POST": (), "DELETE": ()}
-BODY_MUST_BE_OBJECT = {"POST"}
 SEARCH_TIMEOUT_S = 30.0  # the search Lambda's Timeout in infrastructure/template.yaml (a test keeps them equal)
 # The HTTP Lambdas' Timeouts there: a long poll stops within the results function's time (tests keep them equal).
 HTTP_TIMEOUTS_S = {"start": 10.0, "results": 25.0}
@@ -427,11 +428,12 @@ class SearchApi:
     answered: Answered = field(default_factory=Answered)
     callbacks: LocalCallbackQueue | None = None
     functions: dict[str, LambdaHandler] = field(default_factory=dict)  # the HTTP Lambdas, for the browser API too
+    spec: RestApiSpec = field(default_factory=rest_api_spec)  # what the gateway serves, from the template
 
     @property
     def url(self) -> str:
         """The base URL the skill is configured with, e.g. http://127.0.0.1:3000/beta."""
-        return f"http://127.0.0.1:{self.server.port}/{STAGE}"
+        return f"http://127.0.0.1:{self.server.port}/{self.spec.stage}"
 
     def pause(self) -> None:
         """The API goes off the network: its port refuses connections and open ones are closed. Searches
@@ -481,7 +483,8 @@ def start_search_api(
     Lambdas here and in the search runtime (default: the real time). `runtime_log`: see SearchRuntime.
     `callback_delay_scale`: the callback queue's waits against SQS's (see LocalCallbackQueue). `handover`:
     "invoke" (Lambda's async invoke) or "queue" (the search queue, consumed `max_concurrency` at a time, whose
-    messages are visible again after the first retry delay), as the template's Handover parameter."""
+    messages are visible again after the first retry delay), as the template's Handover parameter. The
+    template's throttles are enforced when SEARCH_API_THROTTLES=on (local_stack.throttle says why not by default)."""
     from search_service.entry import callbacks, lost_searches, results, start
 
     # Callbacks on, to receivers on 127.0.0.1 over http: the only difference from AWS's URL checks.
@@ -528,9 +531,12 @@ def start_search_api(
         raise
 
     answered = Answered()
+    spec = rest_api_spec()
+    # One set of buckets for the API's life: a pause and resume does not refill them.
+    limits = throttle.Throttles.of(spec) if throttle.wanted(os.environ) else None
 
     def serve(on_port: int) -> LocalServer:
-        return start_gateway(starter, reader, credentials, on_port, answered)
+        return start_gateway(starter, reader, credentials, on_port, answered, spec, limits)
 
     try:
         server = serve(port)
@@ -541,7 +547,7 @@ def start_search_api(
     cache = services.cache
     assert isinstance(cache, S3ResultCache)  # what aws_services makes; Services has it as the port
     return SearchApi(server, launcher, cache, config, client, lost, serve, runtime, answered, callback_queue,
-                     {"start": starter, "results": reader})  # fmt: skip
+                     {"start": starter, "results": reader}, spec)  # fmt: skip
 
 
 def _create_results_bucket(client: Any, config: Settings) -> None:
@@ -562,65 +568,67 @@ def start_gateway(
     credentials: Credentials,
     port: int = 0,
     answered: Answered | None = None,
+    spec: RestApiSpec | None = None,
+    throttles: throttle.Throttles | None = None,
 ) -> LocalServer:
-    """What API Gateway does in front of the two HTTP Lambdas: POST and GET /search, AWS_IAM authorization of
-    requests signed with `credentials`, proxy events. `answered` counts the answers by status."""
-    routes = {
-        ("POST", "/search"): (start, "start"),
-        ("GET", "/search"): (results, "results"),
-        # The user's webhook signing secret: served by the start Lambda, as in the template.
-        ("GET", "/webhook-secret"): (start, "start"),
-        ("POST", "/webhook-secret/rotate"): (start, "start"),
-        ("DELETE", "/search"): (results, "results"),  # the cancel: template.yaml's ResultsFunction serves it too
-    }
+    """What API Gateway does in front of the two HTTP Lambdas, as `spec` (by default the template's) says: its routes
+    to them, AWS_IAM authorization of requests signed with `credentials`, its request validators, proxy events.
+    `answered` counts the answers by status; `throttles`, when given, refuses what exceeds a method's limits."""
+    api = spec or rest_api_spec()
+    functions = {"start": start, "results": results}
+    unserved = {route.function for route in api.routes.values()} - set(FUNCTIONS)
+    if unserved:
+        raise Unsupported(f"no local function for {sorted(unserved)}: add it to gateway_spec.FUNCTIONS")
     # See the module's docstring: concurrent requests only when Powertools keeps each one per thread.
     one_at_a_time: Any = contextlib.nullcontext() if _requests_per_thread() else threading.Lock()
 
     class Gateway(JsonHandler):
-        def do_POST(self) -> None:
-            self._forward()
-
-        def do_GET(self) -> None:
-            self._forward()
-
-        def do_DELETE(self) -> None:
-            self._forward()
-
         def respond(self, status: int, body: bytes | dict | None, headers: dict[str, str] | None = None) -> None:
             super().respond(status, body, headers)
             if answered is not None:
                 answered.add(status)
 
         def __getattr__(self, name: str) -> Any:
-            # API Gateway answers every method the API does not declare (PATCH, OPTIONS, HEAD, TRACE, QUERY...)
-            # with its 403; http.server looks for do_<METHOD> and would answer a 501 HTML page instead.
+            # Every method goes to _forward, which answers those the API does not declare (PATCH, OPTIONS, HEAD,
+            # TRACE, QUERY...) with API Gateway's 403; http.server would answer a 501 HTML page instead.
             if name.startswith("do_"):
                 return self._forward
             raise AttributeError(name)
 
         def _forward(self) -> None:
+            from urllib.parse import parse_qs, urlsplit
+
             body = self.read_body()
             if body is None:
                 return
+            target = urlsplit(self.path)
             # The stage prefix is optional here, so http://127.0.0.1:3000/search works as well as /beta/search.
-            path = self.path.split("?", 1)[0].removeprefix(f"/{STAGE}")
-            route = routes.get((self.command, path))
+            path = api.without_stage(target.path)
+            route = api.routes.get((self.command, path))
             if route is None:
-                self.respond(403, {"message": "Missing Authentication Token"})
+                self.respond(403, {"message": iam_auth.MISSING})
                 return
-            refused = iam_auth.refusal(self.command, self.path, self.headers, body, credentials)
-            if refused:
-                self.respond(403, {"message": refused})
+            if throttles is not None and not throttles.admit(self.command, path):
+                self.respond(429, throttle.TOO_MANY_REQUESTS)
                 return
-            problem = _invalid(self.command, self.path, body) if path == "/search" else None
-            if problem:
-                self.respond(400, {"message": problem})
+            if route.auth == "AWS_IAM":
+                refused = iam_auth.refusal(self.command, self.path, self.headers, body, credentials)
+                if refused:
+                    self.respond(403, {"message": refused})
+                    return
+            missing = route.missing(parse_qs(target.query, keep_blank_values=True), dict(self.headers.items()))
+            if missing:
+                error = f"Missing required request parameters: [{', '.join(missing)}]"
+                self.respond(*api.answer("BAD_REQUEST_PARAMETERS", error))
                 return
-            handler, name = route
-            event = event_from_http(self.command, self.path, dict(self.headers), body, stage=STAGE)
+            if route.body_problem(body):
+                self.respond(*api.answer("BAD_REQUEST_BODY"))
+                return
+            name = FUNCTIONS[route.function]
+            event = event_from_http(self.command, self.path, dict(self.headers), body, stage=api.stage)
             try:
                 with one_at_a_time:
-                    answer = handler(event, LocalLambdaContext(name, timeout_s=HTTP_TIMEOUTS_S[name]))
+                    answer = functions[name](event, LocalLambdaContext(name, timeout_s=HTTP_TIMEOUTS_S[name]))
                 status, headers, payload = http_from_response(answer)
             except Exception:
                 # What API Gateway answers when the Lambda raises, or returns what is not a proxy response.
@@ -632,24 +640,6 @@ def start_gateway(
     server = LocalServer(Gateway, port)
     server.start()
     return server
-
-
-def _invalid(method: str, path: str, body: bytes) -> str | None:
-    """API Gateway's request validation: required query parameters present and not blank, body a JSON object."""
-    from urllib.parse import parse_qs, urlsplit
-
-    query = parse_qs(urlsplit(path).query)
-    missing = [name for name in REQUIRED_QUERY.get(method, ()) if not any(v.strip() for v in query.get(name, []))]
-    if missing:
-        return f"Missing required request parameters: [{', '.join(missing)}]"
-    if method in BODY_MUST_BE_OBJECT:
-        try:
-            parsed = json.loads(body or b"")
-        except (ValueError, RecursionError):  # RecursionError: nested too deeply for json to parse
-            parsed = None
-        if not isinstance(parsed, dict):
-            return "The request body must be a JSON object."
-    return None
 
 
 if __name__ == "__main__":

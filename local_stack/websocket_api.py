@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from local_stack.gateway_spec import TEMPLATE
 from local_stack.http_server import JsonHandler, LocalServer
 from search_service.adapters.local_context import LocalLambdaContext
 
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
     from websockets.sync.server import Server, ServerConnection
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
-TEMPLATE = Path(__file__).resolve().parent.parent / "infrastructure" / "template.yaml"
 API_RESOURCE = "PushApi"
 STAGE = "push"  # the template's PushStage
 API_ID = "local"
@@ -61,9 +61,9 @@ class WebSocketSpec:
 
     @classmethod
     def from_template(cls, template: Path = TEMPLATE) -> WebSocketSpec:
-        from local_stack.http_api import _load
+        from local_stack.gateway_spec import load_template
 
-        resources = _load(template)["Resources"]
+        resources = load_template(template)["Resources"]
         api = resources[API_RESOURCE]["Properties"]
         props = [resource.get("Properties") or {} for resource in resources.values()]
         mine = [p for p in props if p.get("ApiId") == {"Ref": API_RESOURCE}]

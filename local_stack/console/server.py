@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from local_stack.chat import Chat, Turn, stack_device
+from local_stack.console.timeline import Timelines, serve_events
 from local_stack.console.workshop import Workshop, attachment
 from local_stack.http_server import JsonHandler, LocalServer
 from local_stack.interaction_model import InteractionModelError, ModelStore
@@ -36,6 +37,7 @@ FILES = {  # what the page is made of: nothing else is served, so no path from a
     "/": ("index.html", "text/html; charset=utf-8"),
     "/console.js": ("console.js", "text/javascript; charset=utf-8"),
     "/console.css": ("console.css", "text/css; charset=utf-8"),
+    "/favicon.svg": ("favicon.svg", "image/svg+xml"),  # else the browser asks for /favicon.ico, a 404 in its log
 }
 # The page's own files only: no inline script, no other origin. What a hostile slot value could inject would not run.
 SECURITY_HEADERS = {
@@ -64,6 +66,7 @@ class Console:
         self._conversations: OrderedDict[str, _Conversation] = OrderedDict()
         self._lock = threading.Lock()
         stack.on_progressive(self._progressive)
+        self.timelines = Timelines(stack.api_url)  # the live search timeline (timeline.py)
         self.workshop = Workshop(stack, models)
         self._server = LocalServer(_handler(self), port)
 
@@ -80,6 +83,7 @@ class Console:
         return self
 
     def stop(self) -> None:
+        self.timelines.close()  # first: the event streams end, so the server's stop does not wait for them
         self._server.stop()
 
     def info(self) -> Json:
@@ -93,10 +97,14 @@ class Console:
         if conversation is None:
             return 404, {"message": "no such conversation (the stack restarted?): start a new one"}
         with conversation.lock:
+            said_at = self._stack.options.clock.now()  # the search API's clock: the timeline places the turn on it
             try:
                 turn = conversation.chat.say(text)
             except InteractionModelError as error:
                 return 422, {"message": f"the interaction model cannot be read: {error}"}
+            timeline = self.timelines.of(conversation_id, create=True)
+            assert timeline is not None
+            timeline.answered(turn.said, turn.response, turn.request, said_at)
             conversation.said.append(text)
         return 200, {"conversation": conversation_id, "locale": conversation.chat.device.locale, "turn": _wire(turn)}
 
@@ -119,7 +127,7 @@ class Console:
             chat = Chat(self._stack.skill_url, self._models, stack_device(self._stack, locale))
             self._conversations[conversation_id] = conversation = _Conversation(chat)
             while len(self._conversations) > MAX_CONVERSATIONS:
-                self._conversations.popitem(last=False)
+                self.timelines.forget(self._conversations.popitem(last=False)[0])
             return conversation_id, conversation
 
     def _progressive(self, request_id: str, ssml: str) -> None:
@@ -180,6 +188,10 @@ def _handler(console: Console) -> type[JsonHandler]:
                 return
             if path == "/api/info":
                 self.respond(200, console.info(), SECURITY_HEADERS)
+                return
+            if path == "/api/events":  # the live search timeline: server-sent events (timeline.py)
+                if self._same_origin():
+                    serve_events(self, console.timelines, SECURITY_HEADERS)
                 return
             if path == "/api/replay":
                 self._replay()

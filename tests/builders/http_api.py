@@ -12,8 +12,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from local_stack.gateway_spec import rest_api_spec
 from local_stack.iam_auth import local_role
-from local_stack.search_api import STAGE, start_gateway
+from local_stack.search_api import start_gateway
 from tests.builders.signing import signed
 from tests.builders.stack import USER, Stack
 from tests.builders.waiting import PATIENCE_S
@@ -26,7 +27,7 @@ def serve(stack: Stack) -> Iterator[str]:
     """Yields the API's base URL, e.g. http://127.0.0.1:41234/beta; clients sign with ROLE."""
     server = start_gateway(stack.start, stack.results, ROLE())
     try:
-        yield f"http://127.0.0.1:{server.port}/{STAGE}"
+        yield f"http://127.0.0.1:{server.port}/{rest_api_spec().stage}"
     finally:
         server.stop()
 

@@ -662,11 +662,13 @@ def test_the_api_validates_required_parameters_before_any_lambda_runs(deployed: 
     assert {("header", "search-token"), ("header", "search-user")} <= {
         (p["in"], p["name"].lower()) for p in openapi["paths"]["/search"]["get"]["parameters"]
     }
-    # The local stack's API Gateway stand-in validates the same way.
-    from local_stack.search_api import BODY_MUST_BE_OBJECT, REQUIRED_QUERY
+    # The local stack's API Gateway stand-in validates the same way: it reads the template
+    # (tests/local_stack/test_gateway_spec.py holds every route of it to the transformed template).
+    from local_stack.gateway_spec import rest_api_spec
 
-    assert set(REQUIRED_QUERY["GET"]) == required and not REQUIRED_QUERY["POST"]
-    assert sorted(BODY_MUST_BE_OBJECT) == ["POST"]
+    routes = rest_api_spec().routes
+    assert {p.name for p in routes["GET", "/search"].parameters if p.required} == required
+    assert [method for (method, path), route in routes.items() if route.validate_body] == ["POST"]
 
 
 def test_every_method_needs_aws_iam_authorization_and_the_functions_run_under_their_own_permissions(
@@ -772,9 +774,10 @@ def test_delete_cancels_through_the_results_function_with_the_same_parameters_as
     assert delete["x-amazon-apigateway-request-validator"] == get["x-amazon-apigateway-request-validator"]
     assert delete["security"] == [{"AWS_IAM": []}]
     # The local stack's API Gateway stand-in routes it to the same function, and validates it as GET
-    from local_stack.search_api import REQUIRED_QUERY
+    from local_stack.gateway_spec import rest_api_spec
 
-    assert REQUIRED_QUERY["DELETE"] == REQUIRED_QUERY["GET"] == ()
+    routes = rest_api_spec().routes
+    assert routes["DELETE", "/search"] == routes["GET", "/search"]
 
 
 def test_a_long_poll_ends_within_the_results_functions_time_here_and_in_the_local_stack(

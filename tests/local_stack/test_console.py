@@ -63,11 +63,12 @@ def test_the_page_is_served_whole_from_the_stack_with_nothing_from_elsewhere(con
     assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
     assert "default-src 'self'" in headers["content-security-policy"] and headers["x-content-type-options"] == "nosniff"
     linked = re.findall(rb'(?:src|href)="([^"]+)"', page)
-    assert sorted(linked) == [b"/console.css", b"/console.js"]
-    for path, kind in (("/console.js", "text/javascript"), ("/console.css", "text/css")):
+    assert sorted(linked) == [b"/console.css", b"/console.js", b"/favicon.svg"]
+    for path, kind in (("/console.js", "text/javascript"), ("/console.css", "text/css"), ("/favicon.svg", "image/svg")):
         status, headers, content = call(console, "GET", path)
         assert status == 200 and headers["content-type"].startswith(kind) and content
-        assert b"http://" not in content and b"https://" not in content  # no CDN, no font or script from elsewhere
+        names = content.replace(b'xmlns="http://www.w3.org/2000/svg"', b"")  # SVG's namespace: a name, not a fetch
+        assert b"http://" not in names and b"https://" not in names  # no CDN, no font or script from elsewhere
     assert call(console, "GET", "/../server.py")[0] == 404
     assert call(console, "GET", "/static/index.html")[0] == 404
 

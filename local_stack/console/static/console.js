@@ -94,6 +94,7 @@ async function say(text) {
   }
   showError("");
   state.conversation = answer.conversation;
+  watchTimeline(answer.conversation);  // the live search timeline (below)
   const turn = answer.turn;
   for (const text of turn.progressive) { line("progressive", text); speak(text); }
   if (turn.error) line("problem", turn.error);
@@ -230,3 +231,121 @@ function workshopStart(info) {
 }
 
 document.addEventListener("DOMContentLoaded", start);
+
+// ---- The live search timeline: server-sent events from /api/events (local_stack/console/timeline.py) ----
+// The URL names the console's conversation only: the search token stays in the console's server.
+const timeline = { source: null, conversation: null, searches: new Map() };
+const seconds = (ms) => `${(ms / 1000).toFixed(2)} s`;
+
+function timelineStatus(message) {
+  const box = $("timeline-status");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+function timelineSay(message) {
+  $("timeline-live").textContent = message;  // polite, and only the search's milestones: not each company
+}
+
+function watchTimeline(conversation) {
+  if (timeline.conversation === conversation && timeline.source) return;
+  if (timeline.source) timeline.source.close();
+  timeline.conversation = conversation;
+  timeline.searches.clear();
+  $("searches").replaceChildren();
+  const source = new EventSource(`/api/events?conversation=${encodeURIComponent(conversation)}`);
+  timeline.source = source;
+  const on = (name, handler) => source.addEventListener(name, (event) => handler(JSON.parse(event.data)));
+  source.addEventListener("open", () => timelineStatus(""));
+  source.addEventListener("error", () => {
+    // EventSource reconnects by itself after a dropped stream; it gives up only when the console refuses it.
+    if (source.readyState === EventSource.CLOSED) {
+      timelineStatus("The timeline stopped: the console does not know this conversation (restarted?). Start a new conversation.");
+    } else {
+      timelineStatus("The timeline lost the local stack: reconnecting… (is `make serve` still running?)");
+    }
+  });
+  on("watching", (data) => {
+    if (!data.searches && !timeline.searches.size) timelineStatus("No search yet: ask for a car and the search shows here.");
+  });
+  on("search-started", searchStarted);
+  on("supplier", supplierAnswered);
+  on("turn", turnMarked);
+  on("partial", (data) => searchStatus(data, `partial: ${data.offers} offers from ${data.answered} of ${data.of} companies so far`, false));
+  for (const end of ["complete", "failed", "cancelled"]) {
+    on(end, (data) => searchStatus(data, `${end}: ${data.offers} offers${data.at_ms === null ? "" : `, last answer at ${seconds(data.at_ms)}`}`, true));
+  }
+  on("gone", (data) => searchStatus(data, `no longer known to the search API: ${data.message}`, true));
+  on("forgotten", (data) => { timelineStatus(data.message); source.close(); });
+}
+
+function searchStarted(data) {
+  timelineStatus("");
+  const rows = el("ol", { class: "companies" });
+  const status = el("p", { class: "search-status" }, "searching…");
+  const started = new Date(data.started_at).toLocaleTimeString();
+  const view = el("article", { class: "search", "data-search": data.search, "aria-label": `search ${data.search}` },
+    el("h3", {}, `Search ${data.search}: ${data.city}, ${data.pickup_date} → ${data.return_date}`),
+    el("p", { class: "started" }, `202 at ${started}, turn ${data.turn}: “${data.said}”`), status, rows);
+  const search = { view, rows, status, companies: new Map(), turns: [] };
+  for (const company of data.suppliers) {
+    const bar = el("span", { class: "bar" });
+    const expected = company.expected_in_s === null ? "" : ` (usually ${company.expected_in_s.toFixed(1)} s)`;
+    const row = el("li", { class: "company", "data-code": company.code, "data-status": "searching" },
+      el("span", { class: "name" }, company.name), el("span", { class: "track" }, bar),
+      el("span", { class: "when" }, "…"), el("span", { class: "what" }, `searching${expected}`));
+    search.companies.set(company.code, { row, bar, at: null });
+    rows.append(row);
+  }
+  timeline.searches.set(data.search, search);
+  $("searches").prepend(view);
+  timelineSay(`Search ${data.search} started: ${data.city}, ${data.suppliers.length} companies.`);
+}
+
+function supplierAnswered(data) {
+  const search = timeline.searches.get(data.search);
+  const company = search && search.companies.get(data.code);
+  if (!company) return;
+  company.at = data.at_ms;
+  company.row.setAttribute("data-status", data.status);
+  company.row.querySelector(".when").textContent = data.at_ms === null ? "–" : seconds(data.at_ms);
+  let what = data.status === "complete" ? `${data.offers} offers` : data.status;
+  if (data.error) what += `: ${data.error}`;
+  if (data.quote_cache) what += " · quote cache";
+  company.row.querySelector(".what").textContent = what;
+  arrange(search);
+}
+
+// A later turn of the dialog, placed among the companies' answers: the questions Alexa asked while they searched.
+function turnMarked(data) {
+  const search = timeline.searches.get(data.search);
+  if (!search) return;
+  const tick = el("span", { class: "tick" });
+  const row = el("li", { class: "turn-mark", "data-turn": data.turn },
+    el("span", { class: "name" }, `turn ${data.turn}`), el("span", { class: "track" }, tick),
+    el("span", { class: "when" }, seconds(data.at_ms)), el("span", { class: "what" }, `you: “${data.said}”`));
+  search.turns.push({ row, bar: tick, at: data.at_ms, tick: true });
+  arrange(search);
+}
+
+// Rows in the order things happened (answers and turns), bars and ticks to the scale of the latest so far; the
+// companies still searching last.
+function arrange(search) {
+  const placed = [...search.companies.values(), ...search.turns].filter((c) => c.at !== null);
+  const longest = Math.max(1000, ...placed.map((c) => c.at));
+  for (const c of placed) {
+    const share = `${Math.max(1, (100 * c.at) / longest)}%`;
+    if (c.tick) c.bar.style.left = share; else c.bar.style.width = share;
+  }
+  placed.sort((a, b) => a.at - b.at);
+  const waiting = [...search.companies.values()].filter((c) => c.at === null);
+  search.rows.append(...placed.map((c) => c.row), ...waiting.map((c) => c.row));
+}
+
+function searchStatus(data, text, over) {
+  const search = timeline.searches.get(data.search);
+  if (!search) return;
+  search.status.textContent = text;
+  if (over) search.view.setAttribute("data-over", "true");
+  timelineSay(`Search ${data.search} ${text}.`);
+}
