@@ -3,9 +3,10 @@
     chat [--replay FILE] [--verbose] [--locale en-US]   talk to the skill (make chat, make chat REPLAY=...)
     serve                                             the stack alone, for HTTP clients and simulators
 
-Ports come from SKILL_PORT (8080) and API_PORT (3000), suppliers' latency from SUPPLIER_LATENCY_SCALE (1), and
-CAR_SEARCH_TODAY=YYYY-MM-DD moves the whole stack's clock to that day. HANDOVER=queue hands searches over through a
-search queue consumed at most 50 at a time instead of Lambda's async invoke (HANDOVER=invoke, the default).
+Ports come from SKILL_PORT (8080), API_PORT (3000), HTTP_API_PORT (3001) and WS_PORT (3002), suppliers' latency
+from SUPPLIER_LATENCY_SCALE (1), and CAR_SEARCH_TODAY=YYYY-MM-DD moves the whole stack's clock to that day.
+HANDOVER=queue hands searches over through a search queue consumed at most 50 at a time instead of Lambda's async
+invoke (HANDOVER=invoke, the default).
 SKILL_ID refuses requests for any other skill;
 VERIFY_ALEXA_REQUESTS=true (which needs SKILL_ID) checks that each request was signed by Alexa.
 The Lambdas' own logs and metrics go to --log (local_stack.log; "-" for the terminal), so the conversation
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
               f"handover: {_handover(stack)}   http-api: JWT, tokens from POST {stack.http_api.url}/local/token   "
               f"Lambda logs: {args.log}{moved}", file=out)  # fmt: skip
         print(f"ready: skill {stack.skill_url} api {stack.api_url.rsplit('/', 1)[0]}/search "
-              f"http-api {stack.http_api.url}/search", file=out, flush=True)  # fmt: skip
+              f"http-api {stack.http_api.url}/search ws {stack.websocket.url}", file=out, flush=True)  # fmt: skip
         console = _console(stack, out)
         if args.command == "serve":
             while True:

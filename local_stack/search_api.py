@@ -59,7 +59,7 @@ from local_stack.clock import REAL_TIME, StackClock
 from local_stack.gateway_spec import FUNCTIONS, RestApiSpec, Unsupported, rest_api_spec
 from local_stack.http_server import JsonHandler, LocalServer
 from local_stack.log_stream import logs_to
-from local_stack.s3 import s3_client
+from local_stack.s3 import LOCAL_CREDENTIALS, s3_client
 from local_stack.search_queue import LocalSearchQueue, sqs_record
 from search_service.adapters.local_context import LocalLambdaContext
 from search_service.adapters.s3_cache import S3ResultCache
@@ -68,7 +68,7 @@ from search_service.adapters.thread_launcher import ThreadLauncher
 from search_service.api.gateway import event_from_http, http_from_response
 from search_service.config import Settings
 from search_service.domain.ports import SearchLauncher
-from search_service.wiring import aws_services
+from search_service.wiring import aws_services, push_channel
 
 if TYPE_CHECKING:
     from skill.sigv4 import Credentials
@@ -382,7 +382,9 @@ def _run_searches(spec: dict[str, Any]) -> None:
     def function(settings: Settings) -> LambdaFunction:
         # Concurrent searches, each on an instance of its own, as in Lambda: an instance's metrics are its own.
         services = aws_services(settings, s3, clock)
-        return LambdaFunction(lambda: build_handler(services, callbacks))
+        # The WebSocket subscribers' events (local_stack.websocket_api's management endpoint, when it is on).
+        push = push_channel(settings, **LOCAL_CREDENTIALS)
+        return LambdaFunction(lambda: build_handler(services, callbacks, push))
 
     search = function(config)
 

@@ -22,6 +22,8 @@ from local_stack.search_api import (
     start_search_api,
 )
 from local_stack.skill_endpoint import skill_handler, start_skill_endpoint
+from local_stack.websocket_api import WebSocketApi
+from search_service.adapters.jwt_verify import JwtVerifier
 from search_service.config import Settings
 
 # Where the skill keeps users' last trips: under the results prefix, as in AWS (template.yaml's trips-prefix).
@@ -60,6 +62,8 @@ class StackOptions:
     # HTTP_API_ALLOWED_ORIGINS; None: the console's origins (local_stack.http_api.default_origins).
     http_api_origins: tuple[str, ...] | None = None
     # --- end browser API ---
+    # WS_PORT, the WebSocket API (local_stack/websocket_api.py); None: 3002, or a free port when api_port is 0.
+    ws_port: int | None = None
 
     def __post_init__(self) -> None:
         if self.verify_requests and not self.skill_id:
@@ -81,6 +85,7 @@ class StackOptions:
             handover=Settings.from_env({"HANDOVER": env.get("HANDOVER", "")}).handover,
             http_api_port=int(env["HTTP_API_PORT"]) if env.get("HTTP_API_PORT", "").strip() else None,
             http_api_origins=default_origins(env),
+            ws_port=int(env["WS_PORT"]) if env.get("WS_PORT", "").strip() else None,
         )
 
 
@@ -94,6 +99,7 @@ class LocalStack:
         self._api: SearchApi | None = None
         self._skill: LocalServer | None = None
         self._http_api: HttpApi | None = None
+        self._ws: WebSocketApi | None = None
 
     @property
     def skill_url(self) -> str:
@@ -122,6 +128,12 @@ class LocalStack:
         assert self._http_api is not None, "start() first"
         return self._http_api
 
+    @property
+    def websocket(self) -> WebSocketApi:
+        """The WebSocket API: its ws:// URL, its connections."""
+        assert self._ws is not None, "start() first"
+        return self._ws
+
     def on_progressive(self, listener: Callable[[str, str], None]) -> None:
         with self._lock:
             self._listeners.append(listener)
@@ -130,6 +142,8 @@ class LocalStack:
         try:
             self._s3 = EmbeddedS3(clock=self.options.clock)
             s3_url = self._s3.start()
+            # Its management endpoint first: the search runtime posts the subscribers' events there.
+            self._ws = WebSocketApi(Settings.from_env().region)
             self._api = start_search_api(
                 s3_url,
                 local_role(),
@@ -141,9 +155,11 @@ class LocalStack:
                 self.options.handover,
                 self.options.search_max_concurrency,
                 supplier_latency_scale=self.options.latency_scale,
+                push_endpoint_url=self._ws.management_url,
                 **({} if self.options.quote_cache_s is None else {"quote_cache_s": self.options.quote_cache_s}),
             )
             self._http_api = self._start_http_api(self._api)
+            self._serve_websocket(self._ws, self._api, self._http_api)
             verifier: Any = None
             if self.options.verify_requests:
                 from local_stack.verify import RequestVerifier
@@ -175,12 +191,15 @@ class LocalStack:
             self._skill.stop()
         if self._http_api is not None:
             self._http_api.stop()
+        if self._ws is not None:
+            self._ws.stop()
         if self._api is not None:
             self._api.stop(grace_s)
         if self._s3 is not None:
             self._s3.stop()
         self._skill = self._api = self._s3 = None
         self._http_api = None
+        self._ws = None
 
     def _start_http_api(self, api: SearchApi) -> HttpApi:
         options = self.options
@@ -189,6 +208,22 @@ class LocalStack:
             port = 0 if options.api_port == 0 else 3001
         origins = options.http_api_origins or default_origins({})
         return start_http_api(api.functions, options.clock.now, origins, port)
+
+    def _serve_websocket(self, ws: WebSocketApi, api: SearchApi, http_api: HttpApi) -> None:
+        from local_stack.jwt_issuer import CLIENT_ID
+        from search_service.entry import websocket, ws_authorizer
+        from search_service.wiring import aws_services
+
+        # The authorizer as in AWS (the issuer's JWKS read over HTTP), with the stack's clock for the tokens' expiry.
+
+        port = self.options.ws_port
+        if port is None:
+            port = 0 if self.options.api_port == 0 else 3002
+        clock = self.options.clock
+        verifier = JwtVerifier(http_api.issuer.issuer, CLIENT_ID, lambda: clock.now().timestamp())
+        services = aws_services(api.settings, api.s3, clock)
+        ws.on_stop(services.cache.close)  # type: ignore[attr-defined]  # an S3ResultCache: its reader threads
+        ws.serve(ws_authorizer.build_handler(verifier), websocket.build_handler(services), port)
 
     def __enter__(self) -> LocalStack:
         return self.start()

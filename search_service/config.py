@@ -57,6 +57,11 @@ class Settings:
     # How often, at most, a run reads its cancel marker again before storing an answer (domain.run.CANCEL_RECHECK_S).
     # Not an environment variable: tests set 0 to read it before every answer.
     cancel_recheck_s: float = 0.5
+    # The WebSocket API (docs/websocket.md): its stage's management endpoint, where the run posts to the subscribers'
+    # connections (unset: nothing is pushed), and the issuer and audience of the tokens its $connect authorizer takes.
+    push_endpoint_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> Settings:
@@ -107,6 +112,9 @@ class Settings:
             search_queue_url=read("SEARCH_QUEUE_URL", str, None),
             long_poll_max_s=read("LONG_POLL_MAX_SECONDS", int, defaults.long_poll_max_s, 0, MAX_WAIT_S),
             long_poll_interval_s=read("LONG_POLL_INTERVAL_SECONDS", float, defaults.long_poll_interval_s, 0.05, 5),
+            push_endpoint_url=read("PUSH_ENDPOINT_URL", str, None),
+            jwt_issuer=read("JWT_ISSUER", str, None),
+            jwt_audience=read("JWT_AUDIENCE", str, None),
         )
 
     def retry_policy(self) -> RetryPolicy:

@@ -14,9 +14,11 @@ from search_service.domain.ports import (
     CallbackQueue,
     CallbackTransport,
     Clock,
+    PushChannel,
     SearchLauncher,
     SearchStore,
     Sleeper,
+    Subscribers,
     SupplierProvider,
 )
 from search_service.observability import Telemetry
@@ -41,6 +43,7 @@ class Services:
     providers: Mapping[str, SupplierProvider]
     clock: Clock
     sleeper: Sleeper = field(default_factory=SystemSleeper)  # a long poll's, between two reads
+    subscribers: Subscribers | None = None  # the WebSocket API's subscriptions (adapters.push)
 
 
 def long_lived(build: Callable[[], T]) -> T:
@@ -86,6 +89,7 @@ def aws_services(
     the settings, made in `session` when given. `clock`: the local stack's; by default, in Lambda, the system
     clock."""
     from search_service.adapters.clock import SystemClock
+    from search_service.adapters.push import S3Subscribers
     from search_service.adapters.s3_cache import S3ResultCache
     from search_service.providers.simulated import simulated_providers
 
@@ -100,6 +104,7 @@ def aws_services(
         ),
         providers=simulated_providers(catalog, settings.supplier_latency_scale, settings.supplier_failure_rate),
         clock=clock or SystemClock(),
+        subscribers=S3Subscribers(s3, settings.results_bucket, settings.results_prefix),
     )
 
 
@@ -213,9 +218,13 @@ def search_app(services: Services, telemetry: Telemetry, callbacks: CallbackQueu
     return Apps(routers, telemetry)
 
 
-def run_search(services: Services, callbacks: CallbackQueue | None = None) -> RunSearch:
-    """`callbacks`: the delivery queue the events of searches with a callbackUrl go to."""
+def run_search(
+    services: Services, callbacks: CallbackQueue | None = None, channel: PushChannel | None = None
+) -> RunSearch:
+    """`callbacks`: the delivery queue the events of searches with a callbackUrl go to. `channel`: where the events
+    for WebSocket subscribers are posted; by default API Gateway's management API at PUSH_ENDPOINT_URL, if set."""
     from search_service.domain.latency import SupplierLatencies
+    from search_service.domain.push import Push
     from search_service.domain.run import QuoteReuse, RunSearch
 
     settings = services.settings
@@ -229,6 +238,20 @@ def run_search(services: Services, callbacks: CallbackQueue | None = None) -> Ru
         QuoteReuse(services.cache, settings.quote_cache_s),
         settings.cancel_recheck_s,
         outbox(services, callbacks),
+        Push(services.subscribers, channel) if channel is not None and services.subscribers is not None else None,
+    )
+
+
+def push_channel(settings: Settings, session: Session | None = None, **credentials: str) -> PushChannel | None:
+    """API Gateway's management API of the WebSocket API's stage (PUSH_ENDPOINT_URL), its client made at the first
+    post; None without one. `credentials`: the local stack's, as for boto3_client."""
+    if not settings.push_endpoint_url:
+        return None
+    from search_service.adapters.push import ManagementApiChannel
+
+    endpoint = settings.push_endpoint_url
+    return ManagementApiChannel(
+        lambda: boto3_client("apigatewaymanagementapi", settings, endpoint, session=session, **credentials)
     )
 
 

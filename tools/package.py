@@ -75,6 +75,8 @@ SEARCH_SERVICE = Artifact(
         "search_service.entry.run",
         "search_service.entry.lost_searches",
         "search_service.entry.callbacks",
+        "search_service.entry.websocket",
+        "search_service.entry.ws_authorizer",
     ),
 )
 SKILL = Artifact(

@@ -8,6 +8,8 @@
                                                  a supplier's answer for a trip, for any search (the quote cache)
     <prefix>stats/supplier-latency.json          how long each supplier takes to answer
     <prefix><search id>/callbacks/<event id>.json   how the delivery of each of the search's events stands
+    <prefix><search id>/subscribers/<connection>.json   a WebSocket connection listening to the search, and
+    <prefix>connections/<connection>/<search id>.json   the same by connection, for $disconnect (adapters.push)
     <secrets prefix><owner>.json                 a user's webhook signing secret: outside <prefix>, so not expired
 
 Every object is written whole by one PUT, so a reader never sees half of one, in the versioned format of

@@ -221,6 +221,16 @@ class StoredCancel(Stored):
         return self.cancelled_at
 
 
+class StoredSubscription(Stored):
+    """<search id>/subscribers/<connection>.json and connections/<connection>/<search id>.json: a WebSocket connection
+    listens to the search (domain.push). Added in version 1 as a new kind of object: no earlier release wrote or reads
+    it. The user is not in it: the subscribe checked the search is theirs, and the connection id is the address."""
+
+    search_id: str
+    connection_id: str
+    subscribed_at: datetime
+
+
 class StoredIdempotency(Stored):
     """idempotency/<key id>.json"""
 

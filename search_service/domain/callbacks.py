@@ -181,18 +181,22 @@ def _cheapest(outcomes: Sequence[SupplierOutcome]) -> Offer | None:
     return min(offers, key=lambda offer: (offer.total_price, offer.offer_id), default=None)
 
 
-def _search(job: SearchJob, callback: Callback) -> dict[str, Any]:
-    return {
+def _search(job: SearchJob, callback: Callback | None) -> dict[str, Any]:
+    """`callback`: None for the same event pushed over the WebSocket (domain.push), whose client already holds the
+    search's token, so no path to poll."""
+    about = {
         "searchId": job.search_id,
         "city": job.query.city,
         "pickupDate": job.query.pickup_date.isoformat(),
         "returnDate": job.query.return_date.isoformat(),
-        "poll": callback.poll,
     }
+    if callback is not None:
+        about["poll"] = callback.poll
+    return about
 
 
 def search_ended(
-    job: SearchJob, callback: Callback, outcomes: Mapping[str, SupplierOutcome]
+    job: SearchJob, callback: Callback | None, outcomes: Mapping[str, SupplierOutcome]
 ) -> tuple[str, dict[str, Any]]:
     """search.completed when a supplier answered with offers or none, search.failed when none could be reached."""
     answered = [outcomes[code] for code in job.suppliers if code in outcomes]
@@ -212,7 +216,7 @@ def search_ended(
 
 
 def search_cancelled(
-    job: SearchJob, callback: Callback, outcomes: Mapping[str, SupplierOutcome], cancelled_at: datetime
+    job: SearchJob, callback: Callback | None, outcomes: Mapping[str, SupplierOutcome], cancelled_at: datetime
 ) -> dict[str, Any]:
     """search.cancelled: what had answered by the cancel (DELETE /search); the companies not asked by then never are."""
     answered = [outcomes[code] for code in job.suppliers if code in outcomes]
@@ -232,7 +236,9 @@ def search_cancelled(
     }
 
 
-def supplier_answered(job: SearchJob, callback: Callback, outcome: SupplierOutcome, answered: int) -> dict[str, Any]:
+def supplier_answered(
+    job: SearchJob, callback: Callback | None, outcome: SupplierOutcome, answered: int
+) -> dict[str, Any]:
     supplier = SUPPLIERS_BY_CODE.get(outcome.supplier)
     return {
         **_search(job, callback),

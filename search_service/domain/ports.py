@@ -163,3 +163,33 @@ class Signer(Protocol):
 
 class SearchStore(ResultCache, QuoteCache, LatencyStore, CallbackStore, Protocol):
     """The one bucket behind them all: what the Lambdas are wired with."""
+
+
+# --- push over the WebSocket API (search_service.domain.push) ----------------------------------------------------
+
+
+class ConnectionGone(Exception):
+    """The WebSocket client is no longer connected (API Gateway's GoneException, 410)."""
+
+
+class Subscribers(Protocol):
+    """Which WebSocket connections listen to which search. Raises `CacheUnavailable`."""
+
+    def subscribe(self, search_id: str, connection_id: str, at: datetime) -> None: ...
+
+    def subscribers(self, search_id: str) -> list[str]:
+        """The connection ids subscribed to the search, read afresh."""
+        ...
+
+    def unsubscribe(self, search_id: str, connection_id: str) -> None: ...
+
+    def disconnect(self, connection_id: str) -> None:
+        """Forgets every subscription of the connection."""
+        ...
+
+
+class PushChannel(Protocol):
+    """Sends one message to a WebSocket connection. Raises `ConnectionGone`, or `DeliveryFailed` when API Gateway
+    cannot be reached."""
+
+    def post(self, connection_id: str, message: bytes) -> None: ...

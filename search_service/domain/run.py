@@ -16,6 +16,7 @@ from search_service.domain.errors import CacheUnavailable, SupplierError, Suppli
 from search_service.domain.latency import SupplierLatencies
 from search_service.domain.models import Offer, SearchJob, SearchQuery, SupplierOutcome, SupplierQuote
 from search_service.domain.ports import Clock, QuoteCache, ResultCache, SupplierProvider
+from search_service.domain.push import Push
 from search_service.domain.start import Policy
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,10 @@ class RunSearch:
         reuse: QuoteReuse | None = None,
         cancel_recheck_s: float = CANCEL_RECHECK_S,
         outbox: Outbox | None = None,
+        push: Push | None = None,
     ) -> None:
-        """`outbox`: where the events of searches with a callback go (none: no callbacks)."""
+        """`outbox`: where the events of searches with a callback go (none: no callbacks). `push`: where they go for the
+        search's WebSocket subscribers (none: no WebSocket API)."""
         self._cache = cache
         self._providers = providers
         self._clock = clock
@@ -80,6 +83,7 @@ class RunSearch:
         self._reuse = reuse if reuse is not None and reuse.max_age_s > 0 else None
         self._cancel_recheck_s = cancel_recheck_s
         self._outbox = outbox
+        self._push = push
 
     def __call__(self, search_id: str, time_budget_s: float | None = None) -> RunReport:
         """Runs the suppliers that have no answer yet, so a second delivery of the same event is harmless."""
@@ -104,6 +108,7 @@ class RunSearch:
         if stopped(fresh=True):  # cancelled before its event came (or between two deliveries): no company is asked
             report.skipped = SKIPPED_CANCELLED
             report.cancelled = todo
+            self._pushed_cancel(job)
             return report
         timeout = min(self._supplier_timeout_s, before_deadline_s)  # nor may a late run's answers land after it
         if time_budget_s is not None:
@@ -150,12 +155,31 @@ class RunSearch:
         # A cancelled search's event is the cancel's (domain.cancel): it is sent when DELETE is answered.
         if self._outbox is not None and job.callback is not None and not report.was_cancelled:
             self._outbox.search_ended(job, self._cache.load_outcomes(search_id, job.suppliers))
+        if self._push is not None:
+            if report.was_cancelled:
+                self._pushed_cancel(job)
+            else:
+                self._push.search_ended(job, self._cache.load_outcomes(search_id, job.suppliers))
         report.duration_s = time.monotonic() - started
         return report
 
     def _answered(self, job: SearchJob, outcome: SupplierOutcome, answered: itertools.count[int]) -> None:
+        number = next(answered)
         if self._outbox is not None and job.callback is not None:
-            self._outbox.supplier_answered(job, outcome, next(answered))
+            self._outbox.supplier_answered(job, outcome, number)
+        if self._push is not None:
+            self._push.supplier_answered(job, outcome, number)
+
+    def _pushed_cancel(self, job: SearchJob) -> None:
+        """The subscribers learn of a cancel from the run: the DELETE's function does not post to connections."""
+        if self._push is None:
+            return
+        from search_service.domain.results import answered_before  # reading's module: cancels only, not every start
+
+        at = self._cache.cancelled_at(job.search_id)
+        if at is not None:
+            kept = answered_before(self._cache.load_outcomes(job.search_id, job.suppliers), at)
+            self._push.search_cancelled(job, kept, at)
 
     def _ask(
         self,

@@ -15,6 +15,7 @@ class Kind(Enum):
     API_REQUEST = "an API Gateway request"  # the REST API's, payload format 1.0 (the skill's, SigV4)
     HTTP_API_REQUEST = "an HTTP API request"  # the HTTP API's, payload format 2.0 (browsers', with a JWT)
     SQS_BATCH = "an SQS batch"
+    WEBSOCKET = "a WebSocket API event"  # $connect, a message, $disconnect (search_service.entry.websocket)
     OTHER = "an event"  # the async run's, or one no function here serves
 
 
@@ -33,6 +34,9 @@ def kind_of(event: Any) -> Kind:
         and "http" in event["requestContext"]
     ):
         return Kind.HTTP_API_REQUEST
+    context = event.get("requestContext") if isinstance(event, dict) else None
+    if isinstance(context, dict) and "connectionId" in context and "eventType" in context:
+        return Kind.WEBSOCKET
     if isinstance(event, dict) and isinstance(event.get("Records"), list):
         return Kind.SQS_BATCH
     return Kind.OTHER
@@ -45,6 +49,8 @@ def refused(event: Any, serves: str, telemetry: Telemetry) -> WrongEvent:
         what = f"{found.value} ({event.get('httpMethod')} {event.get('resource') or event.get('path')})"
     elif found is Kind.HTTP_API_REQUEST:
         what = f"{found.value} ({event.get('routeKey')})"
+    elif found is Kind.WEBSOCKET:
+        what = f"{found.value} ({event['requestContext'].get('routeKey')})"
     elif found is Kind.SQS_BATCH:
         what = f"{found.value} of {len(event['Records'])} records"
     else:

@@ -17,20 +17,23 @@ from pydantic import ValidationError
 
 from search_service.adapters.events import RunSearchEvent
 from search_service.config import Settings
-from search_service.domain.ports import CallbackQueue
+from search_service.domain.ports import CallbackQueue, PushChannel
 from search_service.domain.run import RunReport
 from search_service.entry.events import Kind, kind_of, refused
 from search_service.observability import Handler, Telemetry, tracer
-from search_service.wiring import Services, aws_services, callback_queue, long_lived, run_search
+from search_service.wiring import Services, aws_services, callback_queue, long_lived, push_channel, run_search
 
 SERVES = "runs searches from the start Lambda's async events and the search queue's messages"
 
 
-def build_handler(services: Services, callbacks: CallbackQueue | None = None) -> Handler:
-    """`callbacks`: the queue the events of searches with a callbackUrl go to."""
+def build_handler(
+    services: Services, callbacks: CallbackQueue | None = None, push: PushChannel | None = None
+) -> Handler:
+    """`callbacks`: the queue the events of searches with a callbackUrl go to; `push`: where the events for the
+    searches' WebSocket subscribers are posted."""
     telemetry = Telemetry()
     logger, metrics = telemetry.logger, telemetry.metrics
-    run = run_search(services, callbacks)
+    run = run_search(services, callbacks, push)
 
     def run_one(job: RunSearchEvent, context: Any) -> dict[str, Any]:
         telemetry.correlate(job.search_id)
@@ -140,7 +143,9 @@ def _from_environment() -> Handler:
 
     settings = Settings.from_env()
     session = botocore.session.get_session()
-    return build_handler(aws_services(settings, session=session), callback_queue(settings, session))
+    return build_handler(
+        aws_services(settings, session=session), callback_queue(settings, session), push_channel(settings, session)
+    )
 
 
 lambda_handler = long_lived(_from_environment)

@@ -25,8 +25,13 @@ def deployed(source: Template) -> Template:
 
 
 def _body(deployed: Template) -> dict[str, Any]:
-    (api,) = resources(deployed, "AWS::ApiGatewayV2::Api").values()
+    (api,) = _http(resources(deployed, "AWS::ApiGatewayV2::Api"))
     return dict(api["Properties"]["Body"])
+
+
+def _http(found: dict[str, Any]) -> list[Any]:
+    """The browser API's resources of a kind, not the WebSocket API's (its own tests: test_websocket_api.py)."""
+    return [resource for name, resource in found.items() if not name.startswith("Push")]
 
 
 def _rest_routes(deployed: Template) -> dict[tuple[str, str], str]:
@@ -93,7 +98,7 @@ def test_cors_allows_the_parameters_origins_and_what_the_routes_read(deployed: T
 
 
 def test_routes_are_throttled_and_post_search_more_tightly(deployed: Template) -> None:
-    (stage,) = resources(deployed, "AWS::ApiGatewayV2::Stage").values()
+    (stage,) = _http(resources(deployed, "AWS::ApiGatewayV2::Stage"))
     props = stage["Properties"]
     assert props["StageName"] == "$default" and props["AutoDeploy"] is True
     assert props["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ApiRateLimit"}
@@ -106,7 +111,7 @@ def test_routes_are_throttled_and_post_search_more_tightly(deployed: Template) -
 
 
 def test_access_logs_are_kept_a_while_and_hold_no_personal_data(deployed: Template) -> None:
-    (stage,) = resources(deployed, "AWS::ApiGatewayV2::Stage").values()
+    (stage,) = _http(resources(deployed, "AWS::ApiGatewayV2::Stage"))
     log = stage["Properties"]["AccessLogSettings"]
     assert log["DestinationArn"] == {"Fn::GetAtt": ["BrowserApiAccessLogGroup", "Arn"]}
     group = deployed["Resources"]["BrowserApiAccessLogGroup"]["Properties"]
@@ -136,7 +141,9 @@ def test_the_user_pool_and_its_client_suit_a_browser(deployed: Template) -> None
 
 def test_the_browser_api_may_invoke_its_functions_on_its_own_routes_only(deployed: Template) -> None:
     granted = set()
-    for permission in resources(deployed, "AWS::Lambda::Permission").values():
+    for name, permission in resources(deployed, "AWS::Lambda::Permission").items():
+        if name.startswith("Push"):  # the WebSocket API's: test_websocket_api.py
+            continue
         props = permission["Properties"]
         arn, names = props["SourceArn"]["Fn::Sub"]
         if names["__ApiId__"] != {"Ref": "BrowserApi"}:

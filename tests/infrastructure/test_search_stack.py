@@ -7,17 +7,20 @@ import json
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from local_stack.search_api import SEARCH_TIMEOUT_S
 from search_service.adapters.local_context import LocalLambdaContext
+from search_service.adapters.push import S3Subscribers
 from search_service.adapters.webhooks import message_body
 from search_service.api.gateway import rest_event
 from search_service.domain.tokens import search_id
-from search_service.entry import callbacks, results, run
+from search_service.entry import callbacks, results, run, websocket
 from tests.builders.stack import USER, build_stack
+from tests.builders.websocket import GoneChannel, websocket_event
 from tests.fakes.callbacks import ListQueue, ScriptedTransport
 from tests.fakes.clock import FixedClock
 from tests.fakes.suppliers import DroppingLauncher, FailingLauncher
@@ -53,7 +56,11 @@ NAMES = {
 X_RAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 _TRIP = {"city": "New York", "pickupDate": "2026-11-28", "returnDate": "2026-11-30"}  # Stack.start_search's
 # POST /search, GET /search, the search runs, the lost-search records: one function each, one code package.
-FUNCTIONS = ("StartFunction", "ResultsFunction", "SearchFunction", "LostSearchFunction", "CallbackFunction")
+FUNCTIONS = ("StartFunction", "ResultsFunction", "SearchFunction", "LostSearchFunction", "CallbackFunction",
+             "PushFunction", "PushAuthorizerFunction")  # fmt: skip
+# Variables only one function reads: the run posts to the WebSocket API, its authorizer verifies the user pool's tokens.
+ONLY_FOR = {"PUSH_ENDPOINT_URL": "SearchFunction", "JWT_ISSUER": "PushAuthorizerFunction",
+            "JWT_AUDIENCE": "PushAuthorizerFunction"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -352,8 +359,29 @@ def test_each_role_allows_every_s3_call_its_lambda_makes(deployed: dict[str, Any
         delete = rest_event("DELETE", headers={"Search-Token": cancelled_hook["token"], "Search-User": USER})
         assert results.build_handler(stack.services, queue)(delete, LocalLambdaContext("results"))["statusCode"] == 200
     assert queue.sent[-1][0].event_type == "search.cancelled"
+    # WebSocket subscribers (issue 19): three subscribe (the push function), one disconnects, and the run's events find
+    # the other two gone (GoneException): their subscriptions are deleted.
+    settings = stack.services.settings
+    pushing = replace(stack.services, subscribers=S3Subscribers(s3, settings.results_bucket, settings.results_prefix))
+    routes = websocket.build_handler(pushing)
+    watched = stack.start_search(city="Denver").body["token"]
+    with calls.inside("PushFunction"):
+        for connection in ("c1", "c2", "c3"):
+            subscribe = websocket_event("subscribe", connection, USER, {"action": "subscribe", "token": watched})
+            assert json.loads(routes(subscribe, context)["body"])["type"] == "subscribed"
+        assert routes(websocket_event("$disconnect", "c3", USER), context) == {"statusCode": 200}
+    gone = GoneChannel()
+    with calls.inside("SearchFunction"):
+        assert (
+            run.build_handler(pushing, None, gone)({"searchId": search_id(watched, USER)}, context)["status"] == "done"
+        )
+    assert set(gone.tried) == {"c1", "c2"}
+    assert pushing.subscribers.subscribers(search_id(watched, USER)) == []
 
     for function, made in calls.by_lambda.items():
+        if function == "PushAuthorizerFunction":  # no S3 at all: its role has none
+            assert not made
+            continue
         assert made, function
         role = _role(deployed, function)
         refused = sorted(call for call in made if not allows(role, *call, NAMES))
@@ -590,6 +618,7 @@ def test_every_environment_variable_the_code_reads_is_defined(deployed: dict[str
         if name != "StartFunction":
             missing -= {"SEARCH_FUNCTION_NAME", "HANDOVER"}  # only the start Lambda launches searches
         missing.discard("SEARCH_QUEUE_URL")  # only with Handover: queue (tests/infrastructure/test_handover.py)
+        missing -= {variable for variable, only in ONLY_FOR.items() if only != name}
         assert not missing, f"{name} lacks {sorted(missing)}"
 
 
@@ -710,9 +739,11 @@ def test_the_post_throttle_is_what_the_runs_reserved_executions_hold(deployed: d
 
 def test_only_api_gateway_may_invoke_the_functions_and_only_their_own_route(deployed: dict[str, Any]) -> None:
     routes: dict[str, set[str]] = {}
-    for permission in resources(deployed, "AWS::Lambda::Permission").values():
+    for name, permission in resources(deployed, "AWS::Lambda::Permission").items():
         props = permission["Properties"]
         assert props["Principal"] == "apigateway.amazonaws.com"
+        if name.startswith("Push"):  # the WebSocket API's: tests/infrastructure/test_websocket_api.py
+            continue
         method_and_path = props["SourceArn"]["Fn::Sub"][0].split("/", 2)[-1]  # after the API id and the stage
         routes.setdefault(props["FunctionName"]["Ref"], set()).add(method_and_path)
     assert routes == {

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from skill.sigv4 import Credentials
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import connect
 
 from local_stack.envelopes import Device, launch_request
 from local_stack.iam_auth import local_role
@@ -185,13 +187,18 @@ def test_make_serve_prints_its_ready_line_and_sigterm_stops_it_at_once(tmp_path:
         assert serve.stdout is not None
         assert f"handover: {handover} (" in serve.stdout.readline()
         ready = re.fullmatch(r"ready: skill (http://127\.0\.0\.1:\d+/) api (http://127\.0\.0\.1:\d+)/search "
-                             r"http-api (http://127\.0\.0\.1:\d+)/search\n", serve.stdout.readline())  # fmt: skip
+                             r"http-api (http://127\.0\.0\.1:\d+)/search ws (ws://127\.0\.0\.1:\d+/)\n",
+                             serve.stdout.readline())  # fmt: skip
         assert ready, "no ready line"
         assert (
             http("POST", ready[2] + "/search", TRIP, JSON, sign=True)[0] == 202
         )  # a slow search is running when it stops
         # The browser API listens too, behind its JWT authorizer
         assert http("POST", ready[3] + "/search", TRIP, JSON)[0] == 401
+        # and the WebSocket API, behind its $connect authorizer
+        with pytest.raises(InvalidStatus) as refused:
+            connect(ready[4], proxy=None, open_timeout=PATIENCE_S)
+        assert refused.value.response.status_code == 401
         serve.send_signal(signal.SIGTERM)
         assert serve.wait(timeout=PATIENCE_S) == 0
     finally:
