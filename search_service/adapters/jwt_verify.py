@@ -1,53 +1,39 @@
 """Verifying the user pool's JWTs in the WebSocket API's $connect authorizer, where API Gateway's JWT authorizer is
 not available (WebSocket APIs take Lambda authorizers only).
 
-RS256 with the standard library: a PKCS #1 v1.5 signature is checked by computing the whole encoded message that a
-good signature must give (RFC 8017 8.2.2: EMSA-PKCS1-v1_5 encoding, then comparison) and comparing it, never by
-parsing what the signature decodes to, which is where forgeries of v1.5 signatures come from. So the authorizer
-ships no cryptography wheel (some 10 MB, and its import in every cold start) for one modular exponentiation. The
-checks and their order are the HTTP API's JWT authorizer's (local_stack.jwt_issuer does the same with joserfc, and
-tests hold the two to the same verdicts): signature by a key of the issuer's JWKS (by `kid`), issuer, audience
-(`aud`, or an access token's `client_id`), expiry, not-before, and a subject."""
+The signature is PyJWT's to check (RS256 only, by a key of the issuer's JWKS named by `kid`, 2048 bits or more):
+signature checks are where hand-written JWT code goes wrong, and a well-kept library is the place for them. The
+claims are checked here, on the service's clock (the local stack's may be moved; PyJWT reads the system time), in
+the HTTP API's JWT authorizer's order (local_stack.jwt_issuer does the same with joserfc, and tests hold the two to
+the same verdicts): issuer, audience (`aud`, or an access token's `client_id`), expiry, not-before, and a subject.
+PyJWT brings the `cryptography` wheel; only this authorizer (and the local stack) imports this module."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import threading
 import urllib.request
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+import jwt
+
 ALGORITHM = "RS256"
-# DER of DigestInfo { sha256, NULL } before the 32-byte digest (RFC 8017, 9.2 note 1).
-SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
+SIGNATURE_ONLY: jwt.types.Options = {
+    "verify_exp": False,
+    "verify_nbf": False,
+    "verify_iat": False,
+    "verify_aud": False,
+    "verify_iss": False,
+}
 JWKS_TIMEOUT_S = 3.0
 MAX_TOKEN_LENGTH = 8192
+MIN_KEY_BITS = 2048
+KEYS_REREAD_S = 60.0  # a token naming an unknown key re-reads the JWKS at most this often: not once per bad token
 
 
 class Refused(Exception):
     """Why a token is refused."""
-
-
-@dataclass(frozen=True)
-class RsaKey:
-    n: int
-    e: int
-
-    def verifies(self, signed: bytes, signature: bytes) -> bool:
-        size = (self.n.bit_length() + 7) // 8
-        if len(signature) != size or size < 256:  # keys under 2048 bits are refused
-            return False
-        value = int.from_bytes(signature, "big")
-        if value >= self.n:
-            return False
-        decoded = pow(value, self.e, self.n).to_bytes(size, "big")
-        digest = SHA256_DIGEST_INFO + hashlib.sha256(signed).digest()
-        expected = b"\x00\x01" + b"\xff" * (size - len(digest) - 3) + b"\x00" + digest
-        return hmac.compare_digest(decoded, expected)
 
 
 def fetch_jwks(url: str) -> dict[str, Any]:
@@ -59,8 +45,8 @@ def fetch_jwks(url: str) -> dict[str, Any]:
 
 class JwtVerifier:
     """`issuer`: the `iss` tokens must carry, whose JWKS is at {issuer}/.well-known/jwks.json; `audience`: the app
-    client id. `now`: seconds since the epoch. The keys are read at the first token and again, once, when a token
-    names a key not among them (the pool rotated its keys)."""
+    client id. `now`: seconds since the epoch. The keys are read at the first token and again when a token names a key
+    not among them (the pool rotated its keys), at most once a KEYS_REREAD_S."""
 
     def __init__(
         self,
@@ -73,26 +59,27 @@ class JwtVerifier:
         self._audience = audience
         self._now = now
         self._jwks = jwks
-        self._keys: dict[str, RsaKey] | None = None
+        self._keys: dict[str, jwt.PyJWK] | None = None
+        self._read_at = 0.0
         self._lock = threading.Lock()
 
     def claims(self, token: str | None) -> dict[str, Any]:
         """The verified token's claims. Raises Refused."""
         if not token or len(token) > MAX_TOKEN_LENGTH:
             raise Refused("no token" if not token else "the token is too long")
-        parts = token.strip().split(".")
-        if len(parts) != 3:
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Refused("the token could not be verified") from None
+        key = self._key(str(header.get("kid"))) if header.get("alg") == ALGORITHM else None
+        if key is None:
             raise Refused("the token could not be verified")
         try:
-            header = json.loads(_unb64(parts[0]))
-            claims = json.loads(_unb64(parts[1]))
-            signature = _unb64(parts[2])
-        except ValueError:
+            # The signature only: the claims are checked below, on this service's clock.
+            claims = jwt.decode(token, key, algorithms=[ALGORITHM], options=SIGNATURE_ONLY)
+        except jwt.PyJWTError:
             raise Refused("the token could not be verified") from None
-        if not isinstance(header, dict) or not isinstance(claims, dict) or header.get("alg") != ALGORITHM:
-            raise Refused("the token could not be verified")
-        key = self._key(str(header.get("kid")))
-        if key is None or not key.verifies(f"{parts[0]}.{parts[1]}".encode(), signature):
+        if not isinstance(claims, dict):
             raise Refused("the token could not be verified")
         now = self._now()
         if claims.get("iss") != self._issuer:
@@ -108,25 +95,24 @@ class JwtVerifier:
             raise Refused("the token has no subject")
         return claims
 
-    def _key(self, kid: str) -> RsaKey | None:
+    def _key(self, kid: str) -> jwt.PyJWK | None:
         with self._lock:
-            if self._keys is None or kid not in self._keys:
+            now = self._now()
+            if self._keys is None or (kid not in self._keys and now - self._read_at >= KEYS_REREAD_S):
                 self._keys = _rsa_keys(self._jwks(f"{self._issuer}/.well-known/jwks.json"))
+                self._read_at = now
             return self._keys.get(kid)
 
 
-def _rsa_keys(jwks: dict[str, Any]) -> dict[str, RsaKey]:
+def _rsa_keys(jwks: dict[str, Any]) -> dict[str, jwt.PyJWK]:
     keys = {}
-    for key in jwks.get("keys") or []:
-        if key.get("kty") == "RSA" and key.get("alg", ALGORITHM) == ALGORITHM and key.get("use", "sig") == "sig":
-            n = int.from_bytes(_unb64(key["n"]), "big")
-            e = int.from_bytes(_unb64(key["e"]), "big")
-            keys[str(key.get("kid"))] = RsaKey(n, e)
+    for found in jwks.get("keys") or []:
+        if found.get("kty") != "RSA" or found.get("alg", ALGORITHM) != ALGORITHM or found.get("use", "sig") != "sig":
+            continue
+        try:
+            key = jwt.PyJWK(found, ALGORITHM)
+        except jwt.PyJWTError:
+            continue
+        if key.key.key_size >= MIN_KEY_BITS:
+            keys[str(found.get("kid"))] = key
     return keys
-
-
-def _unb64(part: str) -> bytes:
-    try:
-        return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-    except (ValueError, TypeError) as error:
-        raise ValueError("not base64url") from error

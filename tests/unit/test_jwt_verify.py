@@ -1,5 +1,6 @@
-"""The WebSocket authorizer's RS256 verification (standard library only) held to the local issuer's, which joserfc
-does and which checks what the HTTP API's JWT authorizer checks: the same verdicts for the same tokens."""
+"""The WebSocket authorizer's RS256 verification (PyJWT's signature check, the claims on the service's clock) held to
+the local issuer's, which joserfc does and which checks what the HTTP API's JWT authorizer checks: the same verdicts
+for the same tokens."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from typing import Any
 import pytest
 
 from local_stack.jwt_issuer import Denied, LocalIssuer
-from search_service.adapters.jwt_verify import JwtVerifier, Refused
+from search_service.adapters.jwt_verify import KEYS_REREAD_S, JwtVerifier, Refused
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)
 ISSUER = "http://127.0.0.1:3001"
@@ -22,13 +23,16 @@ def issuer() -> LocalIssuer:
     return LocalIssuer(ISSUER, lambda: NOW)
 
 
-def verifier(issuer: LocalIssuer, reads: list[str] | None = None) -> JwtVerifier:
+def verifier(issuer: LocalIssuer, reads: list[str] | None = None, later_s: list[float] | None = None) -> JwtVerifier:
+    """`later_s`: how far the verifier's clock has moved past NOW (its one item, moved by the test)."""
+
     def jwks(url: str) -> dict[str, Any]:
         if reads is not None:
             reads.append(url)
         return issuer.jwks()
 
-    return JwtVerifier(issuer.issuer, issuer.client_id, lambda: NOW.timestamp(), jwks)
+    moved = later_s if later_s is not None else [0.0]
+    return JwtVerifier(issuer.issuer, issuer.client_id, lambda: NOW.timestamp() + moved[0], jwks)
 
 
 def _b64(data: bytes) -> str:
@@ -76,12 +80,18 @@ def test_the_same_verdicts_as_the_local_issuer(issuer: LocalIssuer) -> None:
 
 def test_the_keys_are_read_once_and_again_for_a_key_they_lack(issuer: LocalIssuer) -> None:
     reads: list[str] = []
-    checked = verifier(issuer, reads)
+    later_s = [0.0]
+    checked = verifier(issuer, reads, later_s)
     for _ in range(3):
         checked.claims(issuer.token("alice"))
     assert reads == [f"{ISSUER}/.well-known/jwks.json"]
+    stranger = LocalIssuer(ISSUER, lambda: NOW).token("alice")  # a kid of another key
     with pytest.raises(Refused):
-        checked.claims(LocalIssuer(ISSUER, lambda: NOW).token("alice"))  # a kid of another key: read again, refused
+        checked.claims(stranger)  # just read: not read again for it, so bad tokens cannot make it fetch the keys
+    assert len(reads) == 1
+    later_s[0] = KEYS_REREAD_S
+    with pytest.raises(Refused):
+        checked.claims(stranger)  # the pool may have rotated its keys since: read again, and still refused
     assert len(reads) == 2
 
 
