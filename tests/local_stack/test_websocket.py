@@ -21,7 +21,7 @@ from search_service.domain.tokens import search_id
 from tests.builders.local_stack import running_stack
 from tests.builders.today import trip
 from tests.builders.waiting import PATIENCE_S, wait_until
-from tests.local_stack.test_http_api import JSON, bearer, call, token_for
+from tests.local_stack.test_http_api import JSON, ORIGIN, bearer, call, token_for
 
 MAX_FRAMES = 40  # nine companies, the subscribe's answer and the end: a generous cap on the frames a test reads
 # Slow enough that the companies answer after the subscribe, one by one, as in AWS (12 s at most, here 2.4 s).
@@ -74,7 +74,14 @@ def stored_subscribers(stack: LocalStack, search: str) -> list[str]:
 
 
 def test_a_browser_subscribes_to_its_search_and_receives_every_company_then_the_end(stack: LocalStack) -> None:
+    # The whole flow, as a page on 127.0.0.1 runs it: a local token, the preflight, the search started on the
+    # HTTP API, every company's answer over the WebSocket
     token = token_for(stack, "alice@example.com")
+    preflight = call(stack, "OPTIONS", "/search", headers={
+        "Origin": ORIGIN, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type",
+    })  # fmt: skip
+    assert preflight.status == 204 and preflight.headers["access-control-allow-origin"] == ORIGIN
     with socket(stack, token) as ws:
         search_token = start(stack, token, "Denver")
         subscribed = subscribe(ws, search_token)
