@@ -43,7 +43,12 @@ def main(argv: list[str] | None = None) -> int:
 
     out = sys.stdout
     _quiet_lambdas(args.log)
-    signal.signal(signal.SIGTERM, _stop)  # SIGTERM stops like Ctrl-C: the finally below cleans up
+    # SIGTERM stops like Ctrl-C: the finally below cleans up. Both through _stop, which ignores any further one first.
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    # No AWS account here: without this, the entry modules' AWS composition (run when the stack imports them) asks
+    # botocore for credentials, and botocore asks the EC2 instance metadata service, 169.254.169.254: off this machine.
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 
     from local_stack.clock import TODAY_VARIABLE
     from local_stack.iam_auth import local_role
@@ -80,9 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 0
     finally:
-        # A second Ctrl-C, or the SIGTERM a terminal or make sends the whole group, must not break off the stop.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        # A second Ctrl-C, or the SIGTERM a terminal or make sends the whole group, must not break off the stop
+        # (_stop ignores them from the first on): a stop broken off left the servers' threads, and the ports, alive.
+        _ignore_stops()
         if console is not None:
             console.stop()
         stack.stop(grace_s=0.5)  # Ctrl-C means now: searches still running are dropped
@@ -216,7 +221,13 @@ class _LambdaJson(logging.Formatter):
 
 
 def _stop(signum: int, frame: object) -> None:
+    _ignore_stops()  # before anything else: the same signal sent to the whole group comes again at once
     raise KeyboardInterrupt
+
+
+def _ignore_stops() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 if __name__ == "__main__":
