@@ -447,8 +447,10 @@ class Dialog:
 
     # --- the results ------------------------------------------------------------------------------------
 
-    def results(self, trip: Trip, caller: Caller, lead: list[str | Pause] | None = None) -> Reply:
-        """The last turn: the best offer for what was asked, waiting for it within Alexa's time limit."""
+    def results(self, trip: Trip, caller: Caller, lead: list[str | Pause] | None = None, step: int = 0) -> Reply:
+        """The last turn: the best offer for what was asked, waiting for it within Alexa's time limit. `step`: +1
+        for the offer after the one heard ("next"), -1 for the one before ("go back"), counted in the results as
+        they are now: companies that answered since may have put offers before it."""
         lead = lead or []
         if not trip.token:
             if trip.city and trip.pickup_value:
@@ -472,11 +474,25 @@ class Dialog:
             return Reply([*lead, self._say("SEARCH_FAILED")], self._say("HELP_RESULTS"))
         if not found.offers:
             return self._no_match(trip, found, lead)
+        if step:
+            lead = self._step(trip, found, step, lead)
         if trip.offer_index >= len(found.offers):
             trip.offer_index = max(0, len(found.offers) - 1)
             trip.asked = Asked.OFFERS
             return Reply([self._say("NO_MORE_OFFERS")], self._say("HELP_RESULTS"), repeatable=False)
         return self._speak_offer(trip, found, lead)
+
+    def _step(self, trip: Trip, found: Results, step: int, lead: list[str | Pause]) -> list[str | Pause]:
+        """Moves to the offer before or after the one heard, found by its id: an index alone would name another
+        offer once a company answered meanwhile, and "next" would say the offer just heard again. After a best
+        offer so far, a cheaper one that came in since is said first, as "are my results ready?" would."""
+        heard = next((i for i, offer in enumerate(found.offers) if trip.heard and offer.offer_id == trip.heard), None)
+        best = found.offers[0]
+        if step > 0 and trip.best_so_far is not None and best.total_price <= trip.best_so_far - BETTER_BY_DOLLARS:
+            trip.offer_index = 0
+            return [*lead, self._say("BETTER_FOUND")]
+        trip.offer_index = max(0, (trip.offer_index if heard is None else heard) + step)
+        return lead
 
     def _not_ready(self, trip: Trip, found: Results, lead: list[str | Pause]) -> Reply:
         trip.asked = Asked.RESULTS
@@ -489,6 +505,7 @@ class Dialog:
     def _speak_offer(self, trip: Trip, found: Results, lead: list[str | Pause]) -> Reply:
         trip.asked = Asked.OFFERS
         offer = found.offers[trip.offer_index]
+        trip.heard = offer.offer_id or None
         first = trip.offer_index == 0
         parts: list[str | Pause] = list(lead)
         if found.status == "partial" and first:
@@ -538,8 +555,7 @@ class Dialog:
             return self.results(trip, caller)
         if trip.asked is not Asked.OFFERS:
             return self._not_yet(trip)
-        trip.offer_index += 1
-        return self.results(trip, caller)
+        return self.results(trip, caller, step=1)
 
     def previous_offer(self, trip: Trip, caller: Caller) -> Reply:
         if trip.asked is not Asked.OFFERS:
@@ -548,8 +564,7 @@ class Dialog:
             reply = self.results(trip, caller, [self._say("FIRST_OFFER")])
             reply.repeatable = False
             return reply
-        trip.offer_index -= 1
-        return self.results(trip, caller)
+        return self.results(trip, caller, step=-1)
 
     def _not_yet(self, trip: Trip) -> Reply:
         """Asked about offers before there are any: say so, and ask what the dialog needs. After another car was

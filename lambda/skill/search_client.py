@@ -80,6 +80,7 @@ class Offer(NamedTuple):
     days: int
     location_name: str
     quoted_at: datetime | None = None  # when the company gave this price: earlier than the search when reused
+    offer_id: str = ""  # the API's offerId: which offer was heard, wherever later answers put it in the list
 
     @classmethod
     def parse(cls, raw: dict[str, Any]) -> Offer:
@@ -94,6 +95,7 @@ class Offer(NamedTuple):
             days=int(raw["days"]),
             location_name=raw["location"]["name"],
             quoted_at=datetime.fromisoformat(raw["quotedAt"]) if raw.get("quotedAt") else None,
+            offer_id=str(raw.get("offerId") or ""),
         )
 
 

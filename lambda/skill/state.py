@@ -55,6 +55,7 @@ class Trip:
     asked: Asked | None = None
     choices: list[str] | None = None  # the cities the user is choosing between ("Portland, OR", "Portland, ME")
     offer_index: int = 0
+    heard: str | None = None  # the offerId of the offer said last: "next" counts from it
     misses: int = 0  # answers in a row that did not fit: the second is not answered with the same words
     # The price of the offer said from partial results: when asked again, whether something cheaper came in.
     best_so_far: float | None = None
@@ -92,7 +93,7 @@ class Trip:
             setattr(self, name, value)
 
     def forget_search(self) -> None:
-        self.token = self.searched = self.alternative = self.best_so_far = None
+        self.token = self.searched = self.alternative = self.best_so_far = self.heard = None
         self.offer_index = 0
 
 

@@ -410,6 +410,34 @@ def test_an_offer_from_partial_results_is_the_best_so_far_and_asking_again_says_
         stack.settle()
 
 
+def test_next_after_a_best_so_far_says_what_came_in_and_never_the_offer_just_heard_again(s3, clock: FixedClock) -> None:
+    # GIVEN Dollar, the cheapest company here, answering late, and the best offer so far heard
+    providers = dict(simulated_providers(CityCatalog(), 0))
+    late = providers["dollar"] = GatedSupplier(DiscountSupplier(providers["dollar"]))
+    stack = build_stack(s3, clock, providers=providers)
+    try:
+        with serve(stack) as url:
+            _dollar_usually_late(stack)
+            talk = Talk(skill(url, deadline_s=DEADLINE_S))
+            said = talk.say("find a compact car in Denver next weekend", "FindCarIntent",
+                            {"city": "Denver", "pickupDate": "2026-W48-WE", "carSize": "compact", "company": "any"},
+                            state="STARTED")  # fmt: skip
+            heard = re.match(r"So far, the best I've found is a compact car from (\w+), .* for (\d+) dollars", said)
+            assert heard, said
+            # WHEN Dollar answers, cheaper, and the person says "next"
+            late.gate.set()
+            stack.settle()
+            following = talk.say("next", "AMAZON.NextIntent")
+            # THEN the skill says the cheaper offer that came in, not the one just heard as if it were the next
+            assert following.startswith("Something better came in. OK, I found a compact car from Dollar"), following
+            # AND "next" from there is the offer after Dollar's in price: the one heard first, said as the next
+            after = talk.say("next", "AMAZON.NextIntent")
+            assert heard[1] in after and f"{heard[2]} dollars" in after, after
+    finally:
+        late.gate.set()
+        stack.settle()
+
+
 def test_asked_again_after_a_best_so_far_the_skill_says_nothing_better_yet_then_that_everyone_answered(
     s3, clock: FixedClock
 ) -> None:
