@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -382,93 +386,89 @@ def _dollar_usually_late(stack: Stack) -> None:
     stack.services.cache.save_latencies({**quick, "dollar": 60.0})
 
 
+@dataclass
+class LateDollar:
+    talk: Talk
+    late: GatedSupplier
+    stack: Stack
+
+    def answers(self) -> None:
+        self.late.gate.set()
+        self.stack.settle()
+
+
+@contextmanager
+def _late_dollar(s3: Any, clock: FixedClock, factor: float = 0.5) -> Iterator[LateDollar]:
+    """Dollar answering late, at `factor` times its price (at half price, cheaper than everyone), and the person
+    talking to the skill: the turns end with the best offer so far."""
+    providers = dict(simulated_providers(CityCatalog(), 0))
+    late = providers["dollar"] = GatedSupplier(DiscountSupplier(providers["dollar"], factor))
+    stack = build_stack(s3, clock, providers=providers)
+    try:
+        with serve(stack) as url:
+            _dollar_usually_late(stack)
+            yield LateDollar(Talk(skill(url, deadline_s=DEADLINE_S)), late, stack)
+    finally:
+        late.gate.set()
+        stack.settle()
+
+
+def _ask_for_a_compact_in_denver(talk: Talk) -> str:
+    return talk.say("find a compact car in Denver next weekend", "FindCarIntent",
+                    {"city": "Denver", "pickupDate": "2026-W48-WE", "carSize": "compact", "company": "any"},
+                    state="STARTED")  # fmt: skip
+
+
+BEST_SO_FAR = re.compile(r"So far, the best I've found is a compact car from (\w+), .* for (\d+) dollars")
+
+
 def test_an_offer_from_partial_results_is_the_best_so_far_and_asking_again_says_what_came_in(
     s3, clock: FixedClock
 ) -> None:
     # GIVEN Dollar, the cheapest company here, answering late
-    providers = dict(simulated_providers(CityCatalog(), 0))
-    late = providers["dollar"] = GatedSupplier(DiscountSupplier(providers["dollar"]))
-    stack = build_stack(s3, clock, providers=providers)
-    try:
-        with serve(stack) as url:
-            _dollar_usually_late(stack)
-            talk = Talk(skill(url, deadline_s=DEADLINE_S))
-            # WHEN the person asks for any company while Dollar is still answering
-            said = talk.say("find a compact car in Denver next weekend", "FindCarIntent",
-                            {"city": "Denver", "pickupDate": "2026-W48-WE", "carSize": "compact", "company": "any"},
-                            state="STARTED")  # fmt: skip
-            # THEN the offer is said as the best so far, never as the best
-            assert said.startswith("So far, the best I've found is a compact car from"), said
-            assert said.endswith("Still checking Dollar: ask me again in a moment for anything better.")
-            # AND asked again once Dollar has answered, the skill says something better came in
-            late.gate.set()
-            stack.settle()
-            again = talk.say("are my results ready", "CheckResultsIntent")
-            assert again.startswith("Something better came in. OK, I found a compact car from Dollar"), again
-    finally:
-        late.gate.set()
-        stack.settle()
+    with _late_dollar(s3, clock) as dollar:
+        # WHEN the person asks for any company while Dollar is still answering
+        said = _ask_for_a_compact_in_denver(dollar.talk)
+        # THEN the offer is said as the best so far, never as the best
+        assert said.startswith("So far, the best I've found is a compact car from"), said
+        assert said.endswith("Still checking Dollar: ask me again in a moment for anything better.")
+        # AND asked again once Dollar has answered, the skill says something better came in
+        dollar.answers()
+        again = dollar.talk.say("are my results ready", "CheckResultsIntent")
+        assert again.startswith("Something better came in. OK, I found a compact car from Dollar"), again
 
 
 def test_next_after_a_best_so_far_says_what_came_in_and_never_the_offer_just_heard_again(s3, clock: FixedClock) -> None:
     # GIVEN Dollar, the cheapest company here, answering late, and the best offer so far heard
-    providers = dict(simulated_providers(CityCatalog(), 0))
-    late = providers["dollar"] = GatedSupplier(DiscountSupplier(providers["dollar"]))
-    stack = build_stack(s3, clock, providers=providers)
-    try:
-        with serve(stack) as url:
-            _dollar_usually_late(stack)
-            talk = Talk(skill(url, deadline_s=DEADLINE_S))
-            said = talk.say("find a compact car in Denver next weekend", "FindCarIntent",
-                            {"city": "Denver", "pickupDate": "2026-W48-WE", "carSize": "compact", "company": "any"},
-                            state="STARTED")  # fmt: skip
-            heard = re.match(r"So far, the best I've found is a compact car from (\w+), .* for (\d+) dollars", said)
-            assert heard, said
-            # WHEN Dollar answers, cheaper, and the person says "next"
-            late.gate.set()
-            stack.settle()
-            following = talk.say("next", "AMAZON.NextIntent")
-            # THEN the skill says the cheaper offer that came in, not the one just heard as if it were the next
-            assert following.startswith("Something better came in. OK, I found a compact car from Dollar"), following
-            # AND "next" from there is the offer after Dollar's in price: the one heard first, said as the next
-            after = talk.say("next", "AMAZON.NextIntent")
-            assert heard[1] in after and f"{heard[2]} dollars" in after, after
-    finally:
-        late.gate.set()
-        stack.settle()
+    with _late_dollar(s3, clock) as dollar:
+        heard = BEST_SO_FAR.match(_ask_for_a_compact_in_denver(dollar.talk))
+        assert heard
+        # WHEN Dollar answers, cheaper, and the person says "next"
+        dollar.answers()
+        following = dollar.talk.say("next", "AMAZON.NextIntent")
+        # THEN the skill says the cheaper offer that came in, not the one just heard as if it were the next
+        assert following.startswith("Something better came in. OK, I found a compact car from Dollar"), following
+        # AND "next" from there is the offer after Dollar's in price: the one heard first
+        after = dollar.talk.say("next", "AMAZON.NextIntent")
+        assert heard[1] in after and f"{heard[2]} dollars" in after, after
 
 
 def test_asked_again_after_a_best_so_far_the_skill_says_nothing_better_yet_then_that_everyone_answered(
     s3, clock: FixedClock
 ) -> None:
     # GIVEN Dollar answering late, and dearer than everyone
-    providers = dict(simulated_providers(CityCatalog(), 0))
-    late = providers["dollar"] = GatedSupplier(DiscountSupplier(providers["dollar"], factor=3.0))
-    stack = build_stack(s3, clock, providers=providers)
-    try:
-        with serve(stack) as url:
-            _dollar_usually_late(stack)
-            talk = Talk(skill(url, deadline_s=DEADLINE_S))
-            said = talk.say("find a compact car in Denver next weekend", "FindCarIntent",
-                            {"city": "Denver", "pickupDate": "2026-W48-WE", "carSize": "compact", "company": "any"},
-                            state="STARTED")  # fmt: skip
-            best = re.match(r"So far, the best I've found is a compact car from (\w+), .* for (\d+) dollars", said)
-            assert best, said
-            # WHEN asked again while Dollar is still out
-            again = talk.say("any luck", "CheckResultsIntent")
-            # THEN nothing is made up: the skill says it is still waiting, and on whom
-            assert again == "Nothing better yet. Still checking Dollar: ask me again in a moment.", again
-            # AND once Dollar has answered, dearer, the offer heard stands and the skill says it is final
-            late.gate.set()
-            stack.settle()
-            final = talk.say("are my results ready", "CheckResultsIntent")
-            assert final.startswith(f"Everyone has answered now, and nothing beats {best[1]} at {best[2]} dollars."), (
-                final
-            )
-            assert OFFER.match(talk.say("next", "AMAZON.NextIntent"))
-    finally:
-        late.gate.set()
-        stack.settle()
+    with _late_dollar(s3, clock, factor=3.0) as dollar:
+        best = BEST_SO_FAR.match(_ask_for_a_compact_in_denver(dollar.talk))
+        assert best
+        # WHEN asked again while Dollar is still out
+        again = dollar.talk.say("any luck", "CheckResultsIntent")
+        # THEN nothing is made up: the skill says it is still waiting, and on whom
+        assert again == "Nothing better yet. Still checking Dollar: ask me again in a moment.", again
+        # AND once Dollar has answered, dearer, the offer heard stands and the skill says it is final
+        dollar.answers()
+        final = dollar.talk.say("are my results ready", "CheckResultsIntent")
+        assert final.startswith(f"Everyone has answered now, and nothing beats {best[1]} at {best[2]} dollars."), final
+        assert OFFER.match(dollar.talk.say("next", "AMAZON.NextIntent"))
 
 
 # --- questions about the offer and the skill --------------------------------------------------------------------
