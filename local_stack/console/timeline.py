@@ -15,7 +15,8 @@ page that connects late sees the same offsets as one that watched from the start
 Events (SSE `event:` name, `data:` one JSON object; `search` numbers the conversation's searches from 1):
 - `watching` (no id, sent first on every connection): {"searches"}: how many searches the conversation has had.
 - `search-started`: {"search", "turn", "said", "city", "pickup_date", "return_date", "started_at", "suppliers":
-  [{"code", "name", "expected_in_s"}]}: `turn` and `said` are the console turn whose answer carried the new token.
+  [{"code", "name", "expected_in_s"}], "resumed"?}: `turn` and `said` are the console turn whose answer carried the
+  new token; `resumed` (true) when the search had started before it: a trip the skill resumed from an earlier session.
 - `supplier`: {"search", "code", "name", "status" (complete|failed|cancelled, the API's states), "error", "offers",
   "at_ms", "quote_cache"}: once per company. `at_ms` is answeredAt - createdAt (None when cancelled unanswered);
   `quote_cache` is True when the offers were quoted before this answer was stored (reused from the quote cache),
@@ -38,7 +39,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -58,6 +59,7 @@ MAX_OFFERS = 500  # GET /search's largest Limit: every offer of a search, so eac
 WATCHED_SEARCHES = 8  # per conversation: a search the user left still ends on its timeline
 KEPT_EVENTS = 1000  # per conversation, for reconnections (Last-Event-ID) and a page reloaded
 RETRY_MS = 2000  # what the page's EventSource waits before it reconnects
+RESUMED_BEFORE = timedelta(seconds=2)  # a search created this long before the turn that named it was resumed
 MARKED_TURNS = 6  # per search: the dialog's questions and the turn that reads the offers, not a whole session
 HEARTBEAT_S = 15.0  # a comment this often: writing to a client that is gone fails, and its thread ends
 REGION = "us-east-1"
@@ -182,6 +184,7 @@ class _Search:
     finished: bool = False
     stop: threading.Event = field(default_factory=threading.Event)
     created: datetime | None = None  # the API's createdAt, from the first answer read
+    said_at: datetime | None = None  # when the turn that brought its token was said
     turns: list[tuple[int, str, datetime]] = field(default_factory=list)  # later turns: number, said, when
 
     def turn_events(self, marks: list[tuple[int, str, datetime]]) -> list[Event]:
@@ -230,7 +233,7 @@ class Timeline:
             if len(self._watched) == WATCHED_SEARCHES:
                 self._watched[0].stop.set()
             self._searches += 1
-            self._watched.append(_Search(self._searches, token, user, turn, said))
+            self._watched.append(_Search(self._searches, token, user, turn, said, said_at=said_at))
             self._poll_if_watched()
 
     def close(self) -> None:
@@ -309,6 +312,11 @@ class Timeline:
                         # The start is known from now on: the turns said before it are placed now, after search-started.
                         search.created = _instant(body["search"]["createdAt"])
                         events += search.turn_events(search.turns)
+                        if search.said_at is not None and search.created < search.said_at - RESUMED_BEFORE:
+                            # Started before the turn that brought it: a trip the skill resumed ("welcome back").
+                            for name, data in events:
+                                if name == "search-started":
+                                    data["resumed"] = True
                     self._publish(events)
                     if search.seen.over:
                         search.finished = True

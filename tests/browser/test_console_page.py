@@ -113,14 +113,16 @@ def test_a_stopped_stack_is_a_clear_error_and_the_page_recovers_when_it_is_back(
         assert first.stop() == 0
         console.submit(SEED[0])
         expect(console.error).to_contain_text("The local stack does not answer")
+        expect(console.page.locator("#status")).to_contain_text("Not connected")
         expect(console.input).to_be_focused()
         expect(console.turns).to_have_count(1)  # nothing made up for the turn that could not be said
         console.screenshot("stack-down")
     with serving(tmp_path / "again", CONSOLE_PORT=str(first.console_port)):  # the page's own origin
-        # The restarted stack has no memory of the page's conversation: the page says so and starts a new one.
-        console.submit(SEED[0])
-        expect(console.error).to_contain_text("start a new one")
+        # The restarted stack has no memory of the page's conversation: the page says so, and what was said opens a
+        # new one, answered
         console.say(SEED[0])
+        expect(console.said("note").last).to_contain_text("starts a new one")
         expect(console.error).to_be_hidden()
+        expect(console.page.locator("#status")).to_contain_text("Connected")
         expect(console.turn(2)).to_contain_text("FindCarIntent")
     assert console.page_errors == []

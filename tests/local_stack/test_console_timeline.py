@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from local_stack import skill_importable
-from local_stack.console.timeline import Seen, changes
+from local_stack.console.timeline import Seen, Timeline, changes
 from tests.builders.waiting import PATIENCE_S
 
 skill_importable()
@@ -321,3 +321,39 @@ def test_head_on_the_event_stream_answers_its_headers_and_ends(serve: Serve) -> 
     head, _, body = received.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200") and b"Content-Type: text/event-stream; charset=utf-8" in head
     assert body == b""
+
+
+class _AnsweringReader:
+    """A ResultsReader that answers every read with the same complete answer (the search API's, as JSON)."""
+
+    def __init__(self, answer: dict[str, Any]) -> None:
+        self._answer = answer
+
+    def read(self, token: str, user: str, etag: str | None, wait_s: int) -> tuple[int, dict[str, str], dict[str, Any]]:
+        return 200, {"etag": '"1"'}, self._answer
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("said_after_ms", "resumed"), [(60_000, True), (300, False)])
+def test_a_search_started_before_the_turn_that_named_it_is_shown_as_resumed(said_after_ms: int, resumed: bool) -> None:
+    # GIVEN a search created at START, whose token first came in the answer to a turn said `said_after_ms` later:
+    # a minute later is a trip the skill resumed ("open car search": "welcome back"), not one this turn started
+    answer = _answer("complete", [_company("avis", "complete", 300)], [{"supplier": "avis", "quotedAt": _at(300)}])
+    timeline = Timeline(lambda: _AnsweringReader(answer))  # type: ignore[arg-type,return-value]
+    response = {"sessionAttributes": {"trip": {"token": "t" * 40}}}
+    request = {"context": {"System": {"user": {"userId": "amzn1.ask.account.X"}}}}
+    said_at = START + timedelta(milliseconds=said_after_ms)
+    with timeline.listening():
+        timeline.answered("open car search", response, request, said_at)
+        last = 0
+        events: list[tuple[int, str, dict[str, Any]]] = []
+        while not any(name == "complete" for _, name, _ in events):  # each wait ends at the next event, or fails
+            more, _ = timeline.after(last, PATIENCE_S)
+            assert more, [name for _, name, _ in events]
+            events += more
+            last = more[-1][0]
+    started = next(data for _, name, data in events if name == "search-started")
+    assert started.get("resumed", False) is resumed
+    timeline.close()

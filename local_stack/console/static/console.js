@@ -2,7 +2,7 @@
 // never as HTML: a slot value such as "<img onerror=...>" shows as typed. The CSP forbids inline script besides.
 "use strict";
 
-const state = { conversation: null, turns: 0 };
+const state = { conversation: null, turns: 0, today: null };
 const $ = (id) => document.getElementById(id);
 
 function el(tag, props, ...children) {
@@ -61,7 +61,11 @@ function turnView(turn) {
     }
     add("matched", understood.sample);
   }
-  add("timings", `NLU ${turn.timings.nlu_ms} ms, skill ${turn.timings.skill_ms} ms`);
+  for (const text of turn.progressive) add("progressive", text);
+  add("speech", turn.speech);
+  add("reprompt", turn.reprompt);
+  // The skill's time includes its wait for the companies' answers: the last turn's is mostly that.
+  add("timings", `NLU ${turn.timings.nlu_ms} ms, skill ${turn.timings.skill_ms} ms (its wait for the search included)`);
   if (turn.session_ended) add("session", "ended");
   const view = el("article", { class: "turn", "aria-label": `turn ${state.turns}` }, el("h3", {}, `${state.turns}. “${turn.said}”`), facts);
   if (turn.card) {
@@ -75,20 +79,28 @@ function turnView(turn) {
   $("turns").prepend(view);
 }
 
-async function say(text) {
-  line("user", text);
+async function say(text, again = false) {
+  if (!again) line("user", text);
   const body = { text, locale: $("locale").value };
   if (state.conversation) body.conversation = state.conversation;
   let answer;
   try {
     const reply = await fetch("/api/turn", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
     answer = await reply.json();
+    connected(true);
     if (!reply.ok) {
-      if (reply.status === 404) state.conversation = null;
+      if (reply.status === 404 && body.conversation && !again) {
+        // The stack restarted and forgot the conversation: what was said opens a new one, as a device's next
+        // utterance would after a session ended.
+        state.conversation = null;
+        line("note", "(the stack restarted and forgot that conversation: this starts a new one)");
+        return say(text, true);
+      }
       showError(answer.message || `the console answered ${reply.status}`);
       return;
     }
   } catch (error) {
+    connected(false);
     showError("The local stack does not answer: is `make serve` (or `make chat`) still running?");
     return;
   }
@@ -103,6 +115,12 @@ async function say(text) {
   turnView(turn);
 }
 
+function connected(up) {
+  $("status").textContent = up
+    ? `Connected: the stack's today is ${state.today || "unknown"}.`
+    : "Not connected: the local stack does not answer.";
+}
+
 async function start() {
   try {
     const reply = await fetch("/api/info");
@@ -110,7 +128,8 @@ async function start() {
     const select = $("locale");
     select.replaceChildren(...info.locales.map((locale) => el("option", { value: locale }, locale)));
     select.value = info.locales.includes("en-US") ? "en-US" : info.locales[0];
-    $("status").textContent = `Connected: the stack's today is ${info.today}.`;
+    state.today = info.today;
+    connected(true);
     workshopStart(info);
   } catch (error) {
     $("status").textContent = "The local stack does not answer: start it with `make serve`, then reload.";
@@ -286,7 +305,9 @@ function searchStarted(data) {
   const started = new Date(data.started_at).toLocaleTimeString();
   const view = el("article", { class: "search", "data-search": data.search, "aria-label": `search ${data.search}` },
     el("h3", {}, `Search ${data.search}: ${data.city}, ${data.pickup_date} → ${data.return_date}`),
-    el("p", { class: "started" }, `202 at ${started}, turn ${data.turn}: “${data.said}”`), status, rows);
+    el("p", { class: "started" }, data.resumed
+      ? `202 at ${started}, before this conversation: the skill resumed it at turn ${data.turn}: “${data.said}”`
+      : `202 at ${started}, turn ${data.turn}: “${data.said}”`), status, rows);
   const search = { view, rows, status, companies: new Map(), turns: [] };
   for (const company of data.suppliers) {
     const bar = el("span", { class: "bar" });
