@@ -104,7 +104,7 @@ def _valid(name: str, value: Any) -> bool:
     if name == "best_so_far":
         return type(value) in (int, float) and math.isfinite(value) and value >= 0
     if name == "asked":
-        return value in Asked._value2member_map_
+        return isinstance(value, str) and value in Asked._value2member_map_
     if name == "choices":
         return isinstance(value, list) and 0 < len(value) <= 5 and all(map(_text, value))
     if name == "alternative":

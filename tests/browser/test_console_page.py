@@ -70,7 +70,7 @@ def test_keyboard_alone_holds_a_conversation_and_starts_a_new_one(console: Conso
     keyboard.press("Enter")
     launched = console.turn(3)
     expect(launched).to_contain_text("LaunchRequest")  # a new session, not a turn of the last one
-    launched.get_by_text("request envelope").click()
+    launched.locator("summary", has_text="request envelope").click()
     expect(launched.locator("details[open] pre")).to_contain_text(re.compile(r'"new": true'))
     assert console.page_errors == []
 
