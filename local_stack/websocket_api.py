@@ -203,7 +203,7 @@ class WebSocketApi:
     def _route(self, body: str) -> str:
         try:
             sent = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # as API Gateway: a body it cannot read goes to $default
             sent = None
         action = sent.get(self.spec.selection_field) if isinstance(sent, dict) else None
         if isinstance(action, str) and action in self.spec.routes and not action.startswith("$"):

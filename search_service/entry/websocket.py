@@ -74,7 +74,7 @@ def _token(body: Any) -> str | None:
         return None
     try:
         sent = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nesting deeper than the parser recurses, within the size limit
         return None
     token = sent.get("token") if isinstance(sent, dict) else None
     return token if isinstance(token, str) and token.strip() else None
