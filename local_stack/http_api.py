@@ -221,7 +221,7 @@ def _local_token(issuer: LocalIssuer, content_type: str | None, body: bytes) -> 
         return 415, {"message": 'Send {"user": "..."} as application/json.'}
     try:
         user = json.loads(body or b"").get("user")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         user = None
     if not isinstance(user, str) or not user.strip() or len(user) > MAX_USER_LENGTH:
         return 400, {"message": f'Send {{"user": "..."}}: a name of 1 to {MAX_USER_LENGTH} characters.'}

@@ -34,7 +34,7 @@ class Answer(NamedTuple):
 def call(stack: LocalStack, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Answer:
     connection = http.client.HTTPConnection("127.0.0.1", stack.http_api.server.port, timeout=PATIENCE_S)
     try:
-        data = json.dumps(body).encode() if body is not None else None
+        data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()  # bytes: as they are
         connection.request(method, path, body=data, headers=headers or {})
         response = connection.getresponse()
         raw = response.read()
@@ -217,8 +217,9 @@ def test_the_issuers_jwks_verifies_its_tokens(local_stack: LocalStack) -> None:
 def test_the_local_token_endpoint_takes_json_with_a_user(local_stack: LocalStack) -> None:
     as_form = call(local_stack, "POST", "/local/token", None, {"Content-Type": "text/plain"})
     no_user = call(local_stack, "POST", "/local/token", {"user": ""}, JSON)
+    nested = call(local_stack, "POST", "/local/token", b"[" * 5000, JSON)  # deeper than the JSON parser recurses
 
-    assert as_form.status == 415 and no_user.status == 400
+    assert as_form.status == 415 and no_user.status == 400 and nested.status == 400
 
 
 def test_the_local_api_has_the_templates_routes_and_cors(local_stack: LocalStack) -> None:
