@@ -26,6 +26,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from local_stack.stop_signals import stop_on
+
 if TYPE_CHECKING:
     from local_stack.chat import Turn
     from local_stack.console.server import Console
@@ -43,9 +45,9 @@ def main(argv: list[str] | None = None) -> int:
 
     out = sys.stdout
     _quiet_lambdas(args.log)
-    # SIGTERM stops like Ctrl-C: the finally below cleans up. Both through _stop, which ignores any further one first.
-    signal.signal(signal.SIGTERM, _stop)
-    signal.signal(signal.SIGINT, _stop)
+    # SIGTERM stops like Ctrl-C: the finally below cleans up. Both through _stop, which ignores any further one first,
+    # and whichever thread they reach (stop_signals).
+    stop_on(_stop)
     # No AWS account here: without this, the entry modules' AWS composition (run when the stack imports them) asks
     # botocore for credentials, and botocore asks the EC2 instance metadata service, 169.254.169.254: off this machine.
     os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
