@@ -36,6 +36,19 @@ def test_the_seeds_workshop_conversation_ends_on_the_offer_and_its_card(console:
     console.screenshot("offer")
     assert console.page_errors == [] and console.dialogs == []
 
+    # On a smaller laptop, the whole conversation said: the box and the workshop helpers still show without
+    # scrolling the page, each label beside its control.
+    console.page.set_viewport_size({"width": 1024, "height": 768})
+    page = console.page
+    console.screenshot("offer-1024x768")
+    for control in (console.input, page.get_by_label("Locale"), page.get_by_role("button", name="Reload model"),
+                    page.get_by_label("Companies answer at")):  # fmt: skip
+        expect(control).to_be_in_viewport()
+    for label, control in (("You say", console.input), ("Locale", page.get_by_label("Locale"))):
+        said, box = page.locator("label", has_text=label).bounding_box(), control.bounding_box()
+        assert said is not None and box is not None
+        assert abs((said["y"] + said["height"] / 2) - (box["y"] + box["height"] / 2)) < box["height"] / 2, label
+
 
 def test_keyboard_alone_holds_a_conversation_and_starts_a_new_one(console: ConsolePage) -> None:
     keyboard = console.page.keyboard
