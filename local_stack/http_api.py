@@ -12,6 +12,8 @@ of the same start and results Lambdas as the REST API's stand-in (local_stack.se
   www-authenticate header, and no Lambda runs.
 - The Lambda gets the payload format 2.0 event with the verified claims (search_service.api.gateway.http_api_event).
 - A route the API does not have: 404 {"message":"Not Found"}, as the HTTP API answers.
+- The stage's route throttles (DefaultRouteSettings, RouteSettings) when SEARCH_API_THROTTLES=on, as the REST API's
+  stand-in: 429 {"message":"Too Many Requests"} before the authorizer, a bucket per route.
 - The issuer's own endpoints, on the same port: GET /.well-known/jwks.json and /.well-known/openid-configuration,
   and POST /local/token {"user": "..."} for a developer's or a test's token (this stack only: it listens on
   127.0.0.1, and in AWS a user signs in to the user pool instead)."""
@@ -21,14 +23,17 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from local_stack.gateway_spec import FUNCTIONS, TEMPLATE, api_events, load_template
+from local_stack import throttle
+from local_stack.gateway_spec import FUNCTIONS, TEMPLATE, Throttle, api_events, load_template, parameter_value
 from local_stack.http_server import JsonHandler, LocalServer
 from local_stack.jwt_issuer import TOKEN_LIFETIME_S, Denied, LocalIssuer
 from search_service.adapters.local_context import LocalLambdaContext
@@ -85,11 +90,13 @@ class Cors:
 
 @dataclass(frozen=True)
 class BrowserApiSpec:
-    """What the template says of the browser API: (method, path) -> function logical id, CORS, the token's header."""
+    """What the template says of the browser API: (method, path) -> function logical id, CORS, the token's header,
+    and each route's throttle (its RouteSettings' or else the stage's DefaultRouteSettings')."""
 
     routes: dict[tuple[str, str], str]
     cors: Cors
     identity_header: str
+    throttles: dict[tuple[str, str], Throttle]
 
     @classmethod
     def from_template(cls, origins: tuple[str, ...], template: Path = TEMPLATE) -> BrowserApiSpec:
@@ -101,6 +108,18 @@ class BrowserApiSpec:
         cors = api["DefinitionBody"]["x-amazon-apigateway-cors"]
         (authorizer,) = api["Auth"]["Authorizers"].values()
         source = authorizer["IdentitySource"]  # $request.header.Authorization
+
+        def limit(settings: dict[str, Any] | None) -> Throttle | None:
+            if not settings or "ThrottlingRateLimit" not in settings:
+                return None
+            rate, burst = (
+                parameter_value(data, settings[name]) for name in ("ThrottlingRateLimit", "ThrottlingBurstLimit")
+            )
+            return Throttle(float(rate), int(burst))
+
+        stage = limit(api.get("DefaultRouteSettings"))
+        own = {key: limit(value) for key, value in (api.get("RouteSettings") or {}).items()}
+        throttles = {route: found for route in routes if (found := own.get(" ".join(route)) or stage) is not None}
         return cls(
             routes=routes,
             cors=Cors(
@@ -112,6 +131,7 @@ class BrowserApiSpec:
                 allow_credentials=bool(cors.get("allowCredentials")),
             ),
             identity_header=source.removeprefix("$request.header."),
+            throttles=throttles,
         )
 
 
@@ -142,13 +162,22 @@ class HttpApi:
 
 
 def start_http_api(
-    functions: dict[str, Any], now: Callable[[], datetime], origins: tuple[str, ...], port: int = 0
+    functions: dict[str, Any],
+    now: Callable[[], datetime],
+    origins: tuple[str, ...],
+    port: int = 0,
+    throttled: bool | None = None,
+    throttle_clock: Callable[[], float] = time.monotonic,
 ) -> HttpApi:
     """`functions`: the local Lambdas by name ("start", "results"); `now`: the stack's clock (tokens are issued and
-    expire on it)."""
+    expire on it). `throttled`: the template's route throttles enforced (None: as SEARCH_API_THROTTLES says), their
+    buckets refilled on `throttle_clock`."""
     from local_stack.search_api import _requests_per_thread
 
     spec = BrowserApiSpec.from_template(origins)
+    if throttled is None:
+        throttled = throttle.wanted(os.environ)
+    limits = throttle.Throttles(spec.throttles, throttle_clock) if throttled else None
     # As the REST API's stand-in: concurrent requests only when Powertools keeps each one per thread.
     serial: Any = contextlib.nullcontext() if _requests_per_thread() else threading.Lock()
     issuer_box: list[LocalIssuer] = []
@@ -181,6 +210,9 @@ def start_http_api(
             route = spec.routes.get((self.command, path))
             if route is None:
                 self.respond(404, NOT_FOUND, cors)
+                return
+            if limits is not None and not limits.admit(self.command, path):
+                self.respond(429, throttle.TOO_MANY_REQUESTS, cors)
                 return
             verdict = issuer_box[0].verify(self.headers.get(spec.identity_header))
             if isinstance(verdict, Denied):

@@ -13,7 +13,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
-from local_stack.http_api import BrowserApiSpec, default_origins
+from local_stack.http_api import BrowserApiSpec, default_origins, start_http_api
 from local_stack.jwt_issuer import LocalIssuer
 from local_stack.stack import LocalStack
 from tests.builders.today import trip
@@ -32,7 +32,11 @@ class Answer(NamedTuple):
 
 
 def call(stack: LocalStack, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Answer:
-    connection = http.client.HTTPConnection("127.0.0.1", stack.http_api.server.port, timeout=PATIENCE_S)
+    return call_port(stack.http_api.server.port, method, path, body, headers)
+
+
+def call_port(port: int, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None) -> Answer:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=PATIENCE_S)
     try:
         data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()  # bytes: as they are
         connection.request(method, path, body=data, headers=headers or {})
@@ -246,3 +250,61 @@ def test_the_allowed_origins_default_to_the_consoles_and_refuse_a_wildcard() -> 
     )
     with pytest.raises(ValueError, match="wildcard"):
         default_origins({"HTTP_API_ALLOWED_ORIGINS": "*"})
+
+
+def test_the_local_api_has_the_templates_route_throttles(local_stack: LocalStack) -> None:
+    from tests.infrastructure.cloudformation import SEARCH_STACK, load, resolved, resources, sam_transform
+
+    template = resolved(sam_transform(load(SEARCH_STACK)))
+    stages = resources(template, "AWS::ApiGatewayV2::Stage").values()
+    (settings,) = [stage["Properties"] for stage in stages if stage["Properties"]["ApiId"] == {"Ref": "BrowserApi"}]
+    defaults = {name: spec.get("Default") for name, spec in template["Parameters"].items()}
+    default = settings["DefaultRouteSettings"]
+    spec = local_stack.http_api.spec
+
+    for (method, path), limit in spec.throttles.items():
+        own = settings.get("RouteSettings", {}).get(f"{method} {path}", default)
+        deployed = [defaults[own[name]["Ref"]] for name in ("ThrottlingRateLimit", "ThrottlingBurstLimit")]
+        assert (limit.rate_per_s, limit.burst) == (float(deployed[0]), int(deployed[1]))
+    assert set(spec.throttles) == set(spec.routes)
+    assert spec.throttles[("POST", "/search")].burst < spec.throttles[("GET", "/search")].burst  # its own, lower
+
+
+def test_with_throttles_on_a_route_past_its_burst_gets_429_until_its_rate_refills_it(local_stack: LocalStack) -> None:
+    clock = ManualClock()
+    origins = local_stack.http_api.spec.cors.allow_origins
+    throttled = start_http_api(
+        local_stack.api.functions, local_stack.options.clock.now, origins, throttled=True, throttle_clock=clock
+    )
+    try:
+        token = throttled.issuer.token("alice@example.com")
+        limit = throttled.spec.throttles[("POST", "/search")]
+
+        def post() -> Answer:
+            return call_port(throttled.server.port, "POST", "/search", TRIP, bearer(token, **JSON))
+
+        # WHEN a page starts its burst's worth of searches at once, and one more
+        assert [post().status for _ in range(limit.burst)] == [202] * limit.burst
+        refused = post()
+        # THEN API Gateway's 429, readable by the page (CORS), before any Lambda
+        assert (refused.status, refused.body) == (429, {"message": "Too Many Requests"})
+        assert refused.headers["access-control-allow-origin"] == ORIGIN
+        # AND GET keeps its own bucket; a POST comes back after 1/rate seconds, one request's worth
+        assert (
+            call_port(
+                throttled.server.port, "GET", "/search", headers=bearer(token, **{"Search-Token": "0" * 32})
+            ).status
+            == 404
+        )
+        clock.at += 1 / limit.rate_per_s
+        assert [post().status for _ in range(2)] == [202, 429]
+    finally:
+        throttled.stop()
+
+
+class ManualClock:
+    def __init__(self) -> None:
+        self.at = 0.0
+
+    def __call__(self) -> float:
+        return self.at
