@@ -99,6 +99,7 @@ def _console(stack: LocalStack, out: TextIO) -> Console | None:
     """The workshop console on CONSOLE_PORT (8081; a free port when SKILL_PORT is 0 and CONSOLE_PORT unset, as the
     tests start the stack). A port taken keeps the stack running without it: the chat and the skill do not need it."""
     from local_stack.console.server import start_console
+    from local_stack.http_api import ORIGINS_VARIABLE, default_origins
     from local_stack.interaction_model import ModelStore
     from tools.skill_models import MODELS_DIR
 
@@ -108,6 +109,10 @@ def _console(stack: LocalStack, out: TextIO) -> Console | None:
     except (OSError, ValueError) as error:
         print(f"console: not started ({error}; set CONSOLE_PORT to a free port)", file=out, flush=True)
         return None
+    if not os.environ.get(ORIGINS_VARIABLE, "").strip():
+        # The browser API lets the console's pages in (its browser client): on the port the console was given, a
+        # free one when the tests start the stack.
+        stack.http_api.allow_origins(default_origins({"CONSOLE_PORT": str(console.port)}))
     print(f"console: {console.url} (open it in a browser)", file=out, flush=True)
     return console
 

@@ -27,7 +27,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -150,7 +150,15 @@ def default_origins(env: dict[str, str]) -> tuple[str, ...]:
 class HttpApi:
     server: LocalServer
     issuer: LocalIssuer
-    spec: BrowserApiSpec
+    _current: list[BrowserApiSpec]  # the one the gateway reads, for each request
+
+    @property
+    def spec(self) -> BrowserApiSpec:
+        return self._current[0]
+
+    def allow_origins(self, origins: tuple[str, ...]) -> None:
+        """Another set of allowed origins from now on: the console's, once it knows the port it was given."""
+        self._current[0] = replace(self.spec, cors=replace(self.spec.cors, allow_origins=origins))
 
     @property
     def url(self) -> str:
@@ -174,7 +182,8 @@ def start_http_api(
     buckets refilled on `throttle_clock`."""
     from local_stack.search_api import _requests_per_thread
 
-    spec = BrowserApiSpec.from_template(origins)
+    current = [BrowserApiSpec.from_template(origins)]
+    spec = current[0]  # what allow_origins does not change
     if throttled is None:
         throttled = throttle.wanted(os.environ)
     limits = throttle.Throttles(spec.throttles, throttle_clock) if throttled else None
@@ -187,7 +196,7 @@ def start_http_api(
             origin = self.headers.get("Origin")
             if origin is not None and self.headers.get("Access-Control-Request-Method"):
                 self.read_body()
-                self.respond(204, None, spec.cors.preflight(origin))
+                self.respond(204, None, current[0].cors.preflight(origin))
                 return
             self._forward()
 
@@ -200,7 +209,7 @@ def start_http_api(
             body = self.read_body()
             if body is None:
                 return
-            cors = spec.cors.actual(self.headers.get("Origin"))
+            cors = current[0].cors.actual(self.headers.get("Origin"))
             path = self.path.split("?", 1)[0]
             local = self._issuer_endpoint(path, body)
             if local is not None:
@@ -244,7 +253,7 @@ def start_http_api(
     server = LocalServer(BrowserGateway, port)
     issuer_box.append(LocalIssuer(f"http://127.0.0.1:{server.port}", now))
     server.start()
-    return HttpApi(server, issuer_box[0], spec)
+    return HttpApi(server, issuer_box[0], current)
 
 
 def _local_token(issuer: LocalIssuer, content_type: str | None, body: bytes) -> tuple[int, dict[str, Any]]:

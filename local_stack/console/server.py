@@ -38,7 +38,11 @@ FILES = {  # what the page is made of: nothing else is served, so no path from a
     "/console.js": ("console.js", "text/javascript; charset=utf-8"),
     "/console.css": ("console.css", "text/css; charset=utf-8"),
     "/favicon.svg": ("favicon.svg", "image/svg+xml"),  # else the browser asks for /favicon.ico, a 404 in its log
+    # The browser client: what a web page of one's own does with the HTTP API and the WebSocket (client_page).
+    "/browser-client": ("client.html", "text/html; charset=utf-8"),
+    "/client.js": ("client.js", "text/javascript; charset=utf-8"),
 }
+CLIENT_PAGE = "/browser-client"
 # The page's own files only: no inline script, no other origin. What a hostile slot value could inject would not run.
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
@@ -88,7 +92,16 @@ class Console:
 
     def info(self) -> Json:
         today = self._stack.options.clock.now().date().isoformat()
-        return {"locales": self._models.locales(), "today": today} | self.workshop.info()
+        apis = {"browser_api": self._stack.http_api.url, "websocket": self._stack.websocket.url}
+        return {"locales": self._models.locales(), "today": today} | apis | self.workshop.info()
+
+    def client_page_headers(self) -> dict[str, str]:
+        """The browser client's page may also connect to the browser API and the WebSocket, and nowhere else."""
+        apis = f"{self._stack.http_api.url} {self._stack.websocket.url.rstrip('/')}"
+        policy = SECURITY_HEADERS["Content-Security-Policy"].replace(
+            "default-src 'self'", f"default-src 'self'; connect-src 'self' {apis}"
+        )
+        return SECURITY_HEADERS | {"Content-Security-Policy": policy}
 
     def turn(self, text: str, conversation_id: str | None, locale: str) -> tuple[int, Json]:
         if conversation_id is None and locale not in self._models.locales():
@@ -201,7 +214,8 @@ def _handler(console: Console) -> type[JsonHandler]:
                 self.respond(404, {"message": f"nothing at {path}"}, SECURITY_HEADERS)
                 return
             name, content_type = found
-            self.respond(200, (STATIC / name).read_bytes(), {"Content-Type": content_type} | SECURITY_HEADERS)
+            headers = console.client_page_headers() if path == CLIENT_PAGE else SECURITY_HEADERS
+            self.respond(200, (STATIC / name).read_bytes(), {"Content-Type": content_type} | headers)
 
         def do_HEAD(self) -> None:
             self.do_GET()

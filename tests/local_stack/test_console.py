@@ -63,7 +63,8 @@ def test_the_page_is_served_whole_from_the_stack_with_nothing_from_elsewhere(con
     assert status == 200 and headers["content-type"] == "text/html; charset=utf-8"
     assert "default-src 'self'" in headers["content-security-policy"] and headers["x-content-type-options"] == "nosniff"
     linked = re.findall(rb'(?:src|href)="([^"]+)"', page)
-    assert sorted(linked) == [b"/console.css", b"/console.js", b"/favicon.svg"]
+    assert sorted(linked) == [b"/browser-client", b"/console.css", b"/console.js", b"/favicon.svg"]
+    assert "connect-src" not in headers["content-security-policy"]  # the console talks to its own server only
     for path, kind in (("/console.js", "text/javascript"), ("/console.css", "text/css"), ("/favicon.svg", "image/svg")):
         status, headers, content = call(console, "GET", path)
         assert status == 200 and headers["content-type"].startswith(kind) and content
@@ -75,10 +76,12 @@ def test_the_page_is_served_whole_from_the_stack_with_nothing_from_elsewhere(con
 
 def test_the_page_puts_what_was_said_in_as_text_never_as_html() -> None:
     # A slot value is whatever the user typed ("<img src=x onerror=...>"): the script must never parse it as HTML.
-    script = (STATIC / "console.js").read_text(encoding="utf-8")
-    for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
-        assert sink not in script, sink
-    assert "<script>" not in (STATIC / "index.html").read_text(encoding="utf-8")  # the CSP allows no inline script
+    for page in ("console.js", "client.js"):
+        script = (STATIC / page).read_text(encoding="utf-8")
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function"):
+            assert sink not in script, (page, sink)
+    for page in ("index.html", "client.html"):
+        assert "<script>" not in (STATIC / page).read_text(encoding="utf-8")  # the CSP allows no inline script
 
 
 def test_the_seeds_conversation_through_the_console_shows_each_turn_whole(
@@ -154,6 +157,18 @@ def test_the_api_lists_the_locales_and_the_stacks_day(console: Console, local_st
     assert info["today"] == local_stack.options.clock.now().date().isoformat()
     british = turn(console, "open car search", locale="en-GB")
     assert british["locale"] == "en-GB" and british["turn"]["request"]["request"]["locale"] == "en-GB"
+
+
+def test_the_browser_clients_page_may_connect_to_the_two_browser_apis_and_nowhere_else(
+    console: Console, local_stack: LocalStack
+) -> None:
+    status, headers, page = call(console, "GET", "/browser-client")
+    assert status == 200 and b'src="/client.js"' in page
+    policy = dict(part.strip().split(" ", 1) for part in headers["content-security-policy"].split(";"))
+    assert policy["default-src"] == "'self'" and "'unsafe-inline'" not in headers["content-security-policy"]
+    assert policy["connect-src"].split() == ["'self'", local_stack.http_api.url, local_stack.websocket.url.rstrip("/")]
+    info = json.loads(call(console, "GET", "/api/info")[2])
+    assert (info["browser_api"], info["websocket"]) == (local_stack.http_api.url, local_stack.websocket.url)
 
 
 def test_make_serve_prints_the_consoles_url_and_serves_the_page(tmp_path: Path) -> None:
