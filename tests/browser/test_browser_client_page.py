@@ -17,7 +17,7 @@ def test_a_page_signs_in_starts_a_search_on_the_http_api_and_hears_every_company
     console: ConsolePage,
 ) -> None:
     page = console.page
-    page.get_by_role("link", name="A browser client of the search API").click()
+    page.get_by_role("link", name="Browser client").click()
     expect(page.get_by_role("heading", name="What a page of yours does")).to_be_visible()
     expect(page.get_by_label("Pick up")).not_to_have_value("")  # a week from the stack's today
 
