@@ -19,14 +19,13 @@ import argparse
 import json
 import logging
 import os
-import signal
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-from local_stack.stop_signals import stop_on
+from local_stack.stop_signals import ignore_stops, stop_on
 
 if TYPE_CHECKING:
     from local_stack.chat import Turn
@@ -89,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         # A second Ctrl-C, or the SIGTERM a terminal or make sends the whole group, must not break off the stop
         # (_stop ignores them from the first on): a stop broken off left the servers' threads, and the ports, alive.
-        _ignore_stops()
+        ignore_stops()
         if console is not None:
             console.stop()
         stack.stop(grace_s=0.5)  # Ctrl-C means now: searches still running are dropped
@@ -228,13 +227,8 @@ class _LambdaJson(logging.Formatter):
 
 
 def _stop(signum: int, frame: object) -> None:
-    _ignore_stops()  # before anything else: the same signal sent to the whole group comes again at once
+    ignore_stops()  # before anything else: the same signal sent to the whole group comes again at once
     raise KeyboardInterrupt
-
-
-def _ignore_stops() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 if __name__ == "__main__":

@@ -36,6 +36,14 @@ def stop_on(handler: Handler) -> None:
     threading.Thread(target=_forward, args=(read, main), name="stop-signals", daemon=True).start()
 
 
+def ignore_stops() -> None:
+    """SIGINT and SIGTERM ignored from now on (the stop has begun: a second one must not break it off), and WAKE too:
+    the main thread is awake, and a WAKE that came during the interpreter's shutdown, its handler reset to the
+    default, would end the process with it."""
+    for number in (*STOPS, WAKE):
+        signal.signal(number, signal.SIG_IGN)
+
+
 def _forward(read: int, main: int) -> None:
     while received := os.read(read, 64):
         if any(number in STOPS for number in received):
