@@ -342,7 +342,10 @@ def _compile(model: InteractionModel) -> _Compiled:
         samples = dict.fromkeys((*BUILT_IN_PHRASES.get(intent.name, ()), *intent.samples))
         patterns += [_pattern(intent, sample) for sample in samples]
         for slot in intent.slots:
-            answers = (_pattern(intent, sample, answers=slot.name) for sample in slot.samples)
+            # An intent sample that names this slot alone ("{carSize} please") answers its question as well: while
+            # Alexa elicits a slot, it fills it from the intent's samples as from the slot's own.
+            alone = (sample for sample in intent.samples if set(_PLACEHOLDER.findall(sample)) == {slot.name})
+            answers = (_pattern(intent, sample, answers=slot.name) for sample in (*slot.samples, *alone))
             elicitation[(intent.name, slot.name)] = _distinct(answers)
         for sample in (*samples, *(sample for slot in intent.slots for sample in slot.samples)):
             for word in _keys(_PLACEHOLDER.sub(" ", sample)):

@@ -136,24 +136,18 @@ FIND_CAR = Intent(
                 " {returnDate}",
             ),
         ),
-        Slot("duration", "AMAZON.DURATION", ("{duration}", "{duration} please", "just {duration}")),
+        # Never asked for alone: how long, said to any question, is the intent's ("five days").
+        Slot("duration", "AMAZON.DURATION", ()),
         Slot(
             "carSize",
             "CarSizeType",
-            (
-                "{carSize}",
-                "(a|an) {carSize}",
-                "a {carSize} car",
-                "(|a |an ){carSize} please",
-                "(I'd like|I want|I'll take|give me) (a|an) {carSize}",
-            ),
+            # The bare size ("a compact", "midsize please") is the intent's: said to any question, not only this one.
+            ("(I'd like|I want|I'll take|give me) (a|an) {carSize}",),
         ),
         Slot(
             "company",
             "RentalCompanyType",
-            (
-                "{company}",
-                "{company} please",
+            (  # the bare company is the intent's, as the bare size
                 "(from|with|I'd like|I prefer|go with|let's go with|rent from|I'd like to rent from|try) {company}",
                 "{company} is fine",
             ),
@@ -261,6 +255,18 @@ FIND_CAR = Intent(
         # How long, said to any question: the return question's own example ("for three days") is one.
         "(for|I need it for|I'll need it for|we need it for|we'll need it for|keep it for) {duration}",
         "for {duration} please",
+        # A size, a company or how long said bare to another question or after an offer ("midsize", "Thrifty",
+        # "five days" to the size question after "if you'll return it another day, just say when"): Alexa hears a
+        # slot's own samples only while it elicits that slot, and people answer what is on their mind.
+        "{carSize}",
+        "(a|an) {carSize}",
+        "a {carSize} car",
+        "(|a |an ){carSize} please",
+        "{company}",
+        "{company} please",
+        "{duration}",
+        "{duration} please",
+        "just {duration}",
     ),
 )
 

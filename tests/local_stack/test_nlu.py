@@ -273,6 +273,28 @@ def test_answers_to_an_elicitation(text: str, slot: str, expected_id: str) -> No
 
 
 @pytest.mark.parametrize(
+    ("text", "elicited", "slot", "value"),
+    [
+        # a size, a company or how long said alone to another question, or after an offer (nothing elicited)
+        ("full size", None, "carSize", "fullsize"),
+        ("an SUV please", None, "carSize", "suv"),
+        ("Sixt please", None, "company", "sixt"),
+        ("six days", "carSize", "duration", "P6D"),
+        ("just a week", "company", "duration", "P1W"),
+        ("a minivan", "pickupDate", "carSize", "minivan"),
+        ("Dollar", "city", "company", "dollar"),
+    ],
+)
+def test_a_size_a_company_or_how_long_is_understood_said_alone_to_any_question(
+    text: str, elicited: str | None, slot: str, value: str
+) -> None:
+    understood = understand(text, MODELS["en-US"], TODAY, (FIND, elicited) if elicited else None)
+    assert (understood.intent, list(understood.slots)) == (FIND, [slot])
+    found = understood.slots[slot]
+    assert value in [found.value, *(id_ for id_, _ in found.matches or ())]
+
+
+@pytest.mark.parametrize(
     ("text", "slot", "value"),
     [
         # what no sample explains, but holds the one value the question asks for, answers it

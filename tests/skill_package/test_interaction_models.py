@@ -200,8 +200,12 @@ def test_slots_the_lambda_elicits_have_an_elicitation_prompt_and_slot_samples(na
         dialog_slot = next(slot for slot in model(locale)["dialog"]["intents"][0]["slots"] if slot["name"] == name)
         if dialog_slot["prompts"].get("elicitation") not in {prompt["id"] for prompt in model(locale)["prompts"]}:
             missing.append(f"{locale}: no elicitation prompt")
-        if f"{{{name}}}" not in slots(locale, "FindCarIntent")[name].get("samples", []):
-            missing.append(f"{locale}: no slot sample {{{name}}} alone")
+        answers = {
+            *slots(locale, "FindCarIntent")[name].get("samples", []),
+            *intents(locale)["FindCarIntent"]["samples"],
+        }
+        if f"{{{name}}}" not in answers:  # the slot's own sample, or the intent's for a closed list (see below)
+            missing.append(f"{locale}: no sample {{{name}}} alone")
     assert not missing, "\n".join(missing)
 
 
@@ -233,11 +237,15 @@ def test_samples_name_only_slots_of_their_intent(locale: str) -> None:
 
 
 @locales
-def test_intent_samples_are_never_just_slots(locale: str) -> None:
-    # Bare "{city}" belongs in the slot's samples, used while that slot is being elicited.
+def test_intent_samples_are_just_a_slot_only_for_a_closed_list(locale: str) -> None:
+    # Bare "{city}" belongs in the slot's samples, used while that slot is being elicited: said alone at any time it
+    # would take every utterance for a city. A size, a company (custom types, closed lists) or how long are said bare
+    # to any question ("midsize" after an offer, "five days" to the size question), so they are the intent's.
+    closed = {*types(locale), "AMAZON.DURATION"}
     for intent_name, intent in intents(locale).items():
+        kinds = {name: slot["type"] for name, slot in slots(locale, intent_name).items()}
         for sample in intent.get("samples", []):
-            assert words(sample), (intent_name, sample)
+            assert words(sample) or all(kinds[name] in closed for name in slot_names(sample)), (intent_name, sample)
 
 
 @locales

@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from local_stack.amazon_date import parse_duration
 from tests.skill_package.model import (
     ALL_LOCALES,
     MODELS_DIR,
@@ -16,6 +17,7 @@ from tests.skill_package.model import (
     resolve,
     sample_pattern,
     slots,
+    types,
 )
 from tools.skill_models import normalize
 
@@ -24,12 +26,21 @@ EXAMPLE = re.compile(r"Alexa, (?:(?P<launch>open car search)|ask car search(?: t
 
 
 def _matching_sample(locale: str, utterance: str) -> tuple[str, str, dict[str, str]] | None:
-    """(intent, sample, slot values) of the first sample that the spoken utterance matches."""
+    """(intent, sample, slot values) of the first sample that the spoken utterance matches, a slot of a closed list
+    (a custom type, a duration) with one of its values: a bare "{carSize}" sample is no wildcard."""
     spoken = normalize(utterance.rstrip(".?!"))
+    custom = set(types(locale))
+
+    def fills(kind: str, value: str) -> bool:
+        if kind in custom:
+            return bool(resolve(locale, kind, value))
+        return kind != "AMAZON.DURATION" or parse_duration(value) is not None
+
     for intent_name, intent in intents(locale).items():
+        kinds = {name.lower(): slot["type"] for name, slot in slots(locale, intent_name).items()}
         for sample in intent.get("samples", []):
             match = sample_pattern(sample).fullmatch(spoken)
-            if match:
+            if match and all(fills(kinds[name], value) for name, value in match.groupdict().items()):
                 return intent_name, sample, match.groupdict()
     return None
 
