@@ -278,6 +278,10 @@ _FILLER_KEYS = frozenset(map(_key, _FILLERS))
 # their aliases ("nyc", "philly"), and the states' names.
 _KNOWN_CITIES = frozenset(_keys(name) for city in CITIES for name in (city.name, *city.aliases))
 _STATES = frozenset(_keys(name) for name in STATES.values())
+# "Never mind, cancel" to the size question leaves the skill: it is no size no list has.
+_LEAVING = frozenset(
+    _keys(phrase) for name in ("AMAZON.StopIntent", "AMAZON.CancelIntent") for phrase in BUILT_IN_PHRASES[name]
+)
 _LONGEST_CITY = max(map(len, _KNOWN_CITIES))
 _LONGEST_STATE = max(map(len, _STATES))
 
@@ -635,12 +639,13 @@ class _Utterance:
 
     def _unlisted(self, start: int, end: int) -> bool:
         """Words a custom slot may hold unresolved: free words, none of them common or linking, and nothing in them
-        that a type knows ("economy" is a size, not an unknown company; "thrifty in tampa" a company and a city)."""
+        that a type knows ("economy" is a size, not an unknown company; "thrifty in tampa" a company and a city) or
+        that leaves the skill ("never mind, cancel")."""
         keys = self.keys[start:end]
         if set(keys) & (self._compiled.common | _LINKING_KEYS):
             return False
         parts = {keys[a:b] for a in range(len(keys)) for b in range(a + 1, len(keys) + 1)}
-        known = [*self._compiled.values.values(), _KNOWN_CITIES, _STATES]
+        known = [*self._compiled.values.values(), _KNOWN_CITIES, _STATES, _LEAVING]
         return self._free(start, end) and not any(part in table for part in parts for table in known)
 
     def _city_like(self, start: int, end: int) -> bool:

@@ -255,6 +255,11 @@ FIND_CAR = Intent(
         # How long, said to any question: the return question's own example ("for three days") is one.
         "(for|I need it for|I'll need it for|we need it for|we'll need it for|keep it for) {duration}",
         "for {duration} please",
+        # New days said as what one would do with the car, at any point ("can I pick it up on Thursday instead").
+        "(can I|could I|I'd like to|I want to|I need to|let me) pick it up (on|) {pickupDate} (instead|)",
+        "(can I|could I|I'd like to|I want to|I need to|let me) (bring it back|return it|drop it off)"
+        " (on|) {returnDate} (instead|)",
+        "(|ok |okay |so )pick it up (on |){pickupDate} and (bring it back|return it|drop it off) (on |){returnDate}",
         # A size, a company or how long said bare to another question or after an offer ("midsize", "Thrifty",
         # "five days" to the size question after "if you'll return it another day, just say when"): Alexa hears a
         # slot's own samples only while it elicits that slot, and people answer what is on their mind.

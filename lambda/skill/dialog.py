@@ -156,6 +156,7 @@ class Dialog:
 
     def find_car(self, trip: Trip, caller: Caller, said: Said) -> Reply:
         slots = dict(said.slots)
+        asked_before = trip.asked
         if trip.asked is Asked.RESUME and any(slots.get(name) for name in TRIP_SLOTS):
             trip.clear()  # a city or dates said instead of yes or no: a new trip, not the one kept
         if slots.get("city") and slots.get("state") and not trip.choices:  # "Portland, Maine": one city to the API
@@ -195,10 +196,14 @@ class Dialog:
             trip.company = None
             return self._ask(trip, Asked.COMPANY, [*lead, self._say("UNKNOWN_COMPANY", said=said.unknown["company"])],
                              self._say("ASK_COMPANY_REPROMPT"))  # fmt: skip
+        # The question asked again after another answer to it ("Hertz" to the size question, "let's do a midsize"
+        # to the company question): what was said is said back first, so it is not the same question as if unheard.
         if not trip.size:
-            return self._ask_size(trip, dates, lead)
+            noted = self._noted(trip, slots, said) if asked_before is Asked.CAR_SIZE else []
+            return self._ask_size(trip, dates, [*lead, *noted])
         if not trip.company:
-            return self._ask(trip, Asked.COMPANY_YES_NO, [*lead, self._say("ASK_COMPANY")],
+            noted = self._noted(trip, slots, said) if asked_before in (Asked.COMPANY, Asked.COMPANY_YES_NO) else []
+            return self._ask(trip, Asked.COMPANY_YES_NO, [*lead, *noted, self._say("ASK_COMPANY")],
                              self._say("ASK_COMPANY_REPROMPT"))  # fmt: skip
         return self.results(trip, caller, lead)
 
@@ -372,6 +377,10 @@ class Dialog:
         return self._ask(trip, Asked.RETURN_DATE, [text], self._say("ASK_RETURN_REPROMPT"))
 
     def _ask(self, trip: Trip, asked: Asked, speech_parts: list[str | Pause], reprompt: str) -> Reply:
+        # The question of the last turn again, word for word, would sound as if the answer went unheard: its
+        # reprompt, in other words and with an example, asks it instead.
+        if asked is trip.asked and trip.last_speech == speech.ssml(*speech_parts):
+            speech_parts = [reprompt]
         trip.asked = asked
         return Reply(speech_parts, reprompt, elicit=asked.slot)
 

@@ -252,6 +252,13 @@ def test_a_slot_sample_fills_other_slots_it_names() -> None:
     }
 
 
+@pytest.mark.parametrize("text", ["never mind, cancel", "oh forget it", "ok stop"])
+@pytest.mark.parametrize("slot", ["carSize", "company"])
+def test_leaving_said_while_a_size_or_company_is_asked_is_no_value_no_list_has(text: str, slot: str) -> None:
+    understood = understand(text, MODELS["en-US"], TODAY, (FIND, slot))
+    assert understood.intent in ("AMAZON.CancelIntent", "AMAZON.StopIntent") and not understood.slots
+
+
 @pytest.mark.parametrize(
     ("text", "slot", "expected_id"),
     [
@@ -283,6 +290,9 @@ def test_answers_to_an_elicitation(text: str, slot: str, expected_id: str) -> No
         ("just a week", "company", "duration", "P1W"),
         ("a minivan", "pickupDate", "carSize", "minivan"),
         ("Dollar", "city", "company", "dollar"),
+        # new days said as what one would do with the car, after an offer
+        ("could I pick it up on Thursday instead", None, "pickupDate", "2026-11-26"),
+        ("I need to bring it back Saturday", None, "returnDate", "2026-11-28"),
     ],
 )
 def test_a_size_a_company_or_how_long_is_understood_said_alone_to_any_question(

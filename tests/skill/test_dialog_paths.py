@@ -291,6 +291,36 @@ def test_a_size_said_to_the_date_question_is_noted_and_the_question_not_repeated
     assert OFFER.match(talk.say("next weekend", "FindCarIntent", {"pickupDate": "2026-W48-WE"}))
 
 
+def test_another_size_said_to_the_company_question_is_said_back_before_the_question(talk: Talk) -> None:
+    said = ask_size(talk)
+    asked = talk.say("compact", "FindCarIntent", {"carSize": "compact"})
+    assert "company" in asked and talk.elicited == "company", asked
+    # WHEN the traveller changes the size instead of answering, twice
+    midsize = talk.say("let's do a midsize", "FindCarIntent", {"carSize": "midsize"})
+    compact = talk.say("no, compact was fine", "FindCarIntent", {"carSize": "compact"})
+    # THEN each is said back, and the company question follows: never the same words as if nothing was heard
+    assert midsize.startswith("OK, a midsize car. ") and "company" in midsize, midsize
+    assert compact.startswith("OK, a compact car. ") and "company" in compact, compact
+    assert len({said, asked, midsize, compact}) == 4
+    offer = talk.say("Budget", "FindCarIntent", {"company": "Budget"})
+    assert OFFER.match(offer) and "compact car" in offer_in(offer), offer
+
+
+def test_a_company_said_to_the_size_question_is_said_back_before_the_question(talk: Talk) -> None:
+    asked = ask_size(talk)
+    said = talk.say("Hertz", "FindCarIntent", {"company": "Hertz"})
+    assert said.startswith("OK, Hertz. ") and "size" in said and said != asked, said
+    assert talk.elicited == "carSize"
+
+
+def test_what_does_not_answer_the_city_question_gets_it_again_in_other_words(talk: Talk) -> None:
+    asked = talk.say("find a car", "FindCarIntent", {}, state="STARTED")
+    assert talk.elicited == "city", asked
+    # "whatever": a size of any kind, no city
+    again = talk.say("whatever", "FindCarIntent", {"carSize": "whatever"})
+    assert talk.elicited == "city" and again != asked and "city" in again.lower(), again
+
+
 def test_a_weekday_range_said_midweek_is_the_days_meant(stack: Stack) -> None:
     # "from Monday to Thursday" said on Wednesday 25 November: Alexa resolves "Thursday" to tomorrow, before the Monday
     with serve(stack) as url:
