@@ -141,13 +141,15 @@ FIND_CAR = Intent(
         Slot(
             "carSize",
             "CarSizeType",
-            # The bare size ("a compact", "midsize please") is the intent's: said to any question, not only this one.
-            ("(I'd like|I want|I'll take|give me) (a|an) {carSize}",),
+            # Said with a carrier word ("midsize please", "a compact car") the size is the intent's: said to any
+            # question, not only this one. Bare, it stays here: a custom type takes any words, "Boston" too.
+            ("{carSize}", "(a|an) {carSize}", "(I'd like|I want|I'll take|give me) (a|an) {carSize}"),
         ),
         Slot(
             "company",
             "RentalCompanyType",
-            (  # the bare company is the intent's, as the bare size
+            (  # "Hertz please" is the intent's, as "midsize please"
+                "{company}",
                 "(from|with|I'd like|I prefer|go with|let's go with|rent from|I'd like to rent from|try) {company}",
                 "{company} is fine",
             ),
@@ -260,14 +262,13 @@ FIND_CAR = Intent(
         "(can I|could I|I'd like to|I want to|I need to|let me) (bring it back|return it|drop it off)"
         " (on|) {returnDate} (instead|)",
         "(|ok |okay |so )pick it up (on |){pickupDate} and (bring it back|return it|drop it off) (on |){returnDate}",
-        # A size, a company or how long said bare to another question or after an offer ("midsize", "Thrifty",
-        # "five days" to the size question after "if you'll return it another day, just say when"): Alexa hears a
-        # slot's own samples only while it elicits that slot, and people answer what is on their mind.
-        "{carSize}",
-        "(a|an) {carSize}",
+        # How long said bare to another question ("five days" to the size question after "if you'll return it another
+        # day, just say when"), and a size or a company with a carrier word after an offer ("a midsize please"):
+        # Alexa hears a slot's own samples only while it elicits that slot, and people answer what is on their mind.
+        # Never a bare size or company: a custom type takes any words, and "{carSize}" alone made "Boston" a size in
+        # the third-party simulator (../shared/alexa-sim).
         "a {carSize} car",
         "(|a |an ){carSize} please",
-        "{company}",
         "{company} please",
         "{duration}",
         "{duration} please",

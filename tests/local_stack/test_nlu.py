@@ -282,20 +282,20 @@ def test_answers_to_an_elicitation(text: str, slot: str, expected_id: str) -> No
 @pytest.mark.parametrize(
     ("text", "elicited", "slot", "value"),
     [
-        # a size, a company or how long said alone to another question, or after an offer (nothing elicited)
-        ("full size", None, "carSize", "fullsize"),
+        # how long said alone to another question; a size or a company with a carrier word after an offer (nothing
+        # elicited) or to another question
+        ("a full size car", None, "carSize", "fullsize"),
         ("an SUV please", None, "carSize", "suv"),
         ("Sixt please", None, "company", "sixt"),
         ("six days", "carSize", "duration", "P6D"),
         ("just a week", "company", "duration", "P1W"),
-        ("a minivan", "pickupDate", "carSize", "minivan"),
-        ("Dollar", "city", "company", "dollar"),
+        ("a minivan please", "pickupDate", "carSize", "minivan"),
         # new days said as what one would do with the car, after an offer
         ("could I pick it up on Thursday instead", None, "pickupDate", "2026-11-26"),
         ("I need to bring it back Saturday", None, "returnDate", "2026-11-28"),
     ],
 )
-def test_a_size_a_company_or_how_long_is_understood_said_alone_to_any_question(
+def test_how_long_alone_or_a_size_or_company_with_a_carrier_word_is_understood_at_any_point(
     text: str, elicited: str | None, slot: str, value: str
 ) -> None:
     understood = understand(text, MODELS["en-US"], TODAY, (FIND, elicited) if elicited else None)
