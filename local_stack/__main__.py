@@ -232,7 +232,10 @@ def _stop(signum: int, frame: object) -> None:
 
 
 if __name__ == "__main__":
-    code = main()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # stopped while it started: LocalStack.start stopped what it had started
+        code = 0
     sys.stdout.flush()
     if sys.__stdout__ is not None:  # None when the process was started without a stdout
         sys.__stdout__.flush()

@@ -37,11 +37,14 @@ def stop_on(handler: Handler) -> None:
 
 
 def ignore_stops() -> None:
-    """SIGINT and SIGTERM ignored from now on (the stop has begun: a second one must not break it off), and WAKE too:
-    the main thread is awake, and a WAKE that came during the interpreter's shutdown, its handler reset to the
-    default, would end the process with it."""
-    for number in (*STOPS, WAKE):
+    """SIGINT and SIGTERM ignored from now on (the stop has begun: a second one must not break it off), and WAKE held
+    back from the main thread, which is awake: one that came during the interpreter's shutdown, its handler reset to
+    the default, would end the process. Blocked rather than ignored: a WAKE already caught but not yet handled would
+    find its handler gone and print "Signal 10 ignored due to race condition" (a newcomer saw it on Ctrl-C).
+    Main thread only."""
+    for number in STOPS:
         signal.signal(number, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {WAKE})
 
 
 def _forward(read: int, main: int) -> None:
