@@ -38,8 +38,8 @@ async function call(url, options) {
 function describe(event) {
   const data = event.data || {};
   switch (event.type) {
-    case "subscribed":
-      return `subscribed: ${data.answered.length} of ${data.of} companies answered so far`;
+    case "subscribed":  // the subscribe's own answer: pushes sent meanwhile may come before it
+      return `subscribed: ${data.answered.length} of ${data.of} companies had answered when it was read`;
     case "supplier.answered":
       return data.state === "complete"
         ? `supplier.answered: ${data.supplierName}, ${data.offerCount} offers (${data.answered} of ${data.of})`
@@ -64,7 +64,7 @@ function heardFrom(company) {
 
 function follow(websocket, accessToken, searchToken) {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(`${websocket}?token=${encodeURIComponent(accessToken)}`);
+    socket = new WebSocket(`${websocket}?token=${encodeURIComponent(accessToken)}`);
     socket.addEventListener("open", () => {
       wire("WebSocket open; subscribe");
       socket.send(JSON.stringify({ action: "subscribe", token: searchToken }));
@@ -88,8 +88,14 @@ function follow(websocket, accessToken, searchToken) {
   });
 }
 
+let socket = null;  // the running search's: one search at a time
+
 async function search(event) {
   event.preventDefault();
+  const button = $("search").querySelector("button[type=submit]");
+  if (button.disabled) return;
+  button.disabled = true;
+  if (socket) socket.close();
   showError("");
   $("wire").replaceChildren();
   $("offers").replaceChildren();
@@ -111,17 +117,22 @@ async function search(event) {
     });
     if (start.status !== 202) {
       const problem = start.body && (start.body.errors || []).map((e) => e.message).join(" ");
-      throw new Error(`POST /search: ${start.status} ${problem || (start.body && start.body.message) || ""}`);
+      const said = `POST /search: ${start.status} ${problem || (start.body && start.body.message) || ""}`;
+      wire(said);
+      throw new Error(said);
     }
     wire(`POST /search: 202, searching ${start.body.search.city} with ${start.body.search.suppliers.length} companies`);
     await follow(info.websocket, signIn.body.access_token, start.body.token);
     const results = await call(`${api}/search?Limit=3`, { headers: { ...bearer, "search-token": start.body.token } });
     wire(`GET /search?Limit=3: ${results.status}, ${results.body.offerCount} offers in all`);
     for (const offer of results.body.offers) {
-      say("offers", `${offer.supplierName}: ${offer.carClassName}, ${offer.exampleModel}, ${offer.totalPrice} ${offer.currency} for ${offer.days} days`);
+      const where = offer.location ? ` at ${offer.location.name}` : "";
+      say("offers", `${offer.supplierName}: ${offer.carClassName}, ${offer.exampleModel}, ${offer.totalPrice} ${offer.currency} for ${offer.days} days (${offer.dailyRate} a day)${where}`);
     }
   } catch (error) {
     showError(error.message);
+  } finally {
+    button.disabled = false;
   }
 }
 
@@ -135,11 +146,13 @@ async function init() {
     };
     $("pickup").value = day(7);
     $("return").value = day(9);
+    $("pickup").min = $("return").min = day(0);  // the stack's today: the API refuses a past day anyway
     $("apis").textContent = `HTTP API ${info.browser_api}  ·  WebSocket ${info.websocket}`;
   } catch (error) {
     showError(`The local stack does not answer: is \`make serve\` (or \`make chat\`) still running? ${error.message}`);
   }
   $("search").addEventListener("submit", search);
+  $("search").addEventListener("invalid", () => showError(""), true);  // the browser's own message says what is missing
 }
 
 init();
