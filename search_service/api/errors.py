@@ -101,7 +101,7 @@ def register_error_handlers(app: ApiGatewayResolver, telemetry: Telemetry) -> No
         metrics.add_metric(name="SearchNotFound", unit=MetricUnit.Count, value=1)
         return error_response(
             HTTPStatus.NOT_FOUND,
-            "No search matches this token and User. Start a new search with POST /search.",
+            "No search matches this token and user. Start a new search with POST /search.",
         )
 
     @app.exception_handler(SearchExpired)

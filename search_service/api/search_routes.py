@@ -177,7 +177,7 @@ def search_routes(
                 "headers": {name: RESPONSE_HEADERS[name] for name in ("ETag", "Retry-After", "Preference-Applied")},
             },
             400: documented(ErrorBody, "A parameter is missing or invalid; unknown values list what is accepted"),
-            404: documented(ErrorBody, "No search for this token and User"),
+            404: documented(ErrorBody, "No search for this token and user"),
             410: documented(ErrorBody, "The results are older than the maximum age"),
             503: documented(ErrorBody, "The results store is unavailable", "Retry-After"),
         },
@@ -238,7 +238,7 @@ def search_routes(
         responses={
             200: documented(SearchResults, "Cancelled: the results that had come in by then", "ETag"),
             400: documented(ErrorBody, "The token or User is missing or invalid"),
-            404: documented(ErrorBody, "No search for this token and User"),
+            404: documented(ErrorBody, "No search for this token and user"),
             409: documented(ErrorBody, "The search had already ended: complete or failed; nothing was cancelled"),
             410: documented(ErrorBody, "The results are older than the maximum age"),
             503: documented(ErrorBody, "The results store is unavailable", "Retry-After"),

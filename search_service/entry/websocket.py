@@ -21,7 +21,7 @@ SERVES = "serves the WebSocket API's $connect, subscribe, $default and $disconne
 SUBSCRIBE = "subscribe"
 MAX_MESSAGE_BYTES = 4096
 # The same words as GET /search's answers for the same cases (search_service.api.errors).
-NOT_FOUND = "No search matches this token and User. Start a new search with POST /search."
+NOT_FOUND = "No search matches this token and user. Start a new search with POST /search."
 EXPIRED = "These results are too old and prices may have changed. Start a new search with POST /search."
 UNAVAILABLE = "The search could not be read just now. Subscribe again in a moment."
 HOW = 'Send {"action": "subscribe", "token": "<the search token POST /search answered>"}.'

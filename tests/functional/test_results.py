@@ -253,7 +253,7 @@ def test_get_with_another_users_token_looks_exactly_like_an_unknown_token(done) 
     forged = stack.get(new_token())
     assert other_user.status == forged.status == 404
     assert other_user.body == forged.body
-    assert "No search matches this token and User" in forged.body["message"]
+    assert "No search matches this token and user" in forged.body["message"]
 
 
 def test_get_with_a_malformed_token_is_a_400(done) -> None:
