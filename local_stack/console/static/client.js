@@ -124,6 +124,11 @@ async function search(event) {
     wire(`POST /search: 202, searching ${start.body.search.city} with ${start.body.search.suppliers.length} companies`);
     await follow(info.websocket, signIn.body.access_token, start.body.token);
     const results = await call(`${api}/search?Limit=3`, { headers: { ...bearer, "search-token": start.body.token } });
+    if (results.status !== 200) {  // the search expired meanwhile, say: its own words, not a script error
+      const said = `GET /search?Limit=3: ${results.status} ${(results.body && results.body.message) || ""}`;
+      wire(said);
+      throw new Error(said);
+    }
     wire(`GET /search?Limit=3: ${results.status}, ${results.body.offerCount} offers in all`);
     for (const offer of results.body.offers) {
       const where = offer.location ? ` at ${offer.location.name}` : "";
