@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -124,6 +125,22 @@ class ConsolePage:
             problem = self.error.text_content() if self.error.is_visible() else "(empty)"
             raise AssertionError(f"the page showed no turn for {text!r}; its error box: {problem}") from failure
         return self.turn(shown + 1)
+
+    def open_by_mouse(self, details: Locator) -> None:
+        """Clicks a `<details>`' summary until it is open: the live timeline above the turns grows as companies
+        answer, and a click at the point where the summary was a moment earlier can land beside it (CI saw a click
+        lost so), as a person's would; they click again too."""
+
+        deadline = time.monotonic() + PATIENCE_S
+        while True:
+            if details.get_attribute("open") is None:
+                details.locator("summary").click()
+            try:
+                expect(details).to_have_attribute("open", "", timeout=2_000)
+                return
+            except AssertionError:
+                if time.monotonic() > deadline:
+                    raise
 
     def screenshot(self, name: str) -> Path:
         return screenshot(self.page, name)
